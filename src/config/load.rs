@@ -1,0 +1,57 @@
+//! Reading a config file: YAML parse, checks, and line numbers for every problem.
+
+use std::path::Path;
+
+use super::Loaded;
+use super::locate::LineIndex;
+use super::model::ConfigFile;
+use super::problem::{ConfigError, Problem};
+use super::validate;
+
+/// Reads and checks the config file at `path`; relative paths inside it are taken from its folder.
+pub fn load_file(path: &Path) -> Result<Loaded, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
+        problems: vec![Problem::at("", format!("cannot read {}: {err}", path.display()))],
+    })?;
+    let base_dir = path.parent().unwrap_or_else(|| Path::new("."));
+    parse_str(&text, base_dir)
+}
+
+/// Parses and checks config text; relative paths inside it are taken from `base_dir`.
+pub fn parse_str(text: &str, base_dir: &Path) -> Result<Loaded, ConfigError> {
+    if text.trim().is_empty() {
+        return Err(ConfigError { problems: vec![Problem::at("", "no route provided in config")] });
+    }
+    let file: ConfigFile =
+        serde_yaml::from_str(text).map_err(|err| ConfigError { problems: vec![yaml_problem(&err)] })?;
+    let checked = validate::check(file, base_dir);
+    let index = LineIndex::build(text);
+    let locate = |mut problems: Vec<Problem>| {
+        for problem in &mut problems {
+            problem.line = index.line_of(&problem.path);
+        }
+        // Report in document order; problems without a line (whole-file ones) come first.
+        problems.sort_by_key(|problem| problem.line);
+        problems
+    };
+    let warnings = locate(checked.warnings);
+    match checked.config {
+        Some(config) => Ok(Loaded { config, warnings }),
+        None => Err(ConfigError { problems: locate(checked.errors) }),
+    }
+}
+
+/// serde_yaml puts the path first and the position last (`route: unknown field ... at line 3 column 3`);
+/// split them so the problem prints like the others.
+fn yaml_problem(err: &serde_yaml::Error) -> Problem {
+    let text = err.to_string();
+    let message = match text.rfind(" at line ") {
+        Some(cut) if err.location().is_some() => &text[..cut],
+        _ => &text,
+    };
+    let (path, message) = match message.split_once(": ") {
+        Some((path, rest)) if !path.contains(' ') => (path, rest),
+        _ => ("", message),
+    };
+    Problem { path: path.to_string(), line: err.location().map(|l| l.line()), message: message.to_string() }
+}

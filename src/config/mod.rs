@@ -1,0 +1,89 @@
+//! The Alertmanager-format config file: read it, check all of it, and hand the rest of Herald a checked
+//! [`Config`]. Problems are collected (not stopped at the first) and each names its field path and line.
+
+pub mod duration;
+mod load;
+mod locate;
+pub mod model;
+mod problem;
+mod secret;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use duration::PromDuration;
+pub use load::{load_file, parse_str};
+pub use problem::{ConfigError, Problem};
+pub use secret::{REDACTED, Secret};
+
+use crate::labels::Matchers;
+
+/// A config that passed every check. Receivers have their global defaults applied; `*_file` secrets are read
+/// when used, so that rotating a file needs no reload.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `global`, with Alertmanager's defaults filled in.
+    pub global: model::GlobalConfig,
+    /// The root of the route tree.
+    pub route: Route,
+    /// Inhibition rules with parsed matchers.
+    pub inhibit_rules: Vec<InhibitRule>,
+    /// Receivers in file order.
+    pub receivers: Vec<model::Receiver>,
+    /// Time intervals by name (from `time_intervals` and `mute_time_intervals`).
+    pub time_intervals: BTreeMap<String, Vec<model::TimeIntervalSpec>>,
+    /// Template globs, made absolute against the config file's folder.
+    pub templates: Vec<PathBuf>,
+    /// The file as read (before defaults), for re-serialising.
+    pub file: model::ConfigFile,
+}
+
+/// Non-fatal findings that come with a loaded config.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The checked config.
+    pub config: Config,
+    /// Things that load but will not work as written (e.g. a Slack receiver without a URL).
+    pub warnings: Vec<Problem>,
+}
+
+/// A checked route: matchers parsed, group_by split into names and `...`. Unset options are `None` and
+/// are inherited when the route tree is built.
+#[derive(Debug, Clone, Default)]
+pub struct Route {
+    /// Own receiver, if set.
+    pub receiver: Option<String>,
+    /// Own group_by label names (empty when not set or `...`).
+    pub group_by: Vec<String>,
+    /// Whether this route sets `group_by: ['...']`.
+    pub group_by_all: bool,
+    /// Own group_wait.
+    pub group_wait: Option<Duration>,
+    /// Own group_interval.
+    pub group_interval: Option<Duration>,
+    /// Own repeat_interval.
+    pub repeat_interval: Option<Duration>,
+    /// `match`, `match_re` and `matchers` together, sorted.
+    pub matchers: Matchers,
+    /// `continue`.
+    pub continue_matching: bool,
+    /// Own mute_time_intervals.
+    pub mute_time_intervals: Vec<String>,
+    /// Own active_time_intervals.
+    pub active_time_intervals: Vec<String>,
+    /// Children in file order.
+    pub routes: Vec<Route>,
+}
+
+/// A checked inhibition rule.
+#[derive(Debug, Clone, Default)]
+pub struct InhibitRule {
+    /// What an inhibiting alert must match.
+    pub source: Matchers,
+    /// What an inhibited alert must match.
+    pub target: Matchers,
+    /// Labels whose values must be equal on both.
+    pub equal: Vec<String>,
+}

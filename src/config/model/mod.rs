@@ -1,0 +1,46 @@
+//! The config file as written: serde structs that mirror Alertmanager's YAML, key for key. Unknown keys are
+//! errors, as in Alertmanager. Nothing here is validated beyond types; `validate` does the rest.
+
+mod global;
+mod http;
+mod receiver;
+mod route;
+mod time_interval;
+
+use serde::{Deserialize, Serialize};
+
+pub use global::GlobalConfig;
+pub use http::{Authorization, BasicAuth, HttpConfig, OAuth2, TlsConfig};
+pub use receiver::{
+    OpsgenieConfig, OpsgenieResponder, PagerdutyConfig, PagerdutyImage, PagerdutyLink, Receiver, SlackAction,
+    SlackConfig, SlackConfirmation, SlackField, WebhookConfig,
+};
+pub use route::{InhibitRule, RouteConfig};
+pub use time_interval::{NamedTimeInterval, TimeIntervalSpec, TimeRangeSpec};
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Defaults shared by all receivers.
+    #[serde(default)]
+    pub global: Option<GlobalConfig>,
+    /// The root of the route tree.
+    #[serde(default)]
+    pub route: Option<RouteConfig>,
+    /// Rules that mute alerts while others fire.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inhibit_rules: Vec<InhibitRule>,
+    /// Where notifications go.
+    #[serde(default)]
+    pub receivers: Vec<Receiver>,
+    /// Globs of template files.
+    #[serde(default)]
+    pub templates: Vec<String>,
+    /// Named time intervals (deprecated name, same namespace as `time_intervals`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mute_time_intervals: Vec<NamedTimeInterval>,
+    /// Named time intervals.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub time_intervals: Vec<NamedTimeInterval>,
+}

@@ -1,0 +1,76 @@
+//! `route` and `inhibit_rules` as written in the file.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::duration::PromDuration;
+
+/// One node of the route tree, as written; children inherit what they leave out.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// Receiver for alerts that end at this node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver: Option<String>,
+    /// Label names to group by, or `['...']` for all labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<Vec<String>>,
+    /// Deprecated exact-value matchers.
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub match_eq: Option<BTreeMap<String, String>>,
+    /// Deprecated regex matchers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_re: Option<BTreeMap<String, String>>,
+    /// Matcher strings, each holding one or more matchers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matchers: Option<Vec<String>>,
+    /// Names of time intervals during which this route's notifications are muted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mute_time_intervals: Option<Vec<String>>,
+    /// Names of time intervals outside of which this route's notifications are muted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_time_intervals: Option<Vec<String>>,
+    /// Keep matching later siblings after this route matched.
+    #[serde(default, rename = "continue")]
+    pub continue_matching: bool,
+    /// Child routes, tried in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routes: Option<Vec<RouteConfig>>,
+    /// How long a new group waits before its first notification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_wait: Option<PromDuration>,
+    /// How long between notifications about a group that changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_interval: Option<PromDuration>,
+    /// How long before an unchanged group is notified again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_interval: Option<PromDuration>,
+}
+
+/// One inhibition rule, as written.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InhibitRule {
+    /// Deprecated exact matchers for the source side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_match: Option<BTreeMap<String, String>>,
+    /// Deprecated regex matchers for the source side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_match_re: Option<BTreeMap<String, String>>,
+    /// Matcher strings for the source side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_matchers: Option<Vec<String>>,
+    /// Deprecated exact matchers for the target side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_match: Option<BTreeMap<String, String>>,
+    /// Deprecated regex matchers for the target side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_match_re: Option<BTreeMap<String, String>>,
+    /// Matcher strings for the target side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_matchers: Option<Vec<String>>,
+    /// Labels whose values source and target must share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equal: Option<Vec<String>>,
+}

@@ -1,0 +1,36 @@
+//! Label sets and label matchers: the vocabulary shared by routing, silences and inhibition.
+
+mod fingerprint;
+mod matcher;
+mod parse;
+
+use std::collections::BTreeMap;
+
+pub use fingerprint::{Fingerprint, fingerprint};
+pub use matcher::{MatchType, Matcher, MatcherError, Matchers};
+pub use parse::{parse_matcher, parse_matchers};
+
+/// A set of labels, sorted by name. An absent label and a label with an empty value are the same thing.
+pub type LabelSet = BTreeMap<String, String>;
+
+/// Whether `name` is a valid Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
+pub fn is_valid_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_names_follow_the_prometheus_grammar() {
+        for good in ["a", "_", "alertname", "A_1", "__name__"] {
+            assert!(is_valid_label_name(good), "{good}");
+        }
+        for bad in ["", "0a", "team-name", "a:b", "a b", "é"] {
+            assert!(!is_valid_label_name(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The route tree: inheritance of route options, and which routes (hence receivers) an alert goes to.
+
+mod display;
+mod tree;
+
+pub use display::{render_matching_tree, render_tree};
+pub use tree::{RouteId, RouteNode, RouteTree};

@@ -1,0 +1,1 @@
+//! `herald check-config`: summary, warnings, `--strict`, and exit status.

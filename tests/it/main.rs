@@ -1,0 +1,6 @@
+//! Integration tests: each module drives the real `herald` binary.
+
+mod check_config;
+mod helpers;
+mod routing_oracle;
+mod serve;

@@ -1,0 +1,1 @@
+//! `herald serve` answers its health endpoints.
