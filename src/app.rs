@@ -1,5 +1,6 @@
 //! Wiring of the HTTP service: load the config, serve, shut down on SIGTERM/SIGINT.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -31,7 +32,8 @@ pub fn serve_blocking(args: ServeArgs) -> ExitCode {
     match runtime.block_on(serve(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(error = format!("{err:#}"), "Herald stopped with an error.");
+            // Fatal start-up errors are for the person at the terminal: print them whole, not as a log field.
+            eprintln!("herald: error: {err:#}");
             ExitCode::FAILURE
         }
     }
@@ -40,7 +42,8 @@ pub fn serve_blocking(args: ServeArgs) -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let ansi = std::io::stderr().is_terminal();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
 }
 
 /// Loads the config, binds the listener and serves until SIGTERM or SIGINT.

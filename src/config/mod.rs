@@ -7,6 +7,8 @@ mod locate;
 pub mod model;
 mod problem;
 mod secret;
+#[cfg(test)]
+mod tests;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -26,6 +28,8 @@ use crate::labels::Matchers;
 pub struct Config {
     /// `global`, with Alertmanager's defaults filled in.
     pub global: model::GlobalConfig,
+    /// `global.resolve_timeout`: how long an alert without `endsAt` stays firing after its last update.
+    pub resolve_timeout: Duration,
     /// The root of the route tree.
     pub route: Route,
     /// Inhibition rules with parsed matchers.

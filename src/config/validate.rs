@@ -49,6 +49,9 @@ impl Checker<'_> {
 
     fn config(&mut self, file: ConfigFile) -> Config {
         let global = self.global(file.global.clone().unwrap_or_default());
+        let resolve_timeout = self
+            .duration("global.resolve_timeout", global.resolve_timeout.as_deref())
+            .unwrap_or(DEFAULT_RESOLVE_TIMEOUT);
         let receivers: Vec<Receiver> = file
             .receivers
             .iter()
@@ -72,11 +75,11 @@ impl Checker<'_> {
             .map(|(i, rule)| self.inhibit_rule(&format!("inhibit_rules[{i}]"), rule))
             .collect();
         let templates = file.templates.iter().map(|glob| self.base_dir.join(glob)).collect();
-        Config { global, route, inhibit_rules, receivers, time_intervals, templates, file }
+        Config { global, resolve_timeout, route, inhibit_rules, receivers, time_intervals, templates, file }
     }
 
     fn global(&mut self, mut global: GlobalConfig) -> GlobalConfig {
-        global.resolve_timeout.get_or_insert(PromDuration(DEFAULT_RESOLVE_TIMEOUT));
+        global.resolve_timeout.get_or_insert_with(|| PromDuration(DEFAULT_RESOLVE_TIMEOUT).to_string());
         for (a, b, set_a, set_b) in [
             (
                 "slack_api_url",
@@ -411,6 +414,17 @@ impl Checker<'_> {
         http
     }
 
+    /// Parses an optional Prometheus duration; a bad one is reported and read as unset.
+    fn duration(&mut self, path: &str, text: Option<&str>) -> Option<Duration> {
+        match PromDuration::parse(text?) {
+            Ok(duration) => Some(duration.0),
+            Err(err) => {
+                self.error(path, err.to_string());
+                None
+            }
+        }
+    }
+
     /// Checks an http(s) URL as Alertmanager's config `URL` type does.
     fn url(&mut self, path: &str, text: &str) {
         match url::Url::parse(text) {
@@ -536,8 +550,11 @@ impl Checker<'_> {
         }
 
         let (group_by, group_by_all) = self.group_by(path, route.group_by.as_deref().unwrap_or_default());
-        for (key, value) in [("group_interval", route.group_interval), ("repeat_interval", route.repeat_interval)] {
-            if value.is_some_and(|d| d.0.is_zero()) {
+        let group_wait = self.duration(&format!("{path}.group_wait"), route.group_wait.as_deref());
+        let group_interval = self.duration(&format!("{path}.group_interval"), route.group_interval.as_deref());
+        let repeat_interval = self.duration(&format!("{path}.repeat_interval"), route.repeat_interval.as_deref());
+        for (key, value) in [("group_interval", group_interval), ("repeat_interval", repeat_interval)] {
+            if value.is_some_and(|d| d.is_zero()) {
                 self.error(format!("{path}.{key}"), format!("{key} cannot be zero"));
             }
         }
@@ -568,9 +585,9 @@ impl Checker<'_> {
             receiver: route.receiver.clone().filter(|r| !r.is_empty()),
             group_by,
             group_by_all,
-            group_wait: route.group_wait.map(|d| d.0),
-            group_interval: route.group_interval.map(|d| d.0),
-            repeat_interval: route.repeat_interval.map(|d| d.0),
+            group_wait,
+            group_interval,
+            repeat_interval,
             matchers: Matchers::new(matchers),
             continue_matching: route.continue_matching,
             mute_time_intervals: route.mute_time_intervals.clone().unwrap_or_default(),

@@ -185,3 +185,167 @@ impl RouteTree {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn tree(yaml: &str) -> RouteTree {
+        let loaded = crate::config::parse_str(yaml, Path::new(".")).unwrap_or_else(|err| panic!("{err}"));
+        RouteTree::new(&loaded.config.route)
+    }
+
+    fn labels(pairs: &[(&str, &str)]) -> LabelSet {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn receivers(tree: &RouteTree, pairs: &[(&str, &str)]) -> Vec<String> {
+        tree.matching_routes(&labels(pairs)).into_iter().map(|id| tree.node(id).receiver.clone()).collect()
+    }
+
+    const INHERIT: &str = "
+route:
+  receiver: root
+  group_by: [alertname]
+  group_wait: 10s
+  routes:
+  - matchers: [team=db]
+    group_interval: 1m
+    routes:
+    - matchers: [severity=critical]
+      receiver: db-pager
+      group_by: [cluster]
+      repeat_interval: 30m
+      mute_time_intervals: [night]
+      routes:
+      - matchers: [env=prod]
+        group_by: ['...']
+  - matchers: [team=web]
+    receiver: web
+    group_by: ['...']
+    routes:
+    - matchers: [severity=info]
+      group_by: [instance]
+time_intervals:
+- name: night
+  time_intervals: [{times: [{start_time: '00:00', end_time: '06:00'}]}]
+receivers: [{name: root}, {name: db-pager}, {name: web}]
+";
+
+    #[test]
+    fn the_root_gets_alertmanagers_defaults() {
+        let tree = tree("route: {receiver: r}\nreceivers: [{name: r}]\n");
+        let root = tree.root();
+        assert_eq!(root.key, "{}");
+        assert_eq!(
+            (root.group_wait, root.group_interval, root.repeat_interval),
+            (Duration::from_secs(30), Duration::from_secs(300), Duration::from_secs(4 * 3600))
+        );
+        assert!(root.group_by.is_empty() && !root.group_by_all);
+    }
+
+    #[test]
+    fn children_inherit_receiver_group_by_and_timers() {
+        let tree = tree(INHERIT);
+        let db = tree.node(RouteId(1));
+        assert_eq!(db.receiver, "root");
+        assert_eq!(db.group_by, BTreeSet::from(["alertname".to_string()]));
+        assert_eq!(
+            (db.group_wait, db.group_interval, db.repeat_interval),
+            (Duration::from_secs(10), Duration::from_secs(60), Duration::from_secs(4 * 3600))
+        );
+        let pager = tree.node(RouteId(2));
+        assert_eq!(pager.receiver, "db-pager");
+        assert_eq!(pager.group_by, BTreeSet::from(["cluster".to_string()]), "own names replace the parent's");
+        assert_eq!(
+            (pager.group_wait, pager.group_interval, pager.repeat_interval),
+            (Duration::from_secs(10), Duration::from_secs(60), Duration::from_secs(1800))
+        );
+        assert_eq!(pager.key, "{}/{team=\"db\"}/{severity=\"critical\"}");
+    }
+
+    #[test]
+    fn time_intervals_are_not_inherited() {
+        let tree = tree(INHERIT);
+        assert_eq!(tree.node(RouteId(2)).mute_time_intervals, vec!["night".to_string()]);
+        let prod = tree.node(RouteId(3));
+        assert_eq!(prod.receiver, "db-pager");
+        assert!(prod.mute_time_intervals.is_empty());
+    }
+
+    #[test]
+    fn group_by_all_is_inherited_until_a_child_names_labels() {
+        let tree = tree(INHERIT);
+        let prod = tree.node(RouteId(3));
+        assert!(prod.group_by_all, "'...' turns grouping by all labels on");
+        let alert = labels(&[("alertname", "A"), ("cluster", "c1"), ("env", "prod")]);
+        assert_eq!(prod.group_labels(&alert), alert);
+        let web = tree.node(RouteId(4));
+        assert!(web.group_by_all);
+        let info = tree.node(RouteId(5));
+        assert!(!info.group_by_all, "explicit names turn it off again");
+        assert_eq!(
+            info.group_labels(&labels(&[("instance", "i1"), ("alertname", "A")])),
+            labels(&[("instance", "i1")])
+        );
+    }
+
+    #[test]
+    fn group_labels_leave_out_labels_the_alert_lacks() {
+        let tree = tree(INHERIT);
+        assert_eq!(tree.node(RouteId(2)).group_labels(&labels(&[("alertname", "A")])), LabelSet::new());
+    }
+
+    const CONTINUE: &str = "
+route:
+  receiver: default
+  routes:
+  - matchers: [team=a]
+    receiver: first
+    continue: true
+  - matchers: [team=a]
+    receiver: second
+  - matchers: [team=a]
+    receiver: never
+  - matchers: [team=b]
+    receiver: b
+    continue: true
+    routes:
+    - matchers: [sev=page]
+      receiver: b-pager
+receivers: [{name: default}, {name: first}, {name: second}, {name: never}, {name: b}, {name: b-pager}]
+";
+
+    #[test]
+    fn continue_lets_later_siblings_match_and_a_match_without_it_stops() {
+        let tree = tree(CONTINUE);
+        assert_eq!(receivers(&tree, &[("team", "a")]), vec!["first", "second"]);
+    }
+
+    #[test]
+    fn a_matching_node_without_matching_children_is_the_result() {
+        let tree = tree(CONTINUE);
+        assert_eq!(receivers(&tree, &[("team", "b")]), vec!["b"]);
+        assert_eq!(receivers(&tree, &[("team", "b"), ("sev", "page")]), vec!["b-pager"]);
+        assert_eq!(receivers(&tree, &[("team", "c")]), vec!["default"], "falls back to the root");
+    }
+
+    #[test]
+    fn the_same_receiver_can_be_matched_twice_through_different_routes() {
+        let tree = tree(
+            "
+route:
+  receiver: default
+  routes:
+  - {matchers: [a=1], receiver: hook, continue: true}
+  - {matchers: [b=1], receiver: hook}
+receivers: [{name: default}, {name: hook}]
+",
+        );
+        let routes = tree.matching_routes(&labels(&[("a", "1"), ("b", "1")]));
+        assert_eq!(routes, vec![RouteId(1), RouteId(2)]);
+        assert_ne!(tree.node(routes[0]).key, tree.node(routes[1]).key);
+    }
+}

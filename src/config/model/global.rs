@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::http::HttpConfig;
-use crate::config::duration::PromDuration;
 use crate::config::secret::Secret;
 
 /// The `global` block. Keys for integrations Herald does not deliver (SMTP, WeChat, VictorOps, Telegram,
@@ -13,7 +12,7 @@ use crate::config::secret::Secret;
 pub struct GlobalConfig {
     /// How long an alert without `endsAt` stays firing after its last update (default 5m).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolve_timeout: Option<PromDuration>,
+    pub resolve_timeout: Option<String>,
     /// HTTP client settings for integrations that have none of their own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_config: Option<HttpConfig>,

@@ -1,10 +1,9 @@
-//! `route` and `inhibit_rules` as written in the file.
+//! `route` and `inhibit_rules` as written in the file. Durations stay text until validation, so that a bad one
+//! is reported with its own path and line.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-
-use crate::config::duration::PromDuration;
 
 /// One node of the route tree, as written; children inherit what they leave out.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -39,13 +38,13 @@ pub struct RouteConfig {
     pub routes: Option<Vec<RouteConfig>>,
     /// How long a new group waits before its first notification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_wait: Option<PromDuration>,
+    pub group_wait: Option<String>,
     /// How long between notifications about a group that changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_interval: Option<PromDuration>,
+    pub group_interval: Option<String>,
     /// How long before an unchanged group is notified again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repeat_interval: Option<PromDuration>,
+    pub repeat_interval: Option<String>,
 }
 
 /// One inhibition rule, as written.
