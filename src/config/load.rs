@@ -22,8 +22,7 @@ pub fn parse_str(text: &str, base_dir: &Path) -> Result<Loaded, ConfigError> {
     if text.trim().is_empty() {
         return Err(ConfigError { problems: vec![Problem::at("", "no route provided in config")] });
     }
-    let file: ConfigFile =
-        serde_yaml::from_str(text).map_err(|err| ConfigError { problems: vec![yaml_problem(&err)] })?;
+    let file = deserialize(text).map_err(|err| ConfigError { problems: vec![yaml_problem(&err)] })?;
     let checked = validate::check(file, base_dir);
     let index = LineIndex::build(text);
     let locate = |mut problems: Vec<Problem>| {
@@ -39,6 +38,18 @@ pub fn parse_str(text: &str, base_dir: &Path) -> Result<Loaded, ConfigError> {
         Some(config) => Ok(Loaded { config, warnings }),
         None => Err(ConfigError { problems: locate(checked.errors) }),
     }
+}
+
+/// Deserializes straight from the text (errors then carry lines). serde_yaml does not apply YAML merge keys
+/// (`<<: *anchor`), which Alertmanager's parser does, so a file using them goes through a merged `Value`.
+fn deserialize(text: &str) -> Result<ConfigFile, serde_yaml::Error> {
+    let direct = serde_yaml::from_str(text);
+    if direct.is_ok() || !text.contains("<<") {
+        return direct;
+    }
+    let mut value: serde_yaml::Value = serde_yaml::from_str(text)?;
+    value.apply_merge()?;
+    serde_yaml::from_value(value).or(direct)
 }
 
 /// serde_yaml puts the path first and the position last (`route: unknown field ... at line 3 column 3`);

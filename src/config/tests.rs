@@ -507,3 +507,12 @@ fn secrets_are_redacted_when_the_config_is_printed() {
         assert!(text.contains("<secret>"));
     }
 }
+
+#[test]
+fn yaml_anchors_and_merge_keys_work_as_in_alertmanager() {
+    let yaml = "route:\n  receiver: a\n  routes:\n  - &base\n    receiver: a\n    group_wait: 10s\n  - <<: *base\n    matchers: [x=1]\nreceivers: [{name: a}]\n";
+    let loaded = load(yaml).expect("merge keys are applied");
+    let merged = &loaded.config.route.routes[1];
+    assert_eq!(merged.group_wait, Some(Duration::from_secs(10)));
+    assert_eq!(merged.matchers.to_string(), "{x=\"1\"}");
+}
