@@ -8,9 +8,12 @@
 //! - [`cli`]: the `herald` command line (check-config, routes, serve);
 //! - [`app`]: wiring of the HTTP service.
 
+pub mod alert;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod dispatch;
 pub mod labels;
+pub mod nflog;
 pub mod routing;
 pub mod timeinterval;

@@ -1,12 +1,14 @@
 //! Label sets and label matchers: the vocabulary shared by routing, silences and inhibition.
 
 mod fingerprint;
+mod format;
 mod matcher;
 mod parse;
 
 use std::collections::BTreeMap;
 
 pub use fingerprint::{Fingerprint, fingerprint};
+pub use format::{format_label_set, go_quote};
 pub use matcher::{MatchType, Matcher, MatcherError, Matchers};
 pub use parse::{parse_matcher, parse_matchers};
 

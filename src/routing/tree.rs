@@ -26,8 +26,12 @@ pub struct RouteNode {
     pub children: Vec<RouteId>,
     /// This node's own matchers (from `match`, `match_re` and `matchers`, ANDed and sorted).
     pub matchers: Matchers,
-    /// Alertmanager's route key: the matchers of every node from the root, joined by `/`.
+    /// Alertmanager's route key: the matchers of every node from the root, joined by `/`. Siblings with the
+    /// same matchers share it; see [`RouteNode::ident`].
     pub key: String,
+    /// A unique, stable name for the route: its key, with `#n` added for the n-th later route with the same
+    /// key. Aggregation groups are identified by it, so that they survive a reload that keeps the route.
+    pub ident: String,
     /// The receiver, own or inherited.
     pub receiver: String,
     /// Label names to group by (ignored when `group_by_all`).
@@ -78,6 +82,7 @@ impl RouteTree {
             children: Vec::new(),
             matchers: Matchers::default(),
             key: String::new(),
+            ident: String::new(),
             receiver: String::new(),
             group_by: BTreeSet::new(),
             group_by_all: false,
@@ -103,12 +108,15 @@ impl RouteTree {
         } else {
             (parent.group_by.clone(), parent.group_by_all || route.group_by_all)
         };
+        let twins = self.nodes.iter().filter(|node| node.key == key).count();
+        let ident = if twins == 0 { key.clone() } else { format!("{key}#{twins}") };
         let node = RouteNode {
             id,
             parent: parent_id,
             children: Vec::new(),
             matchers: route.matchers.clone(),
             key,
+            ident,
             receiver: route.receiver.clone().unwrap_or_else(|| parent.receiver.clone()),
             group_by,
             group_by_all,
@@ -347,5 +355,22 @@ receivers: [{name: default}, {name: hook}]
         let routes = tree.matching_routes(&labels(&[("a", "1"), ("b", "1")]));
         assert_eq!(routes, vec![RouteId(1), RouteId(2)]);
         assert_ne!(tree.node(routes[0]).key, tree.node(routes[1]).key);
+    }
+
+    #[test]
+    fn routes_with_the_same_key_get_distinct_idents() {
+        let tree = tree(
+            "
+route:
+  receiver: default
+  routes:
+  - {matchers: [a=1], receiver: hook, continue: true}
+  - {matchers: [a=1], receiver: other}
+receivers: [{name: default}, {name: hook}, {name: other}]
+",
+        );
+        let (first, second) = (tree.node(RouteId(1)), tree.node(RouteId(2)));
+        assert_eq!(first.key, second.key);
+        assert_eq!((first.ident.as_str(), second.ident.as_str()), ("{}/{a=\"1\"}", "{}/{a=\"1\"}#1"));
     }
 }

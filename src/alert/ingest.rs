@@ -1,0 +1,174 @@
+//! `POST /api/v2/alerts` bodies: parse, fill in defaults and validate each alert as Alertmanager does.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::{Alert, parse_time};
+use crate::labels::{LabelSet, is_valid_label_name};
+
+/// One alert as posted (Alertmanager's `postableAlert`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostableAlert {
+    /// Required; may not be empty after empty values are dropped.
+    pub labels: Option<BTreeMap<String, String>>,
+    /// Optional annotations.
+    #[serde(default)]
+    pub annotations: Option<BTreeMap<String, String>>,
+    /// When it started; defaults to `endsAt`, else now.
+    #[serde(default)]
+    pub starts_at: Option<String>,
+    /// When it ends; defaults to now + `resolve_timeout`.
+    #[serde(default)]
+    pub ends_at: Option<String>,
+    /// Link to the source.
+    #[serde(default, rename = "generatorURL")]
+    pub generator_url: Option<String>,
+}
+
+/// Why a whole body was refused (nothing in it is stored).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IngestError {
+    /// Not a JSON array of alert objects, or a timestamp that does not parse. Alertmanager: 400.
+    #[error("parsing alerts body from \"\" failed, because {0}")]
+    Malformed(String),
+    /// An alert without `labels`. Alertmanager: 422 with code 602.
+    #[error("{0}.labels in body is required")]
+    MissingLabels(usize),
+}
+
+/// Parses a body and turns each valid alert into an [`Alert`] received at `now`. Invalid alerts are left
+/// out and described (with their index) in the second list; the valid ones are still to be stored.
+pub fn accept(
+    body: &[u8],
+    now: DateTime<Utc>,
+    resolve_timeout: Duration,
+) -> Result<(Vec<Alert>, Vec<String>), IngestError> {
+    let posted: Vec<PostableAlert> =
+        serde_json::from_slice(body).map_err(|err| IngestError::Malformed(err.to_string()))?;
+    let mut parsed = Vec::with_capacity(posted.len());
+    for (i, alert) in posted.into_iter().enumerate() {
+        let labels = alert.labels.ok_or(IngestError::MissingLabels(i))?;
+        let time = |field: &str, text: &Option<String>| match text {
+            None => Ok(None),
+            Some(text) => parse_time(text).map_err(|err| IngestError::Malformed(format!("{i}.{field}: {err}"))),
+        };
+        let starts_at = time("startsAt", &alert.starts_at)?;
+        let ends_at = time("endsAt", &alert.ends_at)?;
+        parsed.push((labels, alert.annotations.unwrap_or_default(), starts_at, ends_at, alert.generator_url));
+    }
+
+    let resolve_timeout = chrono::Duration::from_std(resolve_timeout).unwrap_or(chrono::Duration::MAX);
+    let mut alerts = Vec::with_capacity(parsed.len());
+    let mut errors = Vec::new();
+    for (i, (labels, annotations, starts_at, ends_at, generator_url)) in parsed.into_iter().enumerate() {
+        let labels: LabelSet = labels.into_iter().filter(|(_, value)| !value.is_empty()).collect();
+        let starts_at = starts_at.or(ends_at).unwrap_or(now);
+        let (ends_at, timeout) = match ends_at {
+            Some(ends_at) => (ends_at, false),
+            None => (now.checked_add_signed(resolve_timeout).unwrap_or(DateTime::<Utc>::MAX_UTC), true),
+        };
+        if let Err(message) = validate(&labels, &annotations, starts_at, ends_at) {
+            errors.push(format!("alerts[{i}]: {message}"));
+            continue;
+        }
+        let mut alert = Alert::new(labels, annotations.into_iter().collect(), starts_at, ends_at, now);
+        alert.generator_url = generator_url.unwrap_or_default();
+        alert.timeout = timeout;
+        alerts.push(alert);
+    }
+    Ok((alerts, errors))
+}
+
+/// Alertmanager's `Alert.Validate`, in its order and words.
+fn validate(
+    labels: &LabelSet,
+    annotations: &BTreeMap<String, String>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+) -> Result<(), String> {
+    if ends_at < starts_at {
+        return Err("start time must be before end time".into());
+    }
+    if let Some(name) = labels.keys().find(|name| !is_valid_label_name(name)) {
+        return Err(format!("invalid label set: invalid name {name:?}"));
+    }
+    if labels.is_empty() {
+        return Err("at least one label pair required".into());
+    }
+    if let Some(name) = annotations.keys().find(|name| !is_valid_label_name(name)) {
+        return Err(format!("invalid annotations: invalid name {name:?}"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RESOLVE_TIMEOUT: Duration = Duration::from_secs(300);
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z").expect("valid").with_timezone(&Utc)
+    }
+
+    fn accept_json(json: &str) -> Result<(Vec<Alert>, Vec<String>), IngestError> {
+        accept(json.as_bytes(), now(), RESOLVE_TIMEOUT)
+    }
+
+    #[test]
+    fn missing_times_get_alertmanagers_defaults() {
+        let (alerts, errors) = accept_json(r#"[{"labels":{"alertname":"A","empty":""}}]"#).expect("valid body");
+        assert!(errors.is_empty());
+        let alert = &alerts[0];
+        assert_eq!(alert.labels.len(), 1, "empty-valued labels are dropped");
+        assert_eq!(alert.starts_at, now());
+        assert_eq!(alert.ends_at, now() + chrono::Duration::seconds(300));
+        assert!(alert.timeout);
+        assert_eq!(alert.fingerprint.to_string(), crate::labels::fingerprint(&alert.labels).to_string());
+    }
+
+    #[test]
+    fn a_start_defaults_to_the_given_end() {
+        let (alerts, _) = accept_json(r#"[{"labels":{"a":"b"},"endsAt":"2026-11-25T11:00:00Z"}]"#).expect("valid body");
+        assert_eq!(alerts[0].starts_at, alerts[0].ends_at);
+        assert!(!alerts[0].timeout);
+        assert!(alerts[0].resolved_at(now()));
+    }
+
+    #[test]
+    fn invalid_alerts_are_reported_by_index_and_valid_ones_kept() {
+        let body = r#"[
+            {"labels":{"alertname":"ok"}},
+            {"labels":{}},
+            {"labels":{"0bad":"x"}},
+            {"labels":{"a":"b"},"startsAt":"2026-11-25T12:00:00Z","endsAt":"2026-11-25T11:00:00Z"},
+            {"labels":{"a":"b"},"annotations":{"bad-name":"x"}}
+        ]"#;
+        let (alerts, errors) = accept_json(body).expect("the body parses");
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(
+            errors,
+            vec![
+                "alerts[1]: at least one label pair required",
+                "alerts[2]: invalid label set: invalid name \"0bad\"",
+                "alerts[3]: start time must be before end time",
+                "alerts[4]: invalid annotations: invalid name \"bad-name\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_bodies_are_refused_whole() {
+        assert!(matches!(accept_json("{"), Err(IngestError::Malformed(_))));
+        assert!(matches!(accept_json(r#"{"labels":{}}"#), Err(IngestError::Malformed(_))));
+        assert!(matches!(accept_json(r#"[{"labels":{"a":1}}]"#), Err(IngestError::Malformed(_))));
+        assert_eq!(accept_json(r#"[{"labels":{"a":"b"}},{"annotations":{}}]"#), Err(IngestError::MissingLabels(1)));
+        let bad_time = accept_json(r#"[{"labels":{"a":"b"},"startsAt":"noon"}]"#).expect_err("bad time");
+        assert!(bad_time.to_string().contains("0.startsAt: parsing time \"noon\""), "{bad_time}");
+        assert_eq!(accept_json("[]"), Ok((vec![], vec![])));
+    }
+}

@@ -1,0 +1,146 @@
+//! Alerts: the model, how a posted alert becomes one, and how two versions of the same alert merge.
+
+mod ingest;
+mod time;
+
+use chrono::{DateTime, Utc};
+
+pub use ingest::{IngestError, PostableAlert, accept};
+pub use time::{format_api_time, format_go_time, parse_time};
+
+use crate::labels::{Fingerprint, LabelSet, fingerprint};
+
+/// One alert, identified by the fingerprint of its labels. Shared between the alert store and the
+/// aggregation groups as `Arc<Alert>`; a new version replaces the old one, it is never mutated in place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// Identity: the fingerprint of `labels`.
+    pub fingerprint: Fingerprint,
+    /// Labels; never empty, no empty values.
+    pub labels: LabelSet,
+    /// Annotations.
+    pub annotations: LabelSet,
+    /// When the alert started firing.
+    pub starts_at: DateTime<Utc>,
+    /// When it resolves (or resolved); always set.
+    pub ends_at: DateTime<Utc>,
+    /// When Herald last received it.
+    pub updated_at: DateTime<Utc>,
+    /// Link to what generated it.
+    pub generator_url: String,
+    /// `ends_at` was not sent but derived from `resolve_timeout`.
+    pub timeout: bool,
+}
+
+impl Alert {
+    /// Builds an alert; the fingerprint is computed from the labels.
+    pub fn new(
+        labels: LabelSet,
+        annotations: LabelSet,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    ) -> Self {
+        Alert {
+            fingerprint: fingerprint(&labels),
+            labels,
+            annotations,
+            starts_at,
+            ends_at,
+            updated_at,
+            generator_url: String::new(),
+            timeout: false,
+        }
+    }
+
+    /// Whether the alert is resolved at `now` (its end time has come).
+    pub fn resolved_at(&self, now: DateTime<Utc>) -> bool {
+        self.ends_at <= now
+    }
+
+    /// Merges a newer post of the same alert into the stored one, as Alertmanager's store does: the two are
+    /// merged only if their activity ranges overlap, otherwise the new one replaces the old.
+    pub fn merge_into(old: &Alert, new: Alert, now: DateTime<Utc>) -> Alert {
+        let overlaps = (new.ends_at > old.starts_at && new.ends_at < old.ends_at)
+            || (new.starts_at > old.starts_at && new.starts_at < old.ends_at);
+        if !overlaps {
+            return new;
+        }
+        Self::merge(old, &new, now)
+    }
+
+    /// Alertmanager's `Alert.Merge`: the more recently updated version wins, with the earliest start, and the
+    /// end time chosen so that an explicit end is not replaced by a derived one.
+    fn merge(a: &Alert, b: &Alert, now: DateTime<Utc>) -> Alert {
+        let (older, newer) = if b.updated_at < a.updated_at { (b, a) } else { (a, b) };
+        let mut merged = newer.clone();
+        if older.starts_at < newer.starts_at {
+            merged.starts_at = older.starts_at;
+        }
+        if newer.resolved_at(now) {
+            if older.resolved_at(now) && older.ends_at > newer.ends_at {
+                merged.ends_at = older.ends_at;
+            }
+        } else if older.ends_at > newer.ends_at && !older.timeout {
+            merged.ends_at = older.ends_at;
+        }
+        merged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + seconds, 0).expect("valid timestamp")
+    }
+
+    fn alert(starts: i64, ends: i64, updated: i64) -> Alert {
+        let labels = LabelSet::from([("alertname".to_string(), "A".to_string())]);
+        Alert::new(labels, LabelSet::new(), at(starts), at(ends), at(updated))
+    }
+
+    #[test]
+    fn an_overlapping_repost_keeps_the_earliest_start() {
+        let old = alert(0, 300, 0);
+        let new = alert(60, 360, 60);
+        let merged = Alert::merge_into(&old, new, at(60));
+        assert_eq!((merged.starts_at, merged.ends_at, merged.updated_at), (at(0), at(360), at(60)));
+    }
+
+    #[test]
+    fn a_later_explicit_end_is_not_replaced_by_a_shorter_one() {
+        let old = alert(0, 600, 0);
+        let new = alert(0, 300, 60);
+        let merged = Alert::merge_into(&old, new, at(60));
+        assert_eq!(merged.ends_at, at(600));
+    }
+
+    #[test]
+    fn a_derived_end_gives_way_to_the_newer_post() {
+        let mut old = alert(0, 600, 0);
+        old.timeout = true;
+        let merged = Alert::merge_into(&old, alert(0, 300, 60), at(60));
+        assert_eq!(merged.ends_at, at(300));
+    }
+
+    #[test]
+    fn resolving_an_alert_takes_the_new_end_time() {
+        let old = alert(0, 600, 0);
+        let merged = Alert::merge_into(&old, alert(0, 100, 100), at(100));
+        assert!(merged.resolved_at(at(100)));
+        assert_eq!(merged.ends_at, at(100));
+    }
+
+    #[test]
+    fn a_refire_after_resolution_replaces_the_old_alert() {
+        let old = alert(0, 100, 100);
+        let refire = alert(500, 800, 500);
+        let merged = Alert::merge_into(&old, refire.clone(), at(500));
+        assert_eq!(merged, refire);
+        assert!(!merged.resolved_at(at(500) + Duration::seconds(1)));
+    }
+}

@@ -1,0 +1,480 @@
+//! The dispatcher's state machine, free of I/O and of the clock: alerts go in, groups come due, flush
+//! results come back. The actor in `mod.rs` drives it; tests drive it with explicit times.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::group::{Group, GroupId, GroupTimer, group_key};
+use crate::alert::Alert;
+use crate::labels::LabelSet;
+use crate::routing::{RouteId, RouteTree};
+
+/// What a flush has to deliver: a snapshot of the group.
+#[derive(Clone, Debug)]
+pub struct FlushRequest {
+    /// The group.
+    pub group_id: GroupId,
+    /// Alertmanager's group key.
+    pub group_key: String,
+    /// The group labels.
+    pub group_labels: LabelSet,
+    /// The receiver to notify.
+    pub receiver: String,
+    /// The route the group belongs to (for its options).
+    pub route: RouteId,
+    /// The route's repeat interval.
+    pub repeat_interval: Duration,
+    /// The alerts, sorted as in notifications.
+    pub alerts: Vec<Arc<Alert>>,
+    /// When the flush happens.
+    pub now: DateTime<Utc>,
+}
+
+/// Changes to persist, drained by the actor after each step.
+#[derive(Debug, Default)]
+pub struct GroupChanges {
+    /// Groups created or whose timer moved.
+    pub upserted: Vec<GroupSnapshot>,
+    /// Groups that are gone.
+    pub removed: Vec<GroupId>,
+}
+
+/// The persisted form of a group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupSnapshot {
+    /// Stable id.
+    pub id: GroupId,
+    /// Alertmanager's group key.
+    pub key: String,
+    /// Group labels.
+    pub labels: LabelSet,
+    /// Receiver.
+    pub receiver: String,
+    /// Timer state.
+    pub timer: GroupTimer,
+}
+
+/// All aggregation groups and their deadlines.
+pub struct DispatchCore {
+    tree: Arc<RouteTree>,
+    groups: HashMap<GroupId, Group>,
+    schedule: BTreeSet<(DateTime<Utc>, GroupId)>,
+    /// Timers of groups known from before (a restart or a reload) that no alert has re-created yet.
+    restored: HashMap<GroupId, RestoredGroup>,
+    dirty: HashSet<GroupId>,
+    removed: Vec<GroupId>,
+}
+
+#[derive(Clone, Debug)]
+struct RestoredGroup {
+    timer: GroupTimer,
+    in_flight: bool,
+    flush_pending: bool,
+}
+
+impl DispatchCore {
+    /// An empty dispatcher for a route tree.
+    pub fn new(tree: Arc<RouteTree>) -> Self {
+        DispatchCore {
+            tree,
+            groups: HashMap::new(),
+            schedule: BTreeSet::new(),
+            restored: HashMap::new(),
+            dirty: HashSet::new(),
+            removed: Vec::new(),
+        }
+    }
+
+    /// The route tree in use.
+    pub fn tree(&self) -> &Arc<RouteTree> {
+        &self.tree
+    }
+
+    /// Remembers the timers of groups persisted before a restart; they apply when alerts re-create them.
+    pub fn restore(&mut self, groups: impl IntoIterator<Item = (GroupId, GroupTimer)>) {
+        for (id, timer) in groups {
+            self.restored.insert(id, RestoredGroup { timer, in_flight: false, flush_pending: false });
+        }
+    }
+
+    /// Forgets restored timers that no alert re-created (their groups are gone) and marks them removed.
+    pub fn drop_unclaimed(&mut self) {
+        let unclaimed: Vec<GroupId> = self.restored.drain().map(|(id, _)| id).collect();
+        self.removed.extend(unclaimed);
+    }
+
+    /// Routes an alert (a new version of it) into one group per matching route.
+    pub fn insert(&mut self, alert: Arc<Alert>, now: DateTime<Utc>) {
+        let tree = Arc::clone(&self.tree);
+        for route_id in tree.matching_routes(&alert.labels) {
+            let route = tree.node(route_id);
+            let labels = route.group_labels(&alert.labels);
+            let id = GroupId::of(&route.ident, &labels);
+            if !self.groups.contains_key(&id) {
+                let group = self.new_group(id, route_id, labels, now);
+                self.schedule.insert((group.timer.next_flush, id));
+                self.groups.insert(id, group);
+                self.dirty.insert(id);
+            }
+            let group = self.groups.get_mut(&id).expect("inserted above");
+            let newer = group.alerts.get(&alert.fingerprint).is_none_or(|old| old.updated_at <= alert.updated_at);
+            if newer {
+                group.alerts.insert(alert.fingerprint, Arc::clone(&alert));
+            }
+            // An alert that has already waited out group_wait does not wait again (old alerts, restarts).
+            let waited = chrono::Duration::from_std(route.group_wait).map(|wait| alert.starts_at + wait < now);
+            if !group.timer.has_flushed && waited.unwrap_or(false) && group.timer.next_flush > now {
+                self.schedule.remove(&(group.timer.next_flush, id));
+                group.timer.next_flush = now;
+                self.schedule.insert((now, id));
+                self.dirty.insert(id);
+            }
+        }
+    }
+
+    fn new_group(&mut self, id: GroupId, route_id: RouteId, labels: LabelSet, now: DateTime<Utc>) -> Group {
+        let route = self.tree.node(route_id);
+        let restored = self.restored.remove(&id);
+        let timer = match &restored {
+            Some(restored) => restored.timer.clone(),
+            None => GroupTimer {
+                next_flush: now + chrono::Duration::from_std(route.group_wait).unwrap_or(chrono::Duration::MAX),
+                has_flushed: false,
+                created_at: now,
+            },
+        };
+        Group {
+            id,
+            route: route_id,
+            key: group_key(&route.key, &labels),
+            labels,
+            receiver: route.receiver.clone(),
+            alerts: HashMap::new(),
+            timer,
+            in_flight: restored.as_ref().is_some_and(|r| r.in_flight),
+            flush_pending: restored.as_ref().is_some_and(|r| r.flush_pending),
+        }
+    }
+
+    /// When the earliest group comes due.
+    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        self.schedule.first().map(|(at, _)| *at)
+    }
+
+    /// Takes every group due at `now`: re-arms its timer to `group_interval` and returns what to deliver.
+    /// A group whose previous flush is still being delivered flushes when that one ends.
+    pub fn take_due(&mut self, now: DateTime<Utc>) -> Vec<FlushRequest> {
+        let mut flushes = Vec::new();
+        while let Some(&(at, id)) = self.schedule.first() {
+            if at > now {
+                break;
+            }
+            self.schedule.pop_first();
+            let Some(group) = self.groups.get_mut(&id) else { continue };
+            let interval = self.tree.node(group.route).group_interval;
+            group.timer.has_flushed = true;
+            group.timer.next_flush = now + chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::MAX);
+            self.schedule.insert((group.timer.next_flush, id));
+            self.dirty.insert(id);
+            if group.in_flight {
+                group.flush_pending = true;
+                continue;
+            }
+            group.in_flight = true;
+            flushes.push(flush_request(&self.tree, group, now));
+        }
+        flushes
+    }
+
+    /// Records the end of a flush. After a successful one, the alerts it sent as resolved are removed from the
+    /// group unless they changed since. Returns the pending flush, if one came due meanwhile.
+    pub fn flush_done(&mut self, done: &FlushRequest, success: bool, now: DateTime<Utc>) -> Option<FlushRequest> {
+        let group = self.groups.get_mut(&done.group_id)?;
+        group.in_flight = false;
+        if success {
+            for alert in done.alerts.iter().filter(|alert| alert.resolved_at(done.now)) {
+                if group.alerts.get(&alert.fingerprint).is_some_and(|current| Arc::ptr_eq(current, alert)) {
+                    group.alerts.remove(&alert.fingerprint);
+                }
+            }
+        }
+        if std::mem::take(&mut group.flush_pending) {
+            group.in_flight = true;
+            return Some(flush_request(&self.tree, group, now));
+        }
+        None
+    }
+
+    /// Removes groups that are empty and idle, as Alertmanager's periodic clean-up does.
+    pub fn remove_empty(&mut self) {
+        let empty: Vec<GroupId> =
+            self.groups.values().filter(|g| g.alerts.is_empty() && !g.in_flight).map(|g| g.id).collect();
+        for id in empty {
+            if let Some(group) = self.groups.remove(&id) {
+                self.schedule.remove(&(group.timer.next_flush, id));
+                self.dirty.remove(&id);
+                self.removed.push(id);
+            }
+        }
+    }
+
+    /// Swaps in a new route tree. Groups that the new tree still produces keep their alerts' timers and any
+    /// delivery in flight; alerts are routed afresh from `alerts` (the whole alert store).
+    pub fn reload(&mut self, tree: Arc<RouteTree>, alerts: impl IntoIterator<Item = Arc<Alert>>, now: DateTime<Utc>) {
+        let old = std::mem::take(&mut self.groups);
+        self.schedule.clear();
+        self.tree = tree;
+        let previous: HashSet<GroupId> = old.keys().copied().collect();
+        for (id, group) in old {
+            let restored =
+                RestoredGroup { timer: group.timer, in_flight: group.in_flight, flush_pending: group.flush_pending };
+            self.restored.insert(id, restored);
+        }
+        for alert in alerts {
+            self.insert(alert, now);
+        }
+        let gone: Vec<GroupId> = previous.into_iter().filter(|id| !self.groups.contains_key(id)).collect();
+        for id in gone {
+            self.restored.remove(&id);
+            self.removed.push(id);
+        }
+    }
+
+    /// The groups, in no particular order.
+    pub fn groups(&self) -> impl Iterator<Item = &Group> {
+        self.groups.values()
+    }
+
+    /// A group by id.
+    pub fn group(&self, id: GroupId) -> Option<&Group> {
+        self.groups.get(&id)
+    }
+
+    /// Drains what changed since the last call, for the store.
+    pub fn take_changes(&mut self) -> GroupChanges {
+        let removed = std::mem::take(&mut self.removed);
+        let upserted = std::mem::take(&mut self.dirty)
+            .into_iter()
+            .filter_map(|id| self.groups.get(&id))
+            .map(|group| GroupSnapshot {
+                id: group.id,
+                key: group.key.clone(),
+                labels: group.labels.clone(),
+                receiver: group.receiver.clone(),
+                timer: group.timer.clone(),
+            })
+            .collect();
+        GroupChanges { upserted, removed }
+    }
+}
+
+fn flush_request(tree: &RouteTree, group: &Group, now: DateTime<Utc>) -> FlushRequest {
+    FlushRequest {
+        group_id: group.id,
+        group_key: group.key.clone(),
+        group_labels: group.labels.clone(),
+        receiver: group.receiver.clone(),
+        route: group.route,
+        repeat_interval: tree.node(group.route).repeat_interval,
+        alerts: group.sorted_alerts(),
+        now,
+    }
+}
+
+/// The fingerprints of a flush's alerts, split into firing and resolved at the flush time.
+pub fn split_by_state(alerts: &[Arc<Alert>], now: DateTime<Utc>) -> (BTreeSet<u64>, BTreeSet<u64>) {
+    let mut firing = BTreeSet::new();
+    let mut resolved = BTreeSet::new();
+    for alert in alerts {
+        let set = if alert.resolved_at(now) { &mut resolved } else { &mut firing };
+        set.insert(alert.fingerprint.0);
+    }
+    (firing, resolved)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const CONFIG: &str = "
+route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 2s
+  group_interval: 6s
+  repeat_interval: 1h
+  routes:
+  - matchers: [team=b]
+    receiver: team-b
+    continue: true
+  - matchers: [team=b]
+    receiver: hook
+receivers: [{name: hook}, {name: team-b}]
+";
+
+    fn tree(yaml: &str) -> Arc<RouteTree> {
+        let loaded = crate::config::parse_str(yaml, Path::new(".")).unwrap_or_else(|err| panic!("{err}"));
+        Arc::new(RouteTree::new(&loaded.config.route))
+    }
+
+    fn t(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + seconds, 0).expect("valid")
+    }
+
+    fn alert(name: &str, starts: i64, ends: i64, updated: i64) -> Arc<Alert> {
+        let labels = LabelSet::from([("alertname".to_string(), name.to_string())]);
+        Arc::new(Alert::new(labels, LabelSet::new(), t(starts), t(ends), t(updated)))
+    }
+
+    fn names(request: &FlushRequest) -> Vec<String> {
+        request.alerts.iter().map(|a| a.labels["alertname"].clone()).collect()
+    }
+
+    /// Runs the core second by second from `from` to `to`, completing each flush at once, and returns
+    /// `(second, alerts)` for every flush.
+    fn run(core: &mut DispatchCore, from: i64, to: i64) -> Vec<(i64, Vec<String>)> {
+        let mut seen = Vec::new();
+        for second in from..=to {
+            for request in core.take_due(t(second)) {
+                seen.push((second, names(&request)));
+                assert!(core.flush_done(&request, true, t(second)).is_none());
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn first_flush_after_group_wait_then_every_group_interval() {
+        let mut core = DispatchCore::new(tree(CONFIG));
+        core.insert(alert("X", 0, 3600, 0), t(0));
+        assert_eq!(core.next_deadline(), Some(t(2)));
+        assert_eq!(run(&mut core, 0, 2), vec![(2, vec!["X".to_string()])]);
+        core.insert(alert("X", 0, 3600, 3), t(3));
+        assert_eq!(run(&mut core, 3, 7), vec![], "a change after the first flush waits for the next tick");
+        assert_eq!(run(&mut core, 8, 14), vec![(8, vec!["X".to_string()]), (14, vec!["X".to_string()])]);
+    }
+
+    #[test]
+    fn an_alert_that_already_waited_flushes_immediately() {
+        let mut core = DispatchCore::new(tree(CONFIG));
+        core.insert(alert("Old", -3600, 3600, 0), t(0));
+        assert_eq!(core.next_deadline(), Some(t(0)));
+    }
+
+    #[test]
+    fn continue_puts_an_alert_in_one_group_per_route() {
+        let mut core = DispatchCore::new(tree(CONFIG));
+        let labels =
+            LabelSet::from([("alertname".to_string(), "A".to_string()), ("team".to_string(), "b".to_string())]);
+        core.insert(Arc::new(Alert::new(labels, LabelSet::new(), t(0), t(3600), t(0))), t(0));
+        let mut keys: Vec<(String, String)> = core.groups().map(|g| (g.receiver.clone(), g.key.clone())).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            vec![
+                ("hook".to_string(), "{}/{team=\"b\"}:{alertname=\"A\"}".to_string()),
+                ("team-b".to_string(), "{}/{team=\"b\"}:{alertname=\"A\"}".to_string()),
+            ]
+        );
+        assert_eq!(core.groups().map(|g| g.id).collect::<HashSet<_>>().len(), 2, "same key, distinct ids");
+    }
+
+    #[test]
+    fn resolved_alerts_leave_the_group_only_after_a_successful_flush() {
+        let mut core = DispatchCore::new(tree(CONFIG));
+        core.insert(alert("X", 0, 5, 0), t(0));
+        let first = core.take_due(t(2)).pop().expect("due at 2s");
+        assert!(core.flush_done(&first, true, t(2)).is_none());
+        let failed = core.take_due(t(8)).pop().expect("due at 8s");
+        assert!(failed.alerts[0].resolved_at(t(8)));
+        core.flush_done(&failed, false, t(8));
+        assert_eq!(core.groups().next().map(|g| g.alerts.len()), Some(1), "kept for the retry");
+        let retried = core.take_due(t(14)).pop().expect("due at 14s");
+        core.flush_done(&retried, true, t(14));
+        assert_eq!(core.groups().next().map(|g| g.alerts.len()), Some(0));
+        core.remove_empty();
+        assert_eq!(core.groups().count(), 0);
+        assert_eq!(core.take_changes().removed.len(), 1);
+    }
+
+    #[test]
+    fn an_alert_updated_during_the_flush_is_not_removed() {
+        let mut core = DispatchCore::new(tree(CONFIG));
+        core.insert(alert("X", 0, 1, 0), t(0));
+        let flush = core.take_due(t(2)).pop().expect("due");
+        core.insert(alert("X", 0, 3600, 3), t(3));
+        core.flush_done(&flush, true, t(3));
+        assert_eq!(core.groups().next().map(|g| g.alerts.len()), Some(1));
+    }
+
+    #[test]
+    fn a_tick_during_a_slow_delivery_runs_when_it_ends() {
+        let mut core = DispatchCore::new(tree(CONFIG));
+        core.insert(alert("X", 0, 3600, 0), t(0));
+        let slow = core.take_due(t(2)).pop().expect("due");
+        let mut second = (*alert("X", 5, 3600, 5)).clone();
+        second.labels.insert("instance".to_string(), "b".to_string());
+        second.fingerprint = crate::labels::fingerprint(&second.labels);
+        core.insert(Arc::new(second), t(5));
+        assert!(core.take_due(t(8)).is_empty(), "not in parallel with the slow one");
+        let pending = core.flush_done(&slow, true, t(9)).expect("the tick that came due");
+        assert_eq!(pending.alerts.len(), 2);
+        assert_eq!(core.next_deadline(), Some(t(14)), "the schedule did not slip");
+    }
+
+    #[test]
+    fn restored_timers_resume_where_they_were() {
+        let mut before = DispatchCore::new(tree(CONFIG));
+        before.insert(alert("X", 0, 3600, 0), t(0));
+        run(&mut before, 0, 2);
+        let snapshots = before.take_changes().upserted;
+        assert_eq!(snapshots[0].timer.next_flush, t(8));
+
+        let mut after = DispatchCore::new(tree(CONFIG));
+        after.restore(snapshots.iter().map(|s| (s.id, s.timer.clone())));
+        after.insert(alert("X", 0, 3600, 0), t(5));
+        after.drop_unclaimed();
+        assert_eq!(after.next_deadline(), Some(t(8)), "neither group_wait again nor an early flush");
+        assert!(after.take_changes().removed.is_empty());
+
+        let mut late = DispatchCore::new(tree(CONFIG));
+        late.restore(snapshots.iter().map(|s| (s.id, s.timer.clone())));
+        late.insert(alert("X", 0, 3600, 0), t(30));
+        assert_eq!(run(&mut late, 30, 30), vec![(30, vec!["X".to_string()])], "a missed tick is not skipped");
+    }
+
+    #[test]
+    fn unclaimed_restored_groups_are_removed() {
+        let mut core = DispatchCore::new(tree(CONFIG));
+        let timer = GroupTimer { next_flush: t(1), has_flushed: true, created_at: t(0) };
+        core.restore([(GroupId(42), timer)]);
+        core.drop_unclaimed();
+        assert_eq!(core.take_changes().removed, vec![GroupId(42)]);
+    }
+
+    #[test]
+    fn a_reload_keeps_groups_whose_route_is_unchanged() {
+        let mut core = DispatchCore::new(tree(CONFIG));
+        let x = alert("X", 0, 3600, 0);
+        core.insert(Arc::clone(&x), t(0));
+        run(&mut core, 0, 2);
+        let changed = CONFIG
+            .replace("group_interval: 6s", "group_interval: 6s\n  repeat_interval: 2h")
+            .replace("  repeat_interval: 1h\n", "");
+        core.reload(tree(&changed), [Arc::clone(&x)], t(4));
+        assert_eq!(core.groups().count(), 1);
+        assert_eq!(core.next_deadline(), Some(t(8)), "the timer carried over");
+        assert!(core.take_changes().removed.is_empty());
+
+        let regrouped = CONFIG.replace("group_by: [alertname]", "group_by: [cluster]");
+        core.reload(tree(&regrouped), [x], t(5));
+        let changes = core.take_changes();
+        assert_eq!(changes.removed.len(), 1, "the old group is gone");
+        assert_eq!(core.next_deadline(), Some(t(5)), "the new group flushes at once: its alert already waited");
+    }
+}

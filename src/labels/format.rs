@@ -1,0 +1,63 @@
+//! Label sets printed as Go prints `model.LabelSet`: `{a="1", b="2"}`, values quoted like `strconv.Quote`.
+
+use std::fmt::Write;
+
+use super::LabelSet;
+
+/// `{name="value", ...}`, sorted by name, as in Alertmanager's group keys.
+pub fn format_label_set(labels: &LabelSet) -> String {
+    let mut out = String::from("{");
+    for (i, (name, value)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(name);
+        out.push('=');
+        out.push_str(&go_quote(value));
+    }
+    out.push('}');
+    out
+}
+
+/// Go's `strconv.Quote`: printable characters stay, the rest are escaped.
+pub fn go_quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if c.is_control() || c == '\u{feff}' => {
+                let code = c as u32;
+                let _ = if code > 0xffff { write!(out, "\\U{code:08x}") } else { write!(out, "\\u{code:04x}") };
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_sets_print_like_go() {
+        let labels: LabelSet =
+            [("b", "2"), ("a", "say \"hi\"\n")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(format_label_set(&labels), r#"{a="say \"hi\"\n", b="2"}"#);
+        assert_eq!(format_label_set(&LabelSet::new()), "{}");
+        assert_eq!(go_quote("tab\there\u{1}é"), r#""tab\there\x01é""#);
+    }
+}
