@@ -15,5 +15,7 @@ pub mod config;
 pub mod dispatch;
 pub mod labels;
 pub mod nflog;
+pub mod notify;
 pub mod routing;
+pub mod store;
 pub mod timeinterval;

@@ -1,10 +1,12 @@
 //! Alerts: the model, how a posted alert becomes one, and how two versions of the same alert merge.
 
+mod index;
 mod ingest;
 mod time;
 
 use chrono::{DateTime, Utc};
 
+pub use index::AlertIndex;
 pub use ingest::{IngestError, PostableAlert, accept};
 pub use time::{format_api_time, format_go_time, parse_time};
 

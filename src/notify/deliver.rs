@@ -1,0 +1,136 @@
+//! One flush of one group: for each integration of the receiver, decide from the notification log whether
+//! to notify, send with retries, and report what to log. Integrations run concurrently and independently:
+//! one failing never makes another send twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::data::NotificationData;
+use super::error::Error;
+use super::http::HttpClients;
+use super::{Integration, retry, webhook};
+use crate::dispatch::{FlushRequest, split_by_state};
+use crate::nflog::{NflogEntry, NflogKey, needs_update};
+
+/// Everything a flush needs, captured when it came due.
+#[derive(Debug, Clone)]
+pub struct FlushJob {
+    /// The group's snapshot.
+    pub request: FlushRequest,
+    /// The receiver's integrations with their last log entries.
+    pub integrations: Vec<IntegrationJob>,
+    /// How long the flush may keep retrying.
+    pub timeout: Duration,
+    /// Herald's external URL, for the payloads.
+    pub external_url: String,
+}
+
+/// One integration within a flush.
+#[derive(Debug, Clone)]
+pub struct IntegrationJob {
+    /// Its notification log key.
+    pub key: NflogKey,
+    /// What it last notified.
+    pub prior: Option<NflogEntry>,
+    /// How to deliver.
+    pub integration: Integration,
+    /// Whether resolved alerts are sent.
+    pub send_resolved: bool,
+}
+
+/// The outcome of a flush.
+#[derive(Debug)]
+pub struct FlushOutcome {
+    /// The flushed snapshot.
+    pub request: FlushRequest,
+    /// Whether every integration succeeded (or had nothing to send).
+    pub success: bool,
+    /// Log entries to record for the integrations that notified.
+    pub nflog: Vec<(NflogKey, NflogEntry)>,
+}
+
+/// Runs a flush to completion.
+pub async fn deliver(job: FlushJob, clients: Arc<HttpClients>) -> FlushOutcome {
+    let deadline = Instant::now() + job.timeout;
+    let request = Arc::new(job.request);
+    let mut tasks = tokio::task::JoinSet::new();
+    for integration in job.integrations {
+        let request = Arc::clone(&request);
+        let clients = Arc::clone(&clients);
+        let external_url = job.external_url.clone();
+        tasks.spawn(async move { deliver_one(&request, integration, &clients, &external_url, deadline).await });
+    }
+    let mut success = true;
+    let mut nflog = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok(Some(entry))) => nflog.push(entry),
+            Ok(Ok(None)) => {}
+            Ok(Err(())) => success = false,
+            Err(err) => {
+                tracing::error!(error = %err, "A delivery task failed.");
+                success = false;
+            }
+        }
+    }
+    let request = Arc::try_unwrap(request).unwrap_or_else(|shared| (*shared).clone());
+    FlushOutcome { request, success, nflog }
+}
+
+/// Returns the log entry to record (`None` when there was nothing to notify), or `Err` after logging why
+/// the delivery failed.
+async fn deliver_one(
+    request: &FlushRequest,
+    job: IntegrationJob,
+    clients: &HttpClients,
+    external_url: &str,
+    deadline: Instant,
+) -> Result<Option<(NflogKey, NflogEntry)>, ()> {
+    let (firing, resolved) = split_by_state(&request.alerts, request.now);
+    if !needs_update(job.prior.as_ref(), &firing, &resolved, job.send_resolved, request.repeat_interval, request.now) {
+        return Ok(None);
+    }
+    let entry = NflogEntry::new(firing.clone(), resolved, request.now, request.repeat_interval);
+    let alerts: Vec<_> = if job.send_resolved {
+        request.alerts.clone()
+    } else {
+        request.alerts.iter().filter(|a| !a.resolved_at(request.now)).cloned().collect()
+    };
+    if alerts.is_empty() {
+        // Only resolved alerts and send_resolved off: nothing to send, but logged so the next flush knows.
+        return Ok(Some((job.key, entry)));
+    }
+    let data = NotificationData::new(&request.receiver, &request.group_labels, &alerts, external_url, request.now);
+    let receiver = &request.receiver;
+    let integration = job.key.integration.as_str();
+    let attempt = || send(&job.integration, clients, &data, &request.group_key);
+    let log_failure = |number: u32, err: &Error| {
+        tracing::warn!(receiver, integration, attempt = number, retryable = err.retryable, error = %err, "Notification attempt failed.");
+    };
+    match retry::retry(deadline, attempt, log_failure).await {
+        Ok(()) => {
+            tracing::info!(receiver, integration, group = %request.group_key, alerts = alerts.len(), firing = firing.len(), "Notification sent.");
+            Ok(Some((job.key, entry)))
+        }
+        Err(err) => {
+            tracing::error!(receiver, integration, group = %request.group_key, error = %err, "Notification failed.");
+            Err(())
+        }
+    }
+}
+
+async fn send(
+    integration: &Integration,
+    clients: &HttpClients,
+    data: &NotificationData,
+    group_key: &str,
+) -> super::error::Result<()> {
+    match integration {
+        Integration::Webhook(config) => webhook::send(clients, config, data, group_key).await,
+        Integration::NotYetSupported(kind) => {
+            Err(Error::permanent(format!("Herald does not deliver {kind} notifications yet")))
+        }
+    }
+}

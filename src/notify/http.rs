@@ -1,0 +1,191 @@
+//! Outbound HTTP: one shared client (plus one per distinct TLS/proxy/redirect setting), authentication
+//! from `http_config`, and classification of responses into success, retryable and permanent failures.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{RequestBuilder, StatusCode};
+
+use super::error::{Error, Result};
+use crate::config::model::HttpConfig;
+
+/// Longest a single attempt may take.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How much of an error response body is kept for the log.
+const MAX_LOGGED_BODY_BYTES: usize = 512;
+
+/// `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("Herald/", env!("CARGO_PKG_VERSION"));
+
+/// Clients by transport settings.
+pub struct HttpClients {
+    default: reqwest::Client,
+    custom: Mutex<HashMap<String, reqwest::Client>>,
+}
+
+impl HttpClients {
+    /// Builds the shared default client.
+    pub fn new() -> std::result::Result<Self, reqwest::Error> {
+        Ok(HttpClients { default: builder(None)?.build()?, custom: Mutex::new(HashMap::new()) })
+    }
+
+    /// The client for an integration's `http_config` (transport settings only; auth is per request).
+    pub fn client_for(&self, config: Option<&HttpConfig>) -> Result<reqwest::Client> {
+        let Some(config) = config.filter(|c| needs_own_client(c)) else {
+            return Ok(self.default.clone());
+        };
+        let key = format!(
+            "{:?}|{:?}|{:?}|{:?}",
+            config.tls_config, config.proxy_url, config.follow_redirects, config.enable_http2
+        );
+        let mut custom = self.custom.lock().expect("client cache lock is never poisoned");
+        if let Some(client) = custom.get(&key) {
+            return Ok(client.clone());
+        }
+        let client = builder(Some(config))
+            .and_then(reqwest::ClientBuilder::build)
+            .map_err(|err| Error::permanent(format!("http_config: {err}")))?;
+        custom.insert(key, client.clone());
+        Ok(client)
+    }
+}
+
+fn needs_own_client(config: &HttpConfig) -> bool {
+    config.tls_config.is_some()
+        || config.proxy_url.is_some()
+        || config.follow_redirects == Some(false)
+        || config.enable_http2 == Some(false)
+}
+
+fn builder(config: Option<&HttpConfig>) -> std::result::Result<reqwest::ClientBuilder, reqwest::Error> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(ATTEMPT_TIMEOUT)
+        .no_proxy();
+    let Some(config) = config else { return Ok(builder) };
+    if config.follow_redirects == Some(false) {
+        builder = builder.redirect(reqwest::redirect::Policy::none());
+    }
+    if config.enable_http2 == Some(false) {
+        builder = builder.http1_only();
+    }
+    if let Some(proxy) = &config.proxy_url {
+        builder = builder.proxy(reqwest::Proxy::all(proxy)?);
+    }
+    if let Some(tls) = &config.tls_config {
+        if tls.insecure_skip_verify == Some(true) {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let ca = match (&tls.ca, &tls.ca_file) {
+            (Some(pem), _) => Some(pem.clone().into_bytes()),
+            (None, Some(file)) => std::fs::read(file).ok(),
+            (None, None) => None,
+        };
+        if let Some(pem) = ca {
+            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(&pem)?);
+        }
+    }
+    Ok(builder)
+}
+
+/// Adds the credentials of `http_config` to a request; `*_file` credentials are read now, so that rotating
+/// the file needs no reload.
+pub fn authorize(request: RequestBuilder, config: Option<&HttpConfig>) -> Result<RequestBuilder> {
+    let Some(config) = config else { return Ok(request) };
+    if config.oauth2.is_some() {
+        return Err(Error::permanent("http_config.oauth2 is not supported by Herald yet"));
+    }
+    if let Some(basic) = &config.basic_auth {
+        let password = match (&basic.password, &basic.password_file) {
+            (Some(password), _) => Some(password.expose().to_string()),
+            (None, Some(file)) => Some(read_secret_file(file)?),
+            (None, None) => None,
+        };
+        return Ok(request.basic_auth(&basic.username, password));
+    }
+    let (kind, credentials) = match (&config.authorization, &config.bearer_token, &config.bearer_token_file) {
+        (Some(auth), _, _) => {
+            let credentials = match (&auth.credentials, &auth.credentials_file) {
+                (Some(secret), _) => secret.expose().to_string(),
+                (None, Some(file)) => read_secret_file(file)?,
+                (None, None) => return Ok(request),
+            };
+            (auth.kind.clone().unwrap_or_else(|| "Bearer".to_string()), credentials)
+        }
+        (None, Some(token), _) => ("Bearer".to_string(), token.expose().to_string()),
+        (None, None, Some(file)) => ("Bearer".to_string(), read_secret_file(file)?),
+        (None, None, None) => return Ok(request),
+    };
+    Ok(request.header(reqwest::header::AUTHORIZATION, format!("{kind} {credentials}")))
+}
+
+/// Reads a secret from a file, trimmed; the error names the file, never its content.
+pub fn read_secret_file(path: &str) -> Result<String> {
+    std::fs::read_to_string(path)
+        .map(|text| text.trim().to_string())
+        .map_err(|err| Error::permanent(format!("cannot read {path}: {err}")))
+}
+
+/// What became of one HTTP attempt.
+pub async fn classify(result: std::result::Result<reqwest::Response, reqwest::Error>) -> Result<reqwest::Response> {
+    let response = match result {
+        Ok(response) => response,
+        Err(err) => {
+            // Without the URL: it may carry a secret (Slack webhook URLs do).
+            let err = err.without_url();
+            let kind = if err.is_timeout() { "timed out" } else { "failed" };
+            return Err(Error::transient(format!("request {kind}: {err}")));
+        }
+    };
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let retry_after = retry_after(response.headers());
+    let body = response.bytes().await.unwrap_or_default();
+    let excerpt = String::from_utf8_lossy(&body[..body.len().min(MAX_LOGGED_BODY_BYTES)]).into_owned();
+    let retryable = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
+    Err(Error { message: format!("unexpected status {status}: {}", excerpt.trim()), retryable, retry_after })
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().ok()
+}
+
+/// A random number for jitter, from the standard library's per-process random keys.
+pub fn random_u64() -> u64 {
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(0);
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::header::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let later = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822().replace("+0000", "GMT");
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(&later).expect("ascii"));
+        let wait = retry_after(&headers).expect("a date parses");
+        assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30), "{wait:?}");
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
+    }
+}

@@ -1,0 +1,46 @@
+//! Durable state: the [`Store`] trait and its SQLite implementation (the only place with SQL), and the
+//! group-commit [`Persister`] that batches writes from the rest of Herald.
+
+mod batch;
+mod persister;
+mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use batch::{Snapshot, WriteBatch};
+pub use persister::{CommittedAlerts, Persister};
+pub use sqlite::SqliteStore;
+
+/// Why the store failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// The database refused or failed an operation.
+    #[error("database: {0}")]
+    Database(String),
+    /// A stored row could not be read back.
+    #[error("corrupt row in {table}: {reason}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The persister has stopped (shutdown).
+    #[error("the store is shut down")]
+    Closed,
+}
+
+/// Result alias for store operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A boxed future, so that [`Store`] can be used as a trait object.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A durable backend. Implementations apply each batch atomically.
+pub trait Store: Send + Sync + 'static {
+    /// Reads everything back (at start-up).
+    fn load(&self) -> BoxFuture<'_, Result<Snapshot>>;
+    /// Applies a batch in one transaction.
+    fn apply<'a>(&'a self, batch: &'a WriteBatch) -> BoxFuture<'a, Result<()>>;
+}
