@@ -1,23 +1,24 @@
-//! Wiring of the HTTP service: load the config, serve, shut down on SIGTERM/SIGINT.
+//! Wiring of the service: load the config and the stored state, start the store writer, the dispatcher and
+//! the HTTP server, and shut them down in order on SIGTERM/SIGINT.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::Router;
-use axum::routing::get;
+use chrono::Utc;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
+use crate::alert::AlertIndex;
+use crate::api::{AppState, router};
 use crate::cli::ServeArgs;
-use crate::config::{self, Config};
-
-/// Shared state of the HTTP handlers.
-#[derive(Clone)]
-pub struct AppState {
-    /// The checked config in force.
-    pub config: Arc<Config>,
-}
+use crate::dispatch::{Dispatcher, DispatcherSetup};
+use crate::engine::Engine;
+use crate::notify::HttpClients;
+use crate::runtime::Runtime;
+use crate::store::{Persister, SqliteStore, Store, WriteBatch};
 
 /// Runs `herald serve` on a new Tokio runtime; returns the exit status.
 pub fn serve_blocking(args: ServeArgs) -> ExitCode {
@@ -25,7 +26,7 @@ pub fn serve_blocking(args: ServeArgs) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
-            tracing::error!(error = %err, "Cannot start the async runtime.");
+            eprintln!("herald: error: cannot start the async runtime: {err}");
             return ExitCode::FAILURE;
         }
     };
@@ -46,28 +47,117 @@ fn init_tracing() {
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
 }
 
-/// Loads the config, binds the listener and serves until SIGTERM or SIGINT.
+/// Starts everything and serves until SIGTERM or SIGINT.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let loaded = config::load_file(&args.config)
+    let runtime = Runtime::load(&args.config)
         .map_err(|err| anyhow::anyhow!("{err}"))
         .with_context(|| format!("loading config from {}", args.config.display()))?;
-    for warning in &loaded.warnings {
+    for warning in &runtime.warnings {
         tracing::warn!(config = %args.config.display(), "{warning}");
     }
-    let state = AppState { config: Arc::new(loaded.config) };
+    let runtime = Arc::new(runtime);
+
+    let store = SqliteStore::open(&args.data_dir)
+        .await
+        .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
+    let snapshot = store.load().await.context("reading the stored state")?;
+    tracing::info!(
+        alerts = snapshot.alerts.len(),
+        groups = snapshot.groups.len(),
+        notifications = snapshot.nflog.len(),
+        "Stored state loaded."
+    );
+    let alerts = Arc::new(AlertIndex::with_alerts(snapshot.alerts));
+    let (committed_tx, committed_rx) = mpsc::unbounded_channel();
+    let (persister, persister_task) = Persister::spawn(Arc::new(store.clone()), committed_tx);
+
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
-    tracing::info!(address = %listener.local_addr()?, config = %args.config.display(), "Herald is listening.");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")?;
+    let address = listener.local_addr()?;
+    let external_url = args.external_url.clone().unwrap_or_else(|| default_external_url(address.port()));
+
+    let shutdown = CancellationToken::new();
+    let setup = DispatcherSetup {
+        runtime: Arc::clone(&runtime),
+        alerts: alerts.all(),
+        groups: snapshot.groups.into_iter().map(|g| (g.id, g.timer)).collect(),
+        nflog: snapshot.nflog,
+        persister: persister.clone(),
+        clients: Arc::new(HttpClients::new().context("building the HTTP client")?),
+        external_url,
+    };
+    let (dispatcher, dispatcher_task) = Dispatcher::spawn(setup, committed_rx, shutdown.child_token());
+    let engine = Arc::new(Engine::new(alerts, persister, dispatcher, runtime, args.config.clone()));
+
+    let background = [
+        tokio::spawn(reload_on_sighup(Arc::clone(&engine))),
+        tokio::spawn(collect_resolved_alerts(Arc::clone(&engine), args.alerts_gc_interval)),
+    ];
+    tracing::info!(%address, config = %args.config.display(), data_dir = %args.data_dir.display(), "Herald is listening.");
+    let app = router(AppState { engine: Arc::clone(&engine) });
+    let stop = shutdown.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            stop.cancel();
+        })
+        .await
+        .context("serving HTTP")?;
+
+    // In order: no more requests (done), the dispatcher finishes in-flight deliveries and writes its state,
+    // then the writer drains its queue and the database is closed.
+    shutdown.cancel();
+    for task in background {
+        task.abort();
+    }
+    if let Err(err) = dispatcher_task.await {
+        tracing::error!(error = %err, "The dispatcher ended abnormally.");
+    }
+    drop(engine);
+    if let Err(err) = persister_task.await {
+        tracing::error!(error = %err, "The store writer ended abnormally.");
+    }
+    store.close().await;
     tracing::info!("Herald stopped.");
     Ok(())
 }
 
-/// All HTTP routes.
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/-/healthy", get(|| async { "OK" }).head(|| async {}))
-        .route("/-/ready", get(|| async { "OK" }).head(|| async {}))
-        .with_state(state)
+fn default_external_url(port: u16) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_string())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "localhost".to_string());
+    format!("http://{host}:{port}")
+}
+
+async fn reload_on_sighup(engine: Arc<Engine>) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            tracing::warn!("Cannot listen for SIGHUP; use POST /-/reload.");
+            return;
+        };
+        while hangup.recv().await.is_some() {
+            if let Err(err) = engine.reload().await {
+                tracing::error!(error = %err, "Reload failed; the running configuration stays in force.");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    drop(engine);
+}
+
+async fn collect_resolved_alerts(engine: Arc<Engine>, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every.max(std::time::Duration::from_secs(1)));
+    ticks.reset();
+    loop {
+        ticks.tick().await;
+        let resolved = engine.alerts.collect_resolved(Utc::now());
+        if !resolved.is_empty() {
+            tracing::debug!(alerts = resolved.len(), "Removed resolved alerts.");
+            engine.persister.submit(WriteBatch { deleted_alerts: resolved, ..WriteBatch::default() });
+        }
+    }
 }
 
 async fn shutdown_signal() {

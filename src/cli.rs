@@ -74,9 +74,19 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9093")]
     pub listen: SocketAddr,
-    /// Folder for Herald's state.
+    /// Folder for Herald's state (the SQLite database).
     #[arg(long, default_value = "./data")]
     pub data_dir: PathBuf,
+    /// URL under which Herald is reached, used in notifications (default: http://<hostname>:<port>).
+    #[arg(long)]
+    pub external_url: Option<String>,
+    /// How often resolved alerts are removed from the store.
+    #[arg(long, default_value = "30m", value_parser = parse_duration)]
+    pub alerts_gc_interval: std::time::Duration,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    config::PromDuration::parse(text).map(|d| d.0).map_err(|err| err.to_string())
 }
 
 /// Runs the command line and returns the process exit status.

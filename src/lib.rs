@@ -9,13 +9,16 @@
 //! - [`app`]: wiring of the HTTP service.
 
 pub mod alert;
+pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod dispatch;
+pub mod engine;
 pub mod labels;
 pub mod nflog;
 pub mod notify;
 pub mod routing;
+pub mod runtime;
 pub mod store;
 pub mod timeinterval;

@@ -1,6 +1,7 @@
 //! The Alertmanager-format config file: read it, check all of it, and hand the rest of Herald a checked
 //! [`Config`]. Problems are collected (not stopped at the first) and each names its field path and line.
 
+mod display;
 pub mod duration;
 mod load;
 mod locate;

@@ -110,7 +110,7 @@ pub fn sort_alerts(alerts: &mut [Arc<Alert>]) {
 
 /// Prometheus' `LabelSet.Before`: fewer labels first, then the first differing value in name order (a set
 /// lacking a name the other has comes first).
-fn compare_label_sets(a: &LabelSet, b: &LabelSet) -> std::cmp::Ordering {
+pub fn compare_label_sets(a: &LabelSet, b: &LabelSet) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     if a.len() != b.len() {
         return a.len().cmp(&b.len());

@@ -3,6 +3,8 @@
 
 mod core;
 mod group;
+mod runner;
 
 pub use core::{DispatchCore, FlushRequest, GroupChanges, GroupSnapshot, split_by_state};
-pub use group::{Group, GroupId, GroupTimer, group_key, sort_alerts};
+pub use group::{Group, GroupId, GroupTimer, compare_label_sets, group_key, sort_alerts};
+pub use runner::{Dispatcher, DispatcherSetup, GroupView};

@@ -34,9 +34,18 @@ impl Persister {
 
     /// Queues a batch and waits until it is committed.
     pub async fn commit(&self, batch: WriteBatch) -> Result<()> {
+        self.enqueue(batch).await
+    }
+
+    /// Queues a batch now and returns a future that completes once it is committed. Queueing is
+    /// synchronous, so callers can order their batches under their own lock.
+    pub fn enqueue(&self, batch: WriteBatch) -> impl std::future::Future<Output = Result<()>> + Send + 'static {
         let (ack, done) = oneshot::channel();
-        self.queue.send((batch, Some(ack))).map_err(|_| Error::Closed)?;
-        done.await.map_err(|_| Error::Closed)?
+        let queued = self.queue.send((batch, Some(ack))).map_err(|_| Error::Closed);
+        async move {
+            queued?;
+            done.await.map_err(|_| Error::Closed)?
+        }
     }
 
     /// Queues a batch without waiting (state that can be rebuilt if lost, such as group timers).

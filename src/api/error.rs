@@ -1,0 +1,58 @@
+//! Errors at the HTTP edge, in Alertmanager's shapes: `{"code":N,"message":"..."}` for what its OpenAPI
+//! layer rejects, a bare JSON string for what its handlers reject.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error answer.
+#[derive(Debug)]
+pub enum ApiError {
+    /// Schema-level rejection: `{"code": code, "message": message}` with HTTP `status`.
+    Schema {
+        /// HTTP status.
+        status: StatusCode,
+        /// The `code` field (Alertmanager uses the HTTP status, or 6xx for validation).
+        code: u16,
+        /// What and where.
+        message: String,
+    },
+    /// Handler-level rejection: a JSON string body.
+    Handler {
+        /// HTTP status.
+        status: StatusCode,
+        /// What and where.
+        message: String,
+    },
+    /// Something failed on Herald's side; the cause is logged, the client gets a generic message.
+    Internal(String),
+}
+
+impl ApiError {
+    /// 400 with a bare JSON string, as Alertmanager's handlers answer bad input.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::Handler { status: StatusCode::BAD_REQUEST, message: message.into() }
+    }
+
+    /// A schema error with the HTTP status as its code.
+    pub fn schema(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError::Schema { status, code: status.as_u16(), message: message.into() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Schema { status, code, message } => {
+                (status, Json(json!({"code": code, "message": message}))).into_response()
+            }
+            ApiError::Handler { status, message } => (status, Json(message)).into_response(),
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %cause, "Request failed.");
+                let message = "internal error: the request was not completed; see Herald's log";
+                (StatusCode::INTERNAL_SERVER_ERROR, Json(message)).into_response()
+            }
+        }
+    }
+}

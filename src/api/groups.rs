@@ -1,0 +1,77 @@
+//! `GET /api/v2/alerts/groups`: the aggregation groups with their alerts.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use chrono::Utc;
+use serde::Serialize;
+
+use super::AppState;
+use super::alerts::{GettableAlert, ReceiverName};
+use super::error::ApiError;
+use super::filter::AlertQuery;
+use crate::dispatch::GroupView;
+use crate::labels::{Fingerprint, LabelSet};
+
+/// Alertmanager's `alertGroup`.
+#[derive(Debug, Serialize)]
+pub struct AlertGroup {
+    /// The alerts of the group that pass the filters.
+    pub alerts: Vec<GettableAlert>,
+    /// Group labels.
+    pub labels: LabelSet,
+    /// The group's receiver.
+    pub receiver: ReceiverName,
+}
+
+/// `GET /api/v2/alerts/groups`: groups with at least one alert passing the filters, sorted by labels, then
+/// receiver.
+pub async fn get_groups(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Vec<AlertGroup>>, ApiError> {
+    let query = AlertQuery::parse(query.as_deref())?;
+    let now = Utc::now();
+    let mut groups: Vec<GroupView> = state
+        .engine
+        .dispatcher
+        .groups()
+        .await
+        .into_iter()
+        .filter(|group| query.matches_receivers(std::iter::once(group.receiver.as_str())))
+        .collect();
+    // Each alert lists the receivers of all the groups it is in.
+    let mut receivers: HashMap<Fingerprint, Vec<String>> = HashMap::new();
+    for group in &groups {
+        for alert in &group.alerts {
+            receivers.entry(alert.fingerprint).or_default().push(group.receiver.clone());
+        }
+    }
+    for names in receivers.values_mut() {
+        names.sort();
+    }
+    groups.sort_by(compare_groups);
+    let listed = groups
+        .into_iter()
+        .filter_map(|group| {
+            let alerts: Vec<GettableAlert> = group
+                .alerts
+                .iter()
+                .filter(|alert| !alert.resolved_at(now) && query.active && query.matches_labels(&alert.labels))
+                .map(|alert| GettableAlert::new(alert, receivers.get(&alert.fingerprint).cloned().unwrap_or_default()))
+                .collect();
+            (!alerts.is_empty()).then_some(AlertGroup {
+                alerts,
+                labels: group.labels,
+                receiver: ReceiverName { name: group.receiver },
+            })
+        })
+        .collect();
+    Ok(Json(listed))
+}
+
+/// Alertmanager's `AlertGroups` order: by labels (fewer first, then values), then receiver.
+fn compare_groups(a: &GroupView, b: &GroupView) -> std::cmp::Ordering {
+    crate::dispatch::compare_label_sets(&a.labels, &b.labels).then_with(|| a.receiver.cmp(&b.receiver))
+}

@@ -1,0 +1,71 @@
+//! The HTTP API: Alertmanager's `/api/v2` endpoints (same shapes, same status codes) and the `/-/` endpoints.
+
+mod alerts;
+mod error;
+mod filter;
+mod groups;
+mod status;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, OriginalUri, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+pub use error::ApiError;
+
+use crate::engine::Engine;
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The running engine.
+    pub engine: Arc<Engine>,
+}
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/alerts", post(alerts::post_alerts).get(alerts::get_alerts))
+        .route("/alerts/groups", get(groups::get_groups))
+        .route("/status", get(status::get_status))
+        .route("/receivers", get(status::get_receivers))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    Router::new()
+        .nest("/api/v2", api)
+        .route("/-/healthy", get(ok).head(ok))
+        .route("/-/ready", get(ok).head(ok))
+        .route("/-/reload", post(reload))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn ok() -> &'static str {
+    "OK"
+}
+
+async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::schema(StatusCode::NOT_FOUND, format!("path {} was not found", uri.path()))
+}
+
+async fn method_not_allowed(method: axum::http::Method, OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::schema(StatusCode::METHOD_NOT_ALLOWED, format!("method {method} is not allowed on {}", uri.path()))
+}
+
+/// `POST /-/reload`: 200 when the new config is in force; 500 with the reason when it does not load (the
+/// running config stays), as Alertmanager answers.
+async fn reload(State(state): State<AppState>) -> impl IntoResponse {
+    match state.engine.reload().await {
+        Ok(()) => (StatusCode::OK, String::new()),
+        Err(err) => {
+            tracing::error!(error = %err, "Reload failed; the running configuration stays in force.");
+            (StatusCode::INTERNAL_SERVER_ERROR, format!("failed to reload config: {err}\n"))
+        }
+    }
+}

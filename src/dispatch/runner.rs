@@ -1,0 +1,276 @@
+//! The dispatcher task: owns the [`DispatchCore`] and the notification log, sleeps until the next group is
+//! due, spawns deliveries, and records their outcomes. Everything else talks to it through a
+//! [`Dispatcher`] handle.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::core::{DispatchCore, FlushRequest, GroupChanges};
+use super::group::{GroupId, GroupTimer};
+use crate::alert::Alert;
+use crate::labels::LabelSet;
+use crate::nflog::{Nflog, NflogEntry, NflogKey};
+use crate::notify::{FlushJob, FlushOutcome, HttpClients, IntegrationJob, deliver};
+use crate::runtime::Runtime;
+use crate::store::{Persister, WriteBatch};
+
+/// How often empty groups and expired log entries are cleaned up (Alertmanager: 30 s).
+const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(30);
+/// Shortest time a flush may keep retrying (Alertmanager: max(group_interval, 10 s)).
+const MIN_FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long shutdown waits for deliveries in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A group as the API shows it.
+#[derive(Clone, Debug)]
+pub struct GroupView {
+    /// Stable id.
+    pub id: GroupId,
+    /// Group labels.
+    pub labels: LabelSet,
+    /// Receiver.
+    pub receiver: String,
+    /// The alerts, in notification order.
+    pub alerts: Vec<Arc<Alert>>,
+}
+
+enum Command {
+    Reload(Arc<Runtime>, Vec<Arc<Alert>>, oneshot::Sender<()>),
+    Groups(oneshot::Sender<Vec<GroupView>>),
+}
+
+/// Handle to the dispatcher task.
+#[derive(Clone)]
+pub struct Dispatcher {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+/// What the dispatcher starts from.
+pub struct DispatcherSetup {
+    /// The config in force.
+    pub runtime: Arc<Runtime>,
+    /// Alerts known at start-up (from the store).
+    pub alerts: Vec<Arc<Alert>>,
+    /// Persisted group timers.
+    pub groups: Vec<(GroupId, GroupTimer)>,
+    /// Persisted notification log.
+    pub nflog: Vec<(NflogKey, NflogEntry)>,
+    /// Where group and log changes are written.
+    pub persister: Persister,
+    /// Outbound HTTP.
+    pub clients: Arc<HttpClients>,
+    /// Herald's external URL, for payloads.
+    pub external_url: String,
+}
+
+impl Dispatcher {
+    /// Starts the task. Committed alerts arrive on `alerts`; it stops when `shutdown` is cancelled, after
+    /// giving deliveries in flight a few seconds and persisting its state.
+    pub fn spawn(
+        setup: DispatcherSetup,
+        alerts: mpsc::UnboundedReceiver<Vec<Arc<Alert>>>,
+        shutdown: CancellationToken,
+    ) -> (Dispatcher, tokio::task::JoinHandle<()>) {
+        let (commands, inbox) = mpsc::unbounded_channel();
+        let now = Utc::now();
+        let mut core = DispatchCore::new(Arc::clone(&setup.runtime.tree));
+        core.restore(setup.groups);
+        for alert in setup.alerts {
+            core.insert(alert, now);
+        }
+        core.drop_unclaimed();
+        let mut nflog = Nflog::default();
+        for (key, entry) in setup.nflog {
+            nflog.set(key, entry);
+        }
+        let actor = Actor {
+            core,
+            nflog,
+            runtime: setup.runtime,
+            persister: setup.persister,
+            clients: setup.clients,
+            external_url: setup.external_url,
+            deliveries: JoinSet::new(),
+        };
+        let task = tokio::spawn(actor.run(inbox, alerts, shutdown));
+        (Dispatcher { commands }, task)
+    }
+
+    /// Switches to a new config, re-routing `alerts` (the whole alert store). Returns once it is in effect.
+    pub async fn reload(&self, runtime: Arc<Runtime>, alerts: Vec<Arc<Alert>>) {
+        let (done, wait) = oneshot::channel();
+        if self.commands.send(Command::Reload(runtime, alerts, done)).is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    /// A snapshot of every group.
+    pub async fn groups(&self) -> Vec<GroupView> {
+        let (reply, answer) = oneshot::channel();
+        if self.commands.send(Command::Groups(reply)).is_err() {
+            return Vec::new();
+        }
+        answer.await.unwrap_or_default()
+    }
+}
+
+struct Actor {
+    core: DispatchCore,
+    nflog: Nflog,
+    runtime: Arc<Runtime>,
+    persister: Persister,
+    clients: Arc<HttpClients>,
+    external_url: String,
+    deliveries: JoinSet<FlushOutcome>,
+}
+
+impl Actor {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut alerts: mpsc::UnboundedReceiver<Vec<Arc<Alert>>>,
+        shutdown: CancellationToken,
+    ) {
+        let mut maintenance = tokio::time::interval(MAINTENANCE_INTERVAL);
+        maintenance.reset();
+        loop {
+            self.persist_changes();
+            let sleep = self.time_to_next_flush();
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                Some(command) = commands.recv() => self.handle(command),
+                Some(batch) = alerts.recv() => {
+                    let now = Utc::now();
+                    for alert in batch {
+                        self.core.insert(alert, now);
+                    }
+                }
+                Some(joined) = self.deliveries.join_next(), if !self.deliveries.is_empty() => match joined {
+                    Ok(outcome) => self.record(outcome),
+                    Err(err) => tracing::error!(error = %err, "A flush task failed."),
+                },
+                () = tokio::time::sleep(sleep) => self.flush_due(),
+                _ = maintenance.tick() => self.maintain(),
+            }
+        }
+        self.shut_down().await;
+    }
+
+    fn time_to_next_flush(&self) -> Duration {
+        match self.core.next_deadline() {
+            Some(at) => (at - Utc::now()).to_std().unwrap_or(Duration::ZERO),
+            // Nothing scheduled: sleep until something arrives.
+            None => Duration::from_secs(3600),
+        }
+    }
+
+    fn handle(&mut self, command: Command) {
+        match command {
+            Command::Reload(runtime, alerts, done) => {
+                self.core.reload(Arc::clone(&runtime.tree), alerts, Utc::now());
+                self.runtime = runtime;
+                let _ = done.send(());
+            }
+            Command::Groups(reply) => {
+                let groups = self
+                    .core
+                    .groups()
+                    .map(|group| GroupView {
+                        id: group.id,
+                        labels: group.labels.clone(),
+                        receiver: group.receiver.clone(),
+                        alerts: group.sorted_alerts(),
+                    })
+                    .collect();
+                let _ = reply.send(groups);
+            }
+        }
+    }
+
+    fn flush_due(&mut self) {
+        for request in self.core.take_due(Utc::now()) {
+            self.start_flush(request);
+        }
+    }
+
+    fn start_flush(&mut self, request: FlushRequest) {
+        let route = self.core.tree().node(request.route);
+        let timeout = route.group_interval.max(MIN_FLUSH_TIMEOUT);
+        let integrations = self
+            .runtime
+            .integrations
+            .of(&request.receiver)
+            .iter()
+            .map(|spec| {
+                let key = NflogKey {
+                    group_key: request.group_key.clone(),
+                    receiver: request.receiver.clone(),
+                    integration: spec.kind.to_string(),
+                    index: spec.index,
+                };
+                IntegrationJob {
+                    prior: self.nflog.get(&key).cloned(),
+                    key,
+                    integration: spec.integration.clone(),
+                    send_resolved: spec.send_resolved,
+                }
+            })
+            .collect();
+        let job = FlushJob { request, integrations, timeout, external_url: self.external_url.clone() };
+        self.deliveries.spawn(deliver(job, Arc::clone(&self.clients)));
+    }
+
+    fn record(&mut self, outcome: FlushOutcome) {
+        let mut batch = WriteBatch::default();
+        for (key, entry) in outcome.nflog {
+            self.nflog.set(key.clone(), entry.clone());
+            batch.nflog.insert(key, entry);
+        }
+        self.persister.submit(batch);
+        if let Some(next) = self.core.flush_done(&outcome.request, outcome.success, Utc::now()) {
+            self.start_flush(next);
+        }
+    }
+
+    fn maintain(&mut self) {
+        self.core.remove_empty();
+        let expired = self.nflog.expire(Utc::now());
+        if !expired.is_empty() {
+            self.persister.submit(WriteBatch { deleted_nflog: expired, ..WriteBatch::default() });
+        }
+    }
+
+    fn persist_changes(&mut self) {
+        let GroupChanges { upserted, removed } = self.core.take_changes();
+        if upserted.is_empty() && removed.is_empty() {
+            return;
+        }
+        let mut batch = WriteBatch { deleted_groups: removed, ..WriteBatch::default() };
+        batch.groups = upserted.into_iter().map(|group| (group.id, group)).collect();
+        self.persister.submit(batch);
+    }
+
+    async fn shut_down(mut self) {
+        let grace = tokio::time::sleep(SHUTDOWN_GRACE);
+        tokio::pin!(grace);
+        while !self.deliveries.is_empty() {
+            tokio::select! {
+                Some(joined) = self.deliveries.join_next() => {
+                    if let Ok(outcome) = joined {
+                        self.record(outcome);
+                    }
+                }
+                () = &mut grace => {
+                    tracing::warn!(in_flight = self.deliveries.len(), "Deliveries still running at shutdown were abandoned; they will be retried after the restart.");
+                    break;
+                }
+            }
+        }
+        self.persist_changes();
+    }
+}

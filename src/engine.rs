@@ -1,0 +1,86 @@
+//! The running engine as the API and signal handlers see it: the alert index, the store's persister, the
+//! dispatcher and the config in force, with the operations that span them (ingest, reload).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{Mutex, watch};
+
+use crate::alert::{Alert, AlertIndex};
+use crate::config::ConfigError;
+use crate::dispatch::Dispatcher;
+use crate::runtime::Runtime;
+use crate::store::{self, Persister, WriteBatch};
+
+/// Shared handles; cheap to clone behind an `Arc`.
+pub struct Engine {
+    /// Every known alert.
+    pub alerts: Arc<AlertIndex>,
+    /// Durable writes.
+    pub persister: Persister,
+    /// Aggregation groups.
+    pub dispatcher: Dispatcher,
+    /// The config in force.
+    pub runtime: watch::Receiver<Arc<Runtime>>,
+    runtime_tx: watch::Sender<Arc<Runtime>>,
+    config_path: PathBuf,
+    reloading: Mutex<()>,
+    /// When Herald started.
+    pub started_at: DateTime<Utc>,
+}
+
+impl Engine {
+    /// Assembles the engine.
+    pub fn new(
+        alerts: Arc<AlertIndex>,
+        persister: Persister,
+        dispatcher: Dispatcher,
+        runtime: Arc<Runtime>,
+        config_path: PathBuf,
+    ) -> Self {
+        let (runtime_tx, runtime_rx) = watch::channel(runtime);
+        Engine {
+            alerts,
+            persister,
+            dispatcher,
+            runtime: runtime_rx,
+            runtime_tx,
+            config_path,
+            reloading: Mutex::new(()),
+            started_at: Utc::now(),
+        }
+    }
+
+    /// The config in force.
+    pub fn runtime(&self) -> Arc<Runtime> {
+        Arc::clone(&self.runtime.borrow())
+    }
+
+    /// Stores received alerts (merged with what is known) and returns once they are on disk; the dispatcher
+    /// gets them right after the commit.
+    pub async fn ingest(&self, received: Vec<Alert>, now: DateTime<Utc>) -> store::Result<()> {
+        if received.is_empty() {
+            return Ok(());
+        }
+        let persister = &self.persister;
+        let (_, committed) = self.alerts.merge(received, now, |stored| {
+            let alerts = stored.iter().map(|alert| (alert.fingerprint, Arc::clone(alert))).collect();
+            persister.enqueue(WriteBatch { alerts, ..WriteBatch::default() })
+        });
+        committed.await
+    }
+
+    /// Re-reads the config file; a file that does not load leaves the running config in place.
+    pub async fn reload(&self) -> Result<(), ConfigError> {
+        let _one_at_a_time = self.reloading.lock().await;
+        let runtime = Arc::new(Runtime::load(&self.config_path)?);
+        for warning in &runtime.warnings {
+            tracing::warn!(config = %self.config_path.display(), "{warning}");
+        }
+        self.dispatcher.reload(Arc::clone(&runtime), self.alerts.all()).await;
+        self.runtime_tx.send_replace(runtime);
+        tracing::info!(config = %self.config_path.display(), "Configuration reloaded.");
+        Ok(())
+    }
+}
