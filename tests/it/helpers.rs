@@ -1,7 +1,20 @@
-//! Shared harness: run the built `herald` binary and find the test fixtures.
+//! Shared harness: run the built `herald` binary (once, or as a server on a loopback port), a local webhook
+//! sink that records what it receives and when, and small HTTP helpers.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use serde_json::Value;
+
+/// How long a server may take to start.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The repository root (where Cargo.toml is).
 pub fn repo_root() -> PathBuf {
@@ -25,4 +38,240 @@ pub fn stdout(output: &Output) -> String {
 /// Stderr as text.
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A `herald serve` process on a loopback port, with its config and data in a temporary folder.
+pub struct Herald {
+    child: Child,
+    /// `127.0.0.1:PORT`.
+    pub address: String,
+    /// The config file.
+    pub config: PathBuf,
+    /// The data folder.
+    pub data_dir: PathBuf,
+    logs: Arc<Mutex<Vec<String>>>,
+    folder: Arc<tempfile::TempDir>,
+}
+
+impl Herald {
+    /// Writes `config` to a new temporary folder and starts Herald on it.
+    pub fn start(config: &str) -> Herald {
+        let folder = Arc::new(tempfile::tempdir().expect("temp dir"));
+        std::fs::write(folder.path().join("config.yml"), config).expect("config written");
+        Herald::start_in(folder)
+    }
+
+    /// Starts Herald on the config and data of an existing folder (to restart).
+    pub fn start_in(folder: Arc<tempfile::TempDir>) -> Herald {
+        let config = folder.path().join("config.yml");
+        let data_dir = folder.path().join("data");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--external-url", "http://herald.test:9093", "--config"])
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env("HERALD_LOG", "info,herald=debug")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("herald starts");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let sink = Arc::clone(&logs);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("Herald is listening.")
+                    && let Some(rest) = line.split("address=").nth(1)
+                {
+                    let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_string());
+                }
+                sink.lock().expect("log lock").push(line);
+            }
+        });
+        let address = match rx.recv_timeout(STARTUP_TIMEOUT) {
+            Ok(address) => address,
+            Err(_) => panic!("herald did not start:\n{}", logs.lock().expect("log lock").join("\n")),
+        };
+        Herald { child, address, config, data_dir, logs, folder }
+    }
+
+    /// The folder holding config and data, to restart on it.
+    pub fn folder(&self) -> Arc<tempfile::TempDir> {
+        Arc::clone(&self.folder)
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// What Herald logged so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().expect("log lock").join("\n")
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends a signal by name (`TERM`, `HUP`).
+    pub fn signal(&self, name: &str) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args([&format!("-{name}"), pid.as_str()]).status().expect("kill runs");
+    }
+
+    /// Asks Herald to stop (SIGTERM) and waits for it.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        self.signal("TERM");
+        self.child.wait().expect("herald exits")
+    }
+
+    /// POSTs a JSON body to the API.
+    pub async fn post_json(&self, path: &str, body: &Value) -> (StatusCode, String) {
+        let response = client().post(self.url(path)).json(body).send().await.expect("request sent");
+        let status = StatusCode::from_u16(response.status().as_u16()).expect("valid status");
+        (status, response.text().await.expect("body read"))
+    }
+
+    /// POSTs alerts and asserts a 200.
+    pub async fn post_alerts(&self, alerts: Value) {
+        let (status, body) = self.post_json("/api/v2/alerts", &alerts).await;
+        assert_eq!(status, StatusCode::OK, "{body}\n{}", self.logs());
+    }
+
+    /// GETs a JSON document.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = client().get(self.url(path)).send().await.expect("request sent");
+        assert!(response.status().is_success(), "GET {path}: {}", response.status());
+        response.json().await.expect("JSON body")
+    }
+}
+
+impl Drop for Herald {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A shared HTTP client for tests.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("client builds")
+}
+
+/// One request the sink received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// When it arrived.
+    pub at: Instant,
+    /// Request path.
+    pub path: String,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// Parsed JSON body (`null` if it was not JSON).
+    pub body: Value,
+    /// The body as sent.
+    pub raw: String,
+}
+
+/// What the sink answers: a status and an optional `Retry-After`, per request in order; then 200.
+pub type Script = Arc<Mutex<Vec<(u16, Option<u64>)>>>;
+
+#[derive(Clone)]
+struct SinkState {
+    received: Arc<Mutex<Vec<Received>>>,
+    script: Script,
+}
+
+/// A webhook receiver on a loopback port that records every request.
+pub struct Sink {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    /// Responses to give, in order, before answering 200.
+    pub script: Script,
+}
+
+impl Sink {
+    /// Starts the sink on the current Tokio runtime.
+    pub async fn start() -> Sink {
+        let state = SinkState { received: Arc::default(), script: Arc::default() };
+        let app = axum::Router::new().fallback(record).with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("sink binds");
+        let address: SocketAddr = listener.local_addr().expect("bound");
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("sink serves") });
+        Sink { url: format!("http://{address}"), received: state.received, script: state.script }
+    }
+
+    /// Everything received so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().expect("sink lock").clone()
+    }
+
+    /// Waits until at least `count` requests arrived, at most `timeout`; returns all received.
+    pub async fn wait_for(&self, count: usize, timeout: Duration) -> Vec<Received> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let received = self.received();
+            if received.len() >= count || Instant::now() >= deadline {
+                return received;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn record(State(state): State<SinkState>, uri: Uri, headers: HeaderMap, body: Bytes) -> (StatusCode, HeaderMap) {
+    let raw = String::from_utf8_lossy(&body).into_owned();
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let at = Instant::now();
+    state.received.lock().expect("sink lock").push(Received { at, path: uri.path().to_string(), headers, body, raw });
+    let next = {
+        let mut script = state.script.lock().expect("script lock");
+        if script.is_empty() { None } else { Some(script.remove(0)) }
+    };
+    let mut response_headers = HeaderMap::new();
+    let (status, retry_after) = next.unwrap_or((200, None));
+    if let Some(seconds) = retry_after {
+        response_headers.insert("retry-after", seconds.to_string().parse().expect("digits"));
+    }
+    (StatusCode::from_u16(status).expect("valid status"), response_headers)
+}
+
+/// Seconds between two instants, for timing assertions.
+pub fn secs(from: Instant, to: Instant) -> f64 {
+    to.saturating_duration_since(from).as_secs_f64()
+}
+
+/// Asserts that `actual` is within `tolerance` seconds of `expected`.
+pub fn assert_near(actual: f64, expected: f64, tolerance: f64, what: &str) {
+    assert!((actual - expected).abs() <= tolerance, "{what}: {actual:.3}s, expected {expected:.3}s ± {tolerance}s");
+}
+
+/// The alert names of a webhook payload, in payload order, with their statuses.
+pub fn alert_names(body: &Value) -> Vec<(String, String)> {
+    body["alerts"]
+        .as_array()
+        .map(|alerts| {
+            alerts
+                .iter()
+                .map(|a| {
+                    let labels = a["labels"].as_object().expect("labels object");
+                    let name = labels
+                        .iter()
+                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    (name, a["status"].as_str().unwrap_or_default().to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Path of a file in the repository.
+pub fn repo_file(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }

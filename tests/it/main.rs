@@ -1,6 +1,7 @@
 //! Integration tests: each module drives the real `herald` binary.
 
 mod check_config;
+mod engine;
 mod helpers;
 mod routing_oracle;
 mod serve;
