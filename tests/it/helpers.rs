@@ -47,8 +47,6 @@ pub struct Herald {
     pub address: String,
     /// The config file.
     pub config: PathBuf,
-    /// The data folder.
-    pub data_dir: PathBuf,
     logs: Arc<Mutex<Vec<String>>>,
     folder: Arc<tempfile::TempDir>,
 }
@@ -92,7 +90,7 @@ impl Herald {
             Ok(address) => address,
             Err(_) => panic!("herald did not start:\n{}", logs.lock().expect("log lock").join("\n")),
         };
-        Herald { child, address, config, data_dir, logs, folder }
+        Herald { child, address, config, logs, folder }
     }
 
     /// The folder holding config and data, to restart on it.

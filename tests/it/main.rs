@@ -1,5 +1,7 @@
 //! Integration tests: each module drives the real `herald` binary.
 
+mod amtool;
+mod api;
 mod check_config;
 mod engine;
 mod helpers;

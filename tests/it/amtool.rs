@@ -1,0 +1,55 @@
+//! amtool (Alertmanager 0.25's CLI, from Debian's `prometheus-alertmanager`, which `.ci/run` installs) driven
+//! against a running Herald.
+
+use std::process::Command;
+
+use crate::helpers::{Herald, repo_file};
+
+fn amtool(herald: &Herald, args: &[&str]) -> (bool, String) {
+    let output = Command::new("amtool")
+        .arg(format!("--alertmanager.url=http://{}", herald.address))
+        .args(args)
+        .output()
+        .expect("amtool is installed (apt-get install prometheus-alertmanager)");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    (output.status.success(), text + &String::from_utf8_lossy(&output.stderr))
+}
+
+fn shipped_config() -> String {
+    std::fs::read_to_string(repo_file("config/alertmanager.yml")).expect("shipped config")
+}
+
+#[tokio::test]
+async fn amtool_adds_and_queries_alerts() {
+    let herald = Herald::start(&shipped_config());
+    let (ok, out) = amtool(
+        &herald,
+        &["alert", "add", "DiskFull", "severity=critical", "cluster=eu1", "--annotation=summary=Disk is full"],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = amtool(&herald, &["alert", "add", "HighLoad", "severity=warning"]);
+    assert!(ok, "{out}");
+
+    let (ok, out) = amtool(&herald, &["alert", "query"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("DiskFull") && out.contains("Disk is full") && out.contains("HighLoad"), "{out}");
+
+    let (ok, out) = amtool(&herald, &["alert", "query", "severity=critical", "-o", "extended"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("DiskFull") && out.contains("cluster=\"eu1\"") && !out.contains("HighLoad"), "{out}");
+
+    let (ok, out) = amtool(&herald, &["alert", "query", "--receiver=warnings"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("HighLoad") && !out.contains("DiskFull"), "{out}");
+}
+
+#[tokio::test]
+async fn amtool_tests_routes_against_the_running_config() {
+    let herald = Herald::start(&shipped_config());
+    let (ok, out) = amtool(&herald, &["config", "routes", "test", "severity=critical", "escalate=true"]);
+    assert!(ok, "{out}");
+    assert_eq!(out.lines().next(), Some("escalation"), "{out}");
+    let (ok, out) = amtool(&herald, &["config", "show"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("receiver: escalation"), "{out}");
+}
