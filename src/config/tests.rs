@@ -457,6 +457,22 @@ fn http_config_rules() {
 }
 
 #[test]
+fn http_settings_herald_cannot_honour_yet_are_warnings() {
+    let yaml = with_receiver(
+        "  webhook_configs:\n  - url: http://a\n    http_config:\n      oauth2: {client_id: c, client_secret: s, token_url: 'http://t'}\n      tls_config: {cert_file: /c, key_file: /k}\n",
+    );
+    let loaded = load(&yaml).expect("loads");
+    let paths: Vec<&str> = loaded.warnings.iter().map(|w| w.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "receivers[0].webhook_configs[0].http_config.oauth2",
+            "receivers[0].webhook_configs[0].http_config.tls_config"
+        ]
+    );
+}
+
+#[test]
 fn an_integration_without_http_config_inherits_the_global_one_whole() {
     let yaml = format!(
         "global:\n  http_config:\n    basic_auth: {{username: u, password: p}}\n{}",

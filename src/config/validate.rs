@@ -404,6 +404,19 @@ impl Checker<'_> {
                 }
             }
         }
+        if http.oauth2.is_some() {
+            self.warn(format!("{path}.oauth2"), "OAuth 2.0 is not supported by Herald yet; requests with it will fail");
+        }
+        let client_cert = http
+            .tls_config
+            .as_ref()
+            .is_some_and(|t| t.cert.is_some() || t.cert_file.is_some() || t.key.is_some() || t.key_file.is_some());
+        if client_cert {
+            self.warn(
+                format!("{path}.tls_config"),
+                "client certificates are not supported by Herald yet; they are not presented",
+            );
+        }
         if let Some(proxy) = &http.proxy_url
             && let Err(err) = url::Url::parse(proxy)
         {

@@ -7,3 +7,4 @@ mod engine;
 mod helpers;
 mod routing_oracle;
 mod serve;
+mod timelines;
