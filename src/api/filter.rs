@@ -3,7 +3,7 @@
 use regex::Regex;
 
 use super::error::ApiError;
-use crate::labels::{LabelSet, Matcher, parse_matchers};
+use crate::labels::{LabelSet, Matcher, compile_anchored, parse_matchers};
 
 /// The parsed parameters of `GET /api/v2/alerts` and `/api/v2/alerts/groups`.
 #[derive(Debug)]
@@ -36,7 +36,7 @@ impl AlertQuery {
                     parsed.filter.extend(matchers);
                 }
                 "receiver" => {
-                    let regex = Regex::new(&format!("^(?:{value})$"))
+                    let regex = compile_anchored(&value)
                         .map_err(|err| ApiError::bad_request(format!("failed to parse receiver param: {err}")))?;
                     parsed.receiver = Some(regex);
                 }

@@ -16,6 +16,9 @@ const MS_PER_UNIT: [(&str, u64); 7] = [
     ("ms", 1),
 ];
 
+/// The longest duration Go can represent (int64 nanoseconds), in milliseconds.
+const MAX_MILLIS: u64 = i64::MAX as u64 / 1_000_000;
+
 /// A duration read from or written to a config file in Prometheus syntax.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct PromDuration(pub Duration);
@@ -61,7 +64,7 @@ impl PromDuration {
             let ms = value
                 .checked_mul(ms_per_unit)
                 .and_then(|ms| total_ms.checked_add(ms))
-                .filter(|ms| *ms <= i64::MAX as u64)
+                .filter(|ms| *ms <= MAX_MILLIS)
                 .ok_or_else(|| DurationError::OutOfRange(text.to_string()))?;
             total_ms = ms;
             rest = &after[unit.len()..];
@@ -141,6 +144,10 @@ mod tests {
             );
         }
         assert!(matches!(PromDuration::parse("99999999999y"), Err(DurationError::OutOfRange(_))));
+        for too_long in ["293y", "106752d", "9223372036854775807ms"] {
+            assert!(matches!(PromDuration::parse(too_long), Err(DurationError::OutOfRange(_))), "{too_long}");
+        }
+        assert!(PromDuration::parse("292y").is_ok());
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub fn load_file(path: &Path) -> Result<Loaded, ConfigError> {
 
 /// Parses and checks config text; relative paths inside it are taken from `base_dir`.
 pub fn parse_str(text: &str, base_dir: &Path) -> Result<Loaded, ConfigError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(ConfigError { problems: vec![Problem::at("", "no route provided in config")] });
     }

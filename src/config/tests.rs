@@ -532,3 +532,47 @@ fn yaml_anchors_and_merge_keys_work_as_in_alertmanager() {
     assert_eq!(merged.group_wait, Some(Duration::from_secs(10)));
     assert_eq!(merged.matchers.to_string(), "{x=\"1\"}");
 }
+
+#[test]
+fn yaml_1_1_forms_load_as_in_alertmanager() {
+    let yaml = "\u{feff}route:\n  receiver: a\n  routes:\n  - {receiver: a, continue: yes, match: {x: ~}}\n  - receiver: a\ninhibit_rules: ~\ntemplates: ~\nreceivers:\n- name: a\n  webhook_configs:\n  - {url: 'http://h', send_resolved: no}\n  email_configs: []\n";
+    let loaded = load(yaml).expect("loads");
+    let first = &loaded.config.route.routes[0];
+    assert!(first.continue_matching);
+    assert_eq!(first.matchers.to_string(), "{x=\"\"}");
+    assert_eq!(loaded.config.receivers[0].webhook_configs[0].send_resolved, Some(false));
+    assert!(loaded.config.inhibit_rules.is_empty());
+    let found = problems(&with_route("  routes:\n  - match_re: {a: ~}\n"));
+    assert!(found[0].2.contains("invalid regexp value for \"a\""), "{found:?}");
+}
+
+#[test]
+fn empty_keys_count_as_missing() {
+    let pd = with_receiver("  pagerduty_configs:\n  - routing_key: ''\n");
+    assert_rejected(&pd, "receivers[0].pagerduty_configs[0]", "missing service or routing key in PagerDuty config");
+    let og = with_receiver("  opsgenie_configs:\n  - api_key: ''\n");
+    assert_rejected(&og, "receivers[0].opsgenie_configs[0].api_key", "no global OpsGenie API Key set");
+    let both = with_receiver(
+        "  webhook_configs:\n  - url: http://a\n    http_config: {bearer_token: '', bearer_token_file: /t}\n",
+    );
+    assert!(load(&both).is_ok(), "an empty token next to a token file is not a conflict");
+}
+
+#[test]
+fn an_smtp_smarthost_needs_a_port() {
+    let yaml = format!("global:\n  smtp_smarthost: mail.example\n{}", with_route(""));
+    assert_rejected(&yaml, "global.smtp_smarthost", "address mail.example: missing port in address");
+    assert!(load(&format!("global:\n  smtp_smarthost: mail.example:25\n{}", with_route(""))).is_ok());
+}
+
+#[test]
+fn a_slack_confirmation_needs_text_even_on_a_link_button() {
+    let yaml = with_receiver(
+        "  slack_configs:\n  - api_url: https://h/x\n    actions: [{type: button, text: t, url: 'http://x', confirm: {title: x}}]\n",
+    );
+    assert_rejected(
+        &yaml,
+        "receivers[0].slack_configs[0].actions[0].confirm.text",
+        "missing text in Slack confirmation",
+    );
+}

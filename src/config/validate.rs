@@ -79,6 +79,31 @@ impl Checker<'_> {
     }
 
     fn global(&mut self, mut global: GlobalConfig) -> GlobalConfig {
+        for secret in [
+            &mut global.slack_api_url,
+            &mut global.opsgenie_api_key,
+            &mut global.victorops_api_key,
+            &mut global.smtp_auth_password,
+        ] {
+            clear_empty_secret(secret);
+        }
+        for file in [
+            &mut global.slack_api_url_file,
+            &mut global.opsgenie_api_key_file,
+            &mut global.victorops_api_key_file,
+            &mut global.smtp_auth_password_file,
+        ] {
+            clear_empty(file);
+        }
+        if let Some(address) = global.smtp_smarthost.as_deref().filter(|a| !a.is_empty()) {
+            match address.rsplit_once(':') {
+                None => self.error("global.smtp_smarthost", format!("address {address}: missing port in address")),
+                Some((_, "")) => {
+                    self.error("global.smtp_smarthost", format!("address {address:?}: port cannot be empty"))
+                }
+                Some(_) => {}
+            }
+        }
         global.resolve_timeout.get_or_insert_with(|| PromDuration(DEFAULT_RESOLVE_TIMEOUT).to_string());
         for (a, b, set_a, set_b) in [
             (
@@ -224,6 +249,9 @@ impl Checker<'_> {
             if action.text.is_empty() {
                 self.error(format!("{path}.text"), "missing text in Slack action configuration");
             }
+            if action.confirm.as_ref().is_some_and(|c| c.text.is_empty()) {
+                self.error(format!("{path}.confirm.text"), "missing text in Slack confirmation configuration");
+            }
             if !action.url.is_empty() {
                 action.name.clear();
                 action.value.clear();
@@ -231,14 +259,16 @@ impl Checker<'_> {
             } else if action.name.is_empty() {
                 self.error(path.clone(), "missing name or url in Slack action configuration");
             }
-            if action.confirm.as_ref().is_some_and(|c| c.text.is_empty()) {
-                self.error(format!("{path}.confirm.text"), "missing text in Slack confirmation configuration");
-            }
         }
     }
 
     fn pagerduty(&mut self, path: &str, pagerduty: &mut model::PagerdutyConfig, global: &GlobalConfig) {
         self.inherit_http_config(path, &mut pagerduty.http_config, global);
+        // As in Alertmanager, an empty value counts as not set.
+        clear_empty_secret(&mut pagerduty.routing_key);
+        clear_empty_secret(&mut pagerduty.service_key);
+        clear_empty(&mut pagerduty.routing_key_file);
+        clear_empty(&mut pagerduty.service_key_file);
         let keys = [
             pagerduty.routing_key.is_some(),
             pagerduty.routing_key_file.is_some(),
@@ -282,6 +312,8 @@ impl Checker<'_> {
 
     fn opsgenie(&mut self, path: &str, opsgenie: &mut model::OpsgenieConfig, global: &GlobalConfig) {
         self.inherit_http_config(path, &mut opsgenie.http_config, global);
+        clear_empty_secret(&mut opsgenie.api_key);
+        clear_empty(&mut opsgenie.api_key_file);
         if opsgenie.api_key.is_some() && opsgenie.api_key_file.is_some() {
             self.error(format!("{path}.api_key"), "at most one of api_key & api_key_file must be configured");
         }
@@ -332,6 +364,21 @@ impl Checker<'_> {
     }
 
     fn http_config(&mut self, path: &str, mut http: HttpConfig) -> HttpConfig {
+        clear_empty_secret(&mut http.bearer_token);
+        clear_empty(&mut http.bearer_token_file);
+        clear_empty(&mut http.proxy_url);
+        if let Some(basic) = &mut http.basic_auth {
+            clear_empty_secret(&mut basic.password);
+            clear_empty(&mut basic.password_file);
+        }
+        if let Some(auth) = &mut http.authorization {
+            clear_empty_secret(&mut auth.credentials);
+            clear_empty(&mut auth.credentials_file);
+        }
+        if let Some(oauth) = &mut http.oauth2 {
+            clear_empty_secret(&mut oauth.client_secret);
+            clear_empty(&mut oauth.client_secret_file);
+        }
         let bearer = http.bearer_token.is_some() || http.bearer_token_file.is_some();
         if http.bearer_token.is_some() && http.bearer_token_file.is_some() {
             self.error(path, "at most one of bearer_token & bearer_token_file must be configured");
@@ -682,5 +729,19 @@ impl Checker<'_> {
             }
         }
         Matchers::new(matchers)
+    }
+}
+
+/// Alertmanager treats an empty secret as not set.
+fn clear_empty_secret(secret: &mut Option<Secret>) {
+    if secret.as_ref().is_some_and(Secret::is_empty) {
+        *secret = None;
+    }
+}
+
+/// Alertmanager treats an empty string as not set.
+fn clear_empty(value: &mut Option<String>) {
+    if value.as_deref().is_some_and(str::is_empty) {
+        *value = None;
     }
 }

@@ -116,9 +116,9 @@ impl Matcher {
     }
 }
 
-/// Compiles `pattern` the way Alertmanager does: as `^(?:pattern)$`.
-pub(crate) fn compile_anchored(pattern: &str) -> Result<Regex, MatcherError> {
-    Regex::new(&format!("^(?:{pattern})$"))
+/// Compiles `pattern` the way Alertmanager does: as `^(?:pattern)$`, in Go's RE2 dialect.
+pub fn compile_anchored(pattern: &str) -> Result<Regex, MatcherError> {
+    Regex::new(&format!("^(?:{})$", super::go_regex::translate(pattern)))
         .map_err(|err| MatcherError::BadRegex { pattern: pattern.to_string(), reason: one_line(&err.to_string()) })
 }
 

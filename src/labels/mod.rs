@@ -2,6 +2,7 @@
 
 mod fingerprint;
 mod format;
+mod go_regex;
 mod matcher;
 mod parse;
 
@@ -9,7 +10,7 @@ use std::collections::BTreeMap;
 
 pub use fingerprint::{Fingerprint, fingerprint};
 pub use format::{format_label_set, go_quote};
-pub use matcher::{MatchType, Matcher, MatcherError, Matchers};
+pub use matcher::{MatchType, Matcher, MatcherError, Matchers, compile_anchored};
 pub use parse::{parse_matcher, parse_matchers};
 
 /// A set of labels, sorted by name. An absent label and a label with an empty value are the same thing.

@@ -7,9 +7,11 @@ use regex::Regex;
 
 use super::matcher::{MatchType, Matcher, MatcherError};
 
-/// `name op value`, with optional blanks around each part; the value is the rest, trimmed.
+/// `name op value`, with optional blanks around each part; the value is the rest, trimmed. Blanks are Go's
+/// ASCII `\s` (`[\t\n\f\r ]`), not Unicode spaces.
 static MATCHER_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(=~|=|!=|!~)\s*((?s).*?)\s*$").expect("constant regex is valid")
+    Regex::new(r"^[\t\n\f\r ]*([a-zA-Z_:][a-zA-Z0-9_:]*)[\t\n\f\r ]*(=~|=|!=|!~)[\t\n\f\r ]*((?s).*?)[\t\n\f\r ]*$")
+        .expect("constant regex is valid")
 });
 
 /// Parses a string holding any number of comma-separated matchers, optionally wrapped in braces.
@@ -109,6 +111,12 @@ mod tests {
     fn blanks_around_tokens_are_ignored_but_inner_ones_kept() {
         assert_eq!(one("  team =  my team "), ("team".into(), MatchType::Equal, "my team".into()));
         assert_eq!(one("job:rate = \"x\""), ("job:rate".into(), MatchType::Equal, "x".into()));
+    }
+
+    #[test]
+    fn only_ascii_blanks_are_trimmed() {
+        assert_eq!(one("a=\u{2003}x").2, "\u{2003}x");
+        assert!(parse_matcher("a\u{a0}=x").is_err());
     }
 
     #[test]

@@ -41,7 +41,11 @@ pub struct GlobalConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp_auth_identity: Option<String>,
     /// Require STARTTLS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub smtp_require_tls: Option<bool>,
     /// Slack incoming-webhook URL for Slack configs without their own.
     #[serde(default, skip_serializing_if = "Option::is_none")]

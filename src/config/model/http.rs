@@ -32,10 +32,18 @@ pub struct HttpConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_config: Option<TlsConfig>,
     /// Follow redirects (default true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub follow_redirects: Option<bool>,
     /// Try HTTP/2 (default true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_http2: Option<bool>,
 }
 
@@ -125,7 +133,11 @@ pub struct TlsConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_name: Option<String>,
     /// Skip certificate verification.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub insecure_skip_verify: Option<bool>,
     /// Lowest TLS version (`TLS10`..`TLS13`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -6,6 +6,7 @@ mod http;
 mod receiver;
 mod route;
 mod time_interval;
+mod yaml11;
 
 use serde::{Deserialize, Serialize};
 
@@ -29,18 +30,18 @@ pub struct ConfigFile {
     #[serde(default)]
     pub route: Option<RouteConfig>,
     /// Rules that mute alerts while others fire.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::list", skip_serializing_if = "Vec::is_empty")]
     pub inhibit_rules: Vec<InhibitRule>,
     /// Where notifications go.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::list")]
     pub receivers: Vec<Receiver>,
     /// Globs of template files.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::list")]
     pub templates: Vec<String>,
     /// Named time intervals (deprecated name, same namespace as `time_intervals`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::list", skip_serializing_if = "Vec::is_empty")]
     pub mute_time_intervals: Vec<NamedTimeInterval>,
     /// Named time intervals.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::list", skip_serializing_if = "Vec::is_empty")]
     pub time_intervals: Vec<NamedTimeInterval>,
 }

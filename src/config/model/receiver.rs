@@ -16,16 +16,16 @@ pub struct Receiver {
     #[serde(default)]
     pub name: String,
     /// Generic webhooks.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::list", skip_serializing_if = "Vec::is_empty")]
     pub webhook_configs: Vec<WebhookConfig>,
     /// Slack incoming webhooks.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::list", skip_serializing_if = "Vec::is_empty")]
     pub slack_configs: Vec<SlackConfig>,
     /// PagerDuty Events API v1 or v2.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::list", skip_serializing_if = "Vec::is_empty")]
     pub pagerduty_configs: Vec<PagerdutyConfig>,
     /// Opsgenie alerts API.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::list", skip_serializing_if = "Vec::is_empty")]
     pub opsgenie_configs: Vec<OpsgenieConfig>,
     /// Not delivered by Herald (rejected by validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,7 +71,11 @@ impl Receiver {
             ("wechat_configs", &self.wechat_configs),
         ]
         .into_iter()
-        .filter(|(_, value)| value.as_ref().is_some_and(|v| !v.is_null()))
+        .filter(|(_, value)| match value {
+            None | Some(serde_yaml::Value::Null) => false,
+            Some(serde_yaml::Value::Sequence(items)) => !items.is_empty(),
+            Some(_) => true,
+        })
         .map(|(key, _)| key)
         .collect()
     }
@@ -90,7 +94,11 @@ impl Receiver {
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
     /// Notify when alerts resolve (default true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub send_resolved: Option<bool>,
     /// HTTP client settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,7 +116,11 @@ pub struct WebhookConfig {
 #[serde(deny_unknown_fields)]
 pub struct SlackConfig {
     /// Notify when alerts resolve (default false).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub send_resolved: Option<bool>,
     /// HTTP client settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,7 +156,7 @@ pub struct SlackConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<SlackField>>,
     /// Default for fields without `short`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::bool")]
     pub short_fields: bool,
     /// Attachment footer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,7 +180,7 @@ pub struct SlackConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumb_url: Option<String>,
     /// Link channel and user names.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::bool")]
     pub link_names: bool,
     /// Fields rendered as markdown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -189,7 +201,11 @@ pub struct SlackField {
     #[serde(default)]
     pub value: String,
     /// Show side by side; defaults to `short_fields`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub short: Option<bool>,
 }
 
@@ -243,7 +259,11 @@ pub struct SlackConfirmation {
 #[serde(deny_unknown_fields)]
 pub struct PagerdutyConfig {
     /// Notify when alerts resolve (default true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub send_resolved: Option<bool>,
     /// HTTP client settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -330,7 +350,11 @@ pub struct PagerdutyLink {
 #[serde(deny_unknown_fields)]
 pub struct OpsgenieConfig {
     /// Notify (close the alert) when alerts resolve (default true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub send_resolved: Option<bool>,
     /// HTTP client settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -375,7 +399,7 @@ pub struct OpsgenieConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<String>,
     /// Also update message and description of an existing alert.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::bool")]
     pub update_alerts: bool,
 }
 

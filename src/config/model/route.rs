@@ -16,10 +16,19 @@ pub struct RouteConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_by: Option<Vec<String>>,
     /// Deprecated exact-value matchers.
-    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::string_map",
+        rename = "match",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_eq: Option<BTreeMap<String, String>>,
     /// Deprecated regex matchers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::regex_map",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub match_re: Option<BTreeMap<String, String>>,
     /// Matcher strings, each holding one or more matchers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -31,7 +40,7 @@ pub struct RouteConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_time_intervals: Option<Vec<String>>,
     /// Keep matching later siblings after this route matched.
-    #[serde(default, rename = "continue")]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::bool", rename = "continue")]
     pub continue_matching: bool,
     /// Child routes, tried in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,19 +61,35 @@ pub struct RouteConfig {
 #[serde(deny_unknown_fields)]
 pub struct InhibitRule {
     /// Deprecated exact matchers for the source side.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::string_map",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub source_match: Option<BTreeMap<String, String>>,
     /// Deprecated regex matchers for the source side.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::regex_map",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub source_match_re: Option<BTreeMap<String, String>>,
     /// Matcher strings for the source side.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_matchers: Option<Vec<String>>,
     /// Deprecated exact matchers for the target side.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::string_map",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_match: Option<BTreeMap<String, String>>,
     /// Deprecated regex matchers for the target side.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::regex_map",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_match_re: Option<BTreeMap<String, String>>,
     /// Matcher strings for the target side.
     #[serde(default, skip_serializing_if = "Option::is_none")]

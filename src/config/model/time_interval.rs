@@ -11,7 +11,7 @@ pub struct NamedTimeInterval {
     #[serde(default)]
     pub name: String,
     /// The intervals; the name covers a moment when any of them does.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::list")]
     pub time_intervals: Vec<TimeIntervalSpec>,
 }
 
