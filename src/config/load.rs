@@ -24,8 +24,17 @@ pub fn parse_str(text: &str, base_dir: &Path) -> Result<Loaded, ConfigError> {
         return Err(ConfigError { problems: vec![Problem::at("", "no route provided in config")] });
     }
     let file = deserialize(text).map_err(|err| ConfigError { problems: vec![yaml_problem(&err)] })?;
-    let checked = validate::check(file, base_dir);
     let index = LineIndex::build(text);
+    if let Some((path, line, key)) = index.duplicate_keys().first() {
+        return Err(ConfigError {
+            problems: vec![Problem {
+                path: path.clone(),
+                line: Some(*line),
+                message: format!("key {key:?} already set in map"),
+            }],
+        });
+    }
+    let checked = validate::check(file, base_dir);
     let locate = |mut problems: Vec<Problem>| {
         for problem in &mut problems {
             problem.line = index.line_of(&problem.path);
@@ -44,13 +53,22 @@ pub fn parse_str(text: &str, base_dir: &Path) -> Result<Loaded, ConfigError> {
 /// Deserializes straight from the text (errors then carry lines). serde_yaml does not apply YAML merge keys
 /// (`<<: *anchor`), which Alertmanager's parser does, so a file using them goes through a merged `Value`.
 fn deserialize(text: &str) -> Result<ConfigFile, serde_yaml::Error> {
-    let direct = serde_yaml::from_str(text);
+    let direct = first_document(text);
     if direct.is_ok() || !text.contains("<<") {
         return direct;
     }
     let mut value: serde_yaml::Value = serde_yaml::from_str(text)?;
     value.apply_merge()?;
     serde_yaml::from_value(value).or(direct)
+}
+
+/// Like go-yaml, reads the first document of a multi-document file and ignores the rest.
+fn first_document(text: &str) -> Result<ConfigFile, serde_yaml::Error> {
+    use serde::Deserialize;
+    match serde_yaml::Deserializer::from_str(text).next() {
+        Some(document) => ConfigFile::deserialize(document),
+        None => serde_yaml::from_str(text),
+    }
 }
 
 /// serde_yaml puts the path first and the position last (`route: unknown field ... at line 3 column 3`);

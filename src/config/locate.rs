@@ -10,6 +10,7 @@ use yaml_rust2::scanner::Marker;
 #[derive(Debug, Default, Clone)]
 pub struct LineIndex {
     lines: HashMap<String, usize>,
+    duplicates: Vec<(String, usize, String)>,
 }
 
 impl LineIndex {
@@ -17,10 +18,16 @@ impl LineIndex {
     pub fn build(text: &str) -> Self {
         let mut collector = Collector::default();
         let mut parser = Parser::new_from_str(text);
+        // Only the first document counts, as in go-yaml.
         if parser.load(&mut collector, false).is_err() {
             return LineIndex::default();
         }
-        LineIndex { lines: collector.lines }
+        LineIndex { lines: collector.lines, duplicates: collector.duplicates }
+    }
+
+    /// Keys given twice in one mapping, as `(path of the mapping, line, key)`; go-yaml refuses them.
+    pub fn duplicate_keys(&self) -> &[(String, usize, String)] {
+        &self.duplicates
     }
 
     /// The line of `path`, or of its closest indexed ancestor (a defaulted field points at its parent).
@@ -37,7 +44,7 @@ impl LineIndex {
 }
 
 enum Frame {
-    Map { key: Option<String> },
+    Map { key: Option<String>, seen: std::collections::HashSet<String> },
     Seq { index: usize },
 }
 
@@ -45,6 +52,7 @@ enum Frame {
 struct Collector {
     frames: Vec<Frame>,
     lines: HashMap<String, usize>,
+    duplicates: Vec<(String, usize, String)>,
 }
 
 impl Collector {
@@ -52,13 +60,13 @@ impl Collector {
         let mut path = String::new();
         for frame in &self.frames {
             match frame {
-                Frame::Map { key: Some(key) } => {
+                Frame::Map { key: Some(key), .. } => {
                     if !path.is_empty() {
                         path.push('.');
                     }
                     path.push_str(key);
                 }
-                Frame::Map { key: None } => {}
+                Frame::Map { key: None, .. } => {}
                 Frame::Seq { index } => path.push_str(&format!("[{index}]")),
             }
         }
@@ -76,7 +84,7 @@ impl Collector {
     /// Called after a whole value (scalar or container) has been read.
     fn value_ends(&mut self) {
         match self.frames.last_mut() {
-            Some(Frame::Map { key }) => *key = None,
+            Some(Frame::Map { key, .. }) => *key = None,
             Some(Frame::Seq { index }) => *index += 1,
             None => {}
         }
@@ -88,9 +96,14 @@ impl MarkedEventReceiver for Collector {
         let line = mark.line();
         match event {
             Event::Scalar(text, ..) => {
-                if let Some(Frame::Map { key: key @ None }) = self.frames.last_mut() {
-                    *key = Some(text);
+                if let Some(Frame::Map { key: key @ None, seen }) = self.frames.last_mut() {
+                    let repeated = !seen.insert(text.clone()) && text != "<<";
+                    *key = Some(text.clone());
                     let path = self.path();
+                    if repeated {
+                        let parent = path.rsplit_once('.').map(|(p, _)| p.to_string()).unwrap_or_default();
+                        self.duplicates.push((parent, line, text));
+                    }
                     self.lines.entry(path).or_insert(line);
                     return;
                 }
@@ -103,7 +116,7 @@ impl MarkedEventReceiver for Collector {
             }
             Event::MappingStart(..) => {
                 self.value_starts(line);
-                self.frames.push(Frame::Map { key: None });
+                self.frames.push(Frame::Map { key: None, seen: Default::default() });
             }
             Event::SequenceStart(..) => {
                 self.value_starts(line);
@@ -113,7 +126,8 @@ impl MarkedEventReceiver for Collector {
                 self.frames.pop();
                 self.value_ends();
             }
-            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd => {}
+            Event::DocumentEnd => self.frames.clear(),
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart => {}
         }
     }
 }

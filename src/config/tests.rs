@@ -576,3 +576,26 @@ fn a_slack_confirmation_needs_text_even_on_a_link_button() {
         "missing text in Slack confirmation",
     );
 }
+
+#[test]
+fn duplicate_keys_are_refused_and_later_documents_ignored() {
+    let found = problems(&with_route("  routes:\n  - receiver: other\n    match: {a: x, a: y}\n"));
+    assert_eq!(found, vec![("route.routes[0].match".into(), Some(5), "key \"a\" already set in map".into())]);
+    let two_documents = format!("{}---\nfoo: bar\n", with_route(""));
+    assert!(load(&two_documents).is_ok(), "only the first document is read");
+}
+
+#[test]
+fn urls_go_would_refuse_are_refused() {
+    for url in ["http:x", "http:///x", "' http://x'", "'http://x '"] {
+        let yaml = with_receiver(&format!("  webhook_configs:\n  - url: {url}\n"));
+        let found = problems(&yaml);
+        assert_eq!(found[0].0, "receivers[0].webhook_configs[0].url", "{url}");
+    }
+}
+
+#[test]
+fn null_matcher_strings_are_ignored() {
+    let loaded = load(&with_route("  routes:\n  - receiver: other\n    matchers: [~]\n")).expect("loads");
+    assert!(loaded.config.route.routes[0].matchers.is_empty());
+}

@@ -487,12 +487,17 @@ impl Checker<'_> {
 
     /// Checks an http(s) URL as Alertmanager's config `URL` type does.
     fn url(&mut self, path: &str, text: &str) {
+        if let Some(problem) = go_url_problem(text) {
+            return self.error(path, problem);
+        }
         match url::Url::parse(text) {
             Err(err) => self.error(path, format!("invalid URL {text:?}: {err}")),
             Ok(url) if url.scheme() != "http" && url.scheme() != "https" => {
                 self.error(path, format!("unsupported scheme {:?} for URL", url.scheme()))
             }
-            Ok(url) if url.host_str().is_none_or(str::is_empty) => self.error(path, "missing host for URL"),
+            Ok(url) if url.host_str().is_none_or(str::is_empty) || !has_go_host(text) => {
+                self.error(path, "missing host for URL")
+            }
             Ok(_) => {}
         }
     }
@@ -502,12 +507,17 @@ impl Checker<'_> {
         if secret.expose() == super::secret::REDACTED {
             return;
         }
+        if let Some(problem) = go_url_problem(secret.expose()) {
+            return self.error(path, problem);
+        }
         match url::Url::parse(secret.expose()) {
             Err(err) => self.error(path, format!("invalid URL: {err}")),
             Ok(url) if url.scheme() != "http" && url.scheme() != "https" => {
                 self.error(path, format!("unsupported scheme {:?} for URL", url.scheme()))
             }
-            Ok(url) if url.host_str().is_none_or(str::is_empty) => self.error(path, "missing host for URL"),
+            Ok(url) if url.host_str().is_none_or(str::is_empty) || !has_go_host(secret.expose()) => {
+                self.error(path, "missing host for URL")
+            }
             Ok(_) => {}
         }
     }
@@ -744,4 +754,18 @@ fn clear_empty(value: &mut Option<String>) {
     if value.as_deref().is_some_and(str::is_empty) {
         *value = None;
     }
+}
+
+/// What Go's URL parser refuses that the WHATWG parser (the `url` crate) quietly repairs: surrounding or
+/// control whitespace.
+fn go_url_problem(text: &str) -> Option<String> {
+    if text.chars().any(char::is_control) || text.trim() != text {
+        return Some("invalid URL: it contains spaces or control characters".to_string());
+    }
+    None
+}
+
+/// Go needs `scheme://host`; the WHATWG parser also takes `http:x` and `http:///x`.
+fn has_go_host(text: &str) -> bool {
+    text.split_once("://").is_some_and(|(_, rest)| !rest.is_empty() && !rest.starts_with('/'))
 }

@@ -40,7 +40,7 @@ pub struct TimeInterval {
     /// Months, 1 = January.
     pub months: Vec<RangeInclusive<u32>>,
     /// Years.
-    pub years: Vec<RangeInclusive<i32>>,
+    pub years: Vec<RangeInclusive<i64>>,
     /// Time zone the fields are read in.
     pub location: Tz,
 }
@@ -145,9 +145,9 @@ fn parse_months(text: &str) -> Result<RangeInclusive<u32>, String> {
     Ok(first..=last)
 }
 
-fn parse_years(text: &str) -> Result<RangeInclusive<i32>, String> {
+fn parse_years(text: &str) -> Result<RangeInclusive<i64>, String> {
     let (start, end) = split_range(text)?;
-    let (start, end): (i32, i32) = (parse_int(&start)?, parse_int(&end)?);
+    let (start, end): (i64, i64) = (parse_int(&start)?, parse_int(&end)?);
     if start > end {
         return Err(format!("end year {end} is before start year {start}"));
     }

@@ -31,7 +31,11 @@ pub struct RouteConfig {
     )]
     pub match_re: Option<BTreeMap<String, String>>,
     /// Matcher strings, each holding one or more matchers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::string_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub matchers: Option<Vec<String>>,
     /// Names of time intervals during which this route's notifications are muted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,7 +79,11 @@ pub struct InhibitRule {
     )]
     pub source_match_re: Option<BTreeMap<String, String>>,
     /// Matcher strings for the source side.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::string_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub source_matchers: Option<Vec<String>>,
     /// Deprecated exact matchers for the target side.
     #[serde(
@@ -92,7 +100,11 @@ pub struct InhibitRule {
     )]
     pub target_match_re: Option<BTreeMap<String, String>>,
     /// Matcher strings for the target side.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::string_list",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_matchers: Option<Vec<String>>,
     /// Labels whose values source and target must share.
     #[serde(default, skip_serializing_if = "Option::is_none")]

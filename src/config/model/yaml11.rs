@@ -21,8 +21,9 @@ impl<'de> Visitor<'de> for BoolVisitor {
 
     fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
         match value {
-            "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => Ok(Some(true)),
-            "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => Ok(Some(false)),
+            // Plain `true`/`false` arrive as booleans; as strings they were quoted, which go-yaml refuses.
+            "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Ok(Some(true)),
+            "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Ok(Some(false)),
             other => Err(E::invalid_value(de::Unexpected::Str(other), &self)),
         }
     }
@@ -53,6 +54,12 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<boo
 /// A list; null is the empty list.
 pub fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
     Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// An optional list of strings whose null items are dropped (`matchers: [~]` is an empty matcher list).
+pub fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<String>>, D::Error> {
+    let list = Option::<Vec<Option<String>>>::deserialize(deserializer)?;
+    Ok(list.map(|items| items.into_iter().flatten().collect()))
 }
 
 /// A map of strings whose null values are empty strings (`match: {a: ~}` matches a missing label).
@@ -99,6 +106,7 @@ mod tests {
         let map = sample.map.expect("map");
         assert_eq!((map["a"].as_str(), map["b"].as_str()), ("", "x"));
         assert!(serde_yaml::from_str::<Sample>("flag: maybe\n").is_err());
+        assert!(serde_yaml::from_str::<Sample>("flag: 'true'\n").is_err(), "a quoted boolean is a string");
         let unset: Sample = serde_yaml::from_str("maybe: ~\n").expect("parses");
         assert_eq!((unset.flag, unset.maybe), (false, None));
     }
