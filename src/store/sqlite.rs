@@ -133,8 +133,9 @@ impl SqliteStore {
                 .await
                 .map_err(db)?;
         }
-        for alert in batch.alerts.values() {
-            upsert_alert(&mut tx, alert).await?;
+        let alerts: Vec<&Arc<Alert>> = batch.alerts.values().collect();
+        for chunk in alerts.chunks(ALERTS_PER_STATEMENT) {
+            upsert_alerts(&mut tx, chunk).await?;
         }
         for id in &batch.deleted_groups {
             sqlx::query("DELETE FROM groups WHERE id = ?").bind(id.0 as i64).execute(&mut *tx).await.map_err(db)?;
@@ -191,24 +192,35 @@ impl SqliteStore {
     }
 }
 
-async fn upsert_alert(tx: &mut Transaction<'_, Sqlite>, alert: &Arc<Alert>) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO alerts (fingerprint, labels, annotations, starts_at, ends_at, updated_at, generator_url, timeout) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET labels = excluded.labels, \
-         annotations = excluded.annotations, starts_at = excluded.starts_at, ends_at = excluded.ends_at, \
-         updated_at = excluded.updated_at, generator_url = excluded.generator_url, timeout = excluded.timeout",
-    )
-    .bind(alert.fingerprint.0 as i64)
-    .bind(to_json(&alert.labels))
-    .bind(to_json(&alert.annotations))
-    .bind(to_micros(alert.starts_at))
-    .bind(to_micros(alert.ends_at))
-    .bind(to_micros(alert.updated_at))
-    .bind(&alert.generator_url)
-    .bind(i64::from(alert.timeout))
-    .execute(&mut **tx)
-    .await
-    .map_err(db)?;
+/// Rows per multi-row INSERT: one statement per few hundred alerts instead of one per alert (8 bound values
+/// each, well under SQLite's limit of 32766).
+const ALERTS_PER_STATEMENT: usize = 500;
+
+async fn upsert_alerts(tx: &mut Transaction<'_, Sqlite>, alerts: &[&Arc<Alert>]) -> Result<()> {
+    let mut sql = String::from(
+        "INSERT INTO alerts (fingerprint, labels, annotations, starts_at, ends_at, updated_at, generator_url, timeout) VALUES ",
+    );
+    for i in 0..alerts.len() {
+        sql.push_str(if i == 0 { "(?, ?, ?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?, ?, ?)" });
+    }
+    sql.push_str(
+        " ON CONFLICT (fingerprint) DO UPDATE SET labels = excluded.labels, annotations = excluded.annotations, \
+         starts_at = excluded.starts_at, ends_at = excluded.ends_at, updated_at = excluded.updated_at, \
+         generator_url = excluded.generator_url, timeout = excluded.timeout",
+    );
+    let mut query = sqlx::query(&sql);
+    for alert in alerts {
+        query = query
+            .bind(alert.fingerprint.0 as i64)
+            .bind(to_json(&alert.labels))
+            .bind(to_json(&alert.annotations))
+            .bind(to_micros(alert.starts_at))
+            .bind(to_micros(alert.ends_at))
+            .bind(to_micros(alert.updated_at))
+            .bind(alert.generator_url.as_str())
+            .bind(i64::from(alert.timeout));
+    }
+    query.execute(&mut **tx).await.map_err(db)?;
     Ok(())
 }
 
