@@ -21,4 +21,5 @@ pub mod notify;
 pub mod routing;
 pub mod runtime;
 pub mod store;
+pub mod template;
 pub mod timeinterval;

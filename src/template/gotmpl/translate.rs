@@ -1,0 +1,329 @@
+//! Writes a parsed Go template as a Handlebars template that renders the same text over Herald's template
+//! data (which mirrors Alertmanager's: `.Receiver`, `.Status`, `.Alerts`, `.GroupLabels`, ...).
+//!
+//! Go's methods on that data become helpers: `.Alerts.Firing` → `(firing Alerts)`, `.Labels.SortedPairs` →
+//! `(sortedPairs Labels)`; `.` is `this`, `$` is `@root`, range variables are block parameters.
+
+use super::parse::{Command, Node, Operand, Pipeline};
+
+/// Methods of Alertmanager's template data, with the helper each becomes.
+const METHODS: [(&str, &str); 6] = [
+    ("Firing", "firing"),
+    ("Resolved", "resolved"),
+    ("SortedPairs", "sortedPairs"),
+    ("Names", "names"),
+    ("Values", "values"),
+    ("Remove", "remove"),
+];
+
+/// Go template functions and the helper that implements each.
+const FUNCTIONS: [(&str, &str); 23] = [
+    ("toUpper", "toUpper"),
+    ("toLower", "toLower"),
+    ("title", "title"),
+    ("join", "join"),
+    ("safeHtml", "safeHtml"),
+    ("reReplaceAll", "reReplaceAll"),
+    ("match", "match"),
+    ("stringSlice", "stringSlice"),
+    ("len", "len"),
+    ("index", "index"),
+    ("printf", "printf"),
+    ("print", "print"),
+    ("println", "println"),
+    ("html", "html"),
+    ("urlquery", "urlquery"),
+    ("eq", "goEq"),
+    ("ne", "goNe"),
+    ("lt", "lt"),
+    ("le", "lte"),
+    ("gt", "gt"),
+    ("ge", "gte"),
+    ("and", "goAnd"),
+    ("or", "goOr"),
+];
+
+/// A Handlebars expression.
+#[derive(Debug, Clone, PartialEq)]
+enum Expr {
+    /// A path (`this`, `GroupLabels.alertname`, `@root.Alerts`) or literal (`"x"`, `3`, `true`, `null`).
+    Simple(String),
+    /// A helper call.
+    Call(String, Vec<Expr>),
+}
+
+impl Expr {
+    /// As a helper argument or block parameter.
+    fn param(&self) -> String {
+        match self {
+            Expr::Simple(text) => text.clone(),
+            Expr::Call(name, args) => format!("({})", call_text(name, args)),
+        }
+    }
+
+    /// As the content of a mustache.
+    fn mustache(&self) -> String {
+        match self {
+            Expr::Simple(text) => format!("{{{{{text}}}}}"),
+            Expr::Call(name, args) => format!("{{{{{}}}}}", call_text(name, args)),
+        }
+    }
+}
+
+fn call_text(name: &str, args: &[Expr]) -> String {
+    let mut text = name.to_string();
+    for arg in args {
+        text.push(' ');
+        text.push_str(&arg.param());
+    }
+    text
+}
+
+/// Translates nodes into Handlebars source.
+pub fn translate(nodes: &[Node]) -> Result<String, String> {
+    let mut out = String::new();
+    for node in nodes {
+        translate_node(node, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn translate_node(node: &Node, out: &mut String) -> Result<(), String> {
+    match node {
+        Node::Text(text) => out.push_str(&escape_text(text)),
+        Node::Print(pipeline) => out.push_str(&pipeline_expr(pipeline)?.mustache()),
+        Node::If { branches, otherwise } => {
+            for (i, (condition, body)) in branches.iter().enumerate() {
+                let condition = pipeline_expr(condition)?.param();
+                if i == 0 {
+                    out.push_str(&format!("{{{{#if {condition}}}}}"));
+                } else {
+                    out.push_str(&format!("{{{{else if {condition}}}}}"));
+                }
+                out.push_str(&translate(body)?);
+            }
+            if let Some(otherwise) = otherwise {
+                out.push_str("{{else}}");
+                out.push_str(&translate(otherwise)?);
+            }
+            out.push_str("{{/if}}");
+        }
+        Node::Range { variables, pipeline, body, otherwise } => {
+            let list = pipeline_expr(pipeline)?.param();
+            let params = match variables.as_slice() {
+                [] => String::new(),
+                [element] => format!(" as |{}|", block_param(element)),
+                [index, element] => format!(" as |{} {}|", block_param(element), block_param(index)),
+                _ => return Err("range takes at most two variables".into()),
+            };
+            out.push_str(&format!("{{{{#each {list}{params}}}}}"));
+            out.push_str(&translate(body)?);
+            if let Some(otherwise) = otherwise {
+                out.push_str("{{else}}");
+                out.push_str(&translate(otherwise)?);
+            }
+            out.push_str("{{/each}}");
+        }
+        Node::With { pipeline, body, otherwise } => {
+            let value = pipeline_expr(pipeline)?.param();
+            out.push_str(&format!("{{{{#with {value}}}}}"));
+            out.push_str(&translate(body)?);
+            if let Some(otherwise) = otherwise {
+                out.push_str("{{else}}");
+                out.push_str(&translate(otherwise)?);
+            }
+            out.push_str("{{/with}}");
+        }
+        Node::Template { name, pipeline } => {
+            let mut args = vec![Expr::Simple(string_literal(name))];
+            if let Some(pipeline) = pipeline {
+                args.push(pipeline_expr(pipeline)?);
+            }
+            out.push_str(&Expr::Call("template".into(), args).mustache());
+        }
+    }
+    Ok(())
+}
+
+/// Go variables become block parameters of the same name (`$` alone is the root).
+fn block_param(variable: &str) -> String {
+    format!("v_{variable}")
+}
+
+/// Literal text: Handlebars reads `{{` as a mustache, so escape it.
+fn escape_text(text: &str) -> String {
+    text.replace("{{", "\\{{")
+}
+
+fn string_literal(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The value of a pipeline: each command's value is the last argument of the next.
+fn pipeline_expr(pipeline: &Pipeline) -> Result<Expr, String> {
+    let mut value: Option<Expr> = None;
+    for command in &pipeline.commands {
+        value = Some(command_expr(command, value)?);
+    }
+    value.ok_or_else(|| "empty pipeline".to_string())
+}
+
+fn command_expr(command: &Command, piped: Option<Expr>) -> Result<Expr, String> {
+    let (first, rest) = command.args.split_first().ok_or("empty command")?;
+    let mut args = rest.iter().map(operand_expr).collect::<Result<Vec<_>, _>>()?;
+    args.extend(piped);
+    match first {
+        Operand::Function(name) => {
+            let helper = FUNCTIONS
+                .iter()
+                .find(|(go, _)| go == name)
+                .map(|(_, helper)| *helper)
+                .ok_or_else(|| format!("function {name:?} is not supported by Herald"))?;
+            Ok(Expr::Call(helper.to_string(), args))
+        }
+        // A method with arguments: `.Labels.Remove (stringSlice "a")`.
+        Operand::Field(fields) if !args.is_empty() => method_call(Expr::Simple("this".into()), fields, args),
+        Operand::Variable(name, fields) if !args.is_empty() => method_call(variable_base(name), fields, args),
+        operand if args.is_empty() => operand_expr(operand),
+        _ => Err("only functions and methods take arguments".into()),
+    }
+}
+
+fn method_call(base: Expr, fields: &[String], args: Vec<Expr>) -> Result<Expr, String> {
+    let (method, path) = fields.split_last().ok_or("missing method")?;
+    let helper = METHODS
+        .iter()
+        .find(|(go, _)| go == method)
+        .map(|(_, helper)| *helper)
+        .ok_or_else(|| format!("{method} is not a method that takes arguments"))?;
+    let receiver = chain(base, path);
+    let mut all = vec![receiver];
+    all.extend(args);
+    Ok(Expr::Call(helper.to_string(), all))
+}
+
+fn variable_base(name: &str) -> Expr {
+    if name.is_empty() { Expr::Simple("@root".into()) } else { Expr::Simple(block_param(name)) }
+}
+
+fn operand_expr(operand: &Operand) -> Result<Expr, String> {
+    Ok(match operand {
+        Operand::Dot => Expr::Simple("this".into()),
+        Operand::Field(fields) => chain(Expr::Simple("this".into()), fields),
+        Operand::Variable(name, fields) => chain(variable_base(name), fields),
+        Operand::Function(name) => command_expr(&Command { args: vec![Operand::Function(name.clone())] }, None)?,
+        Operand::Str(value) => Expr::Simple(string_literal(value)),
+        Operand::Number(value) => {
+            value.parse::<f64>().map_err(|_| format!("bad number {value}"))?;
+            Expr::Simple(value.clone())
+        }
+        Operand::Bool(value) => Expr::Simple(value.to_string()),
+        Operand::Nil => Expr::Simple("null".into()),
+        Operand::Group(pipeline, fields) => chain(pipeline_expr(pipeline)?, fields),
+    })
+}
+
+/// Follows a field chain from `base`, turning methods of the data model into helper calls.
+fn chain(base: Expr, fields: &[String]) -> Expr {
+    let mut value = base;
+    for field in fields {
+        let method = METHODS.iter().find(|(go, _)| go == field).map(|(_, helper)| *helper);
+        // Firing and Resolved are methods only of the alert list; a label could be called "Firing".
+        let is_method = match method {
+            Some("firing" | "resolved") => ends_with_alerts(&value),
+            Some(_) => true,
+            None => false,
+        };
+        value = match (method, is_method, value) {
+            (Some(helper), true, value) => Expr::Call(helper.to_string(), vec![value]),
+            (_, _, Expr::Simple(path)) if path == "this" => Expr::Simple(field.clone()),
+            (_, _, Expr::Simple(path)) if !path.starts_with('"') => Expr::Simple(format!("{path}.{field}")),
+            (_, _, value) => Expr::Call("lookup".into(), vec![value, Expr::Simple(string_literal(field))]),
+        };
+    }
+    value
+}
+
+fn ends_with_alerts(value: &Expr) -> bool {
+    match value {
+        Expr::Simple(path) => path == "Alerts" || path.ends_with(".Alerts"),
+        Expr::Call(name, _) => name == "firing" || name == "resolved",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse::parse;
+    use super::*;
+
+    fn hbs(go: &str) -> String {
+        translate(&parse(go).unwrap_or_else(|err| panic!("{go}: {err}")).body)
+            .unwrap_or_else(|err| panic!("{go}: {err}"))
+    }
+
+    #[test]
+    fn fields_dot_and_root() {
+        assert_eq!(hbs("Alert: {{ .GroupLabels.alertname }}"), "Alert: {{GroupLabels.alertname}}");
+        assert_eq!(hbs("{{ . }}"), "{{this}}");
+        assert_eq!(hbs("{{ $.CommonLabels.x }}"), "{{@root.CommonLabels.x}}");
+    }
+
+    #[test]
+    fn pipelines_become_nested_helper_calls() {
+        assert_eq!(hbs("{{ .Alerts.Firing | len }}"), "{{len (firing Alerts)}}");
+        assert_eq!(hbs("{{ .Status | toUpper }}"), "{{toUpper Status}}");
+        assert_eq!(
+            hbs(r#"{{ .GroupLabels.SortedPairs.Values | join " " }}"#),
+            r#"{{join " " (values (sortedPairs GroupLabels))}}"#
+        );
+        assert_eq!(hbs(r#"{{ reReplaceAll "a(.)" "$1" .Status }}"#), r#"{{reReplaceAll "a(.)" "$1" Status}}"#);
+    }
+
+    #[test]
+    fn blocks_translate() {
+        assert_eq!(
+            hbs(r#"{{ if eq .Status "firing" }}F{{ else if .X }}X{{ else }}R{{ end }}"#),
+            r#"{{#if (goEq Status "firing")}}F{{else if X}}X{{else}}R{{/if}}"#
+        );
+        assert_eq!(
+            hbs("{{ range .Alerts }}{{ .Annotations.d }}{{ end }}"),
+            "{{#each Alerts}}{{Annotations.d}}{{/each}}"
+        );
+        assert_eq!(
+            hbs("{{ range $i, $a := .Alerts }}{{ $i }}{{ $a.Labels.x }}{{ end }}"),
+            "{{#each Alerts as |v_a v_i|}}{{v_i}}{{v_a.Labels.x}}{{/each}}"
+        );
+        assert_eq!(hbs(r#"{{ template "slack.title" . }}"#), r#"{{template "slack.title" this}}"#);
+        assert_eq!(
+            hbs("{{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join \" \" }}{{ end }}"),
+            "{{#with (remove CommonLabels (names GroupLabels))}}{{join \" \" (values this)}}{{/with}}"
+        );
+    }
+
+    #[test]
+    fn a_label_named_like_a_method_stays_a_field() {
+        assert_eq!(hbs("{{ .Labels.Firing }}"), "{{Labels.Firing}}");
+    }
+
+    #[test]
+    fn literal_braces_are_escaped() {
+        assert_eq!(hbs("{{ `{{ x }}` }}"), "{{\"{{ x }}\"}}");
+    }
+
+    #[test]
+    fn unsupported_constructs_are_errors() {
+        for go in ["{{ $x := 1 }}", "{{ block \"x\" . }}{{ end }}", "{{ call .F }}", "{{ if .X }}"] {
+            let result = parse(go).and_then(|parsed| translate(&parsed.body));
+            assert!(result.is_err(), "{go}: {result:?}");
+        }
+    }
+}
