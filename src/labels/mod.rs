@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 pub use fingerprint::{Fingerprint, fingerprint};
 pub use format::{format_label_set, go_quote};
+pub use go_regex::translate as translate_go_regex;
 pub use matcher::{MatchType, Matcher, MatcherError, Matchers, compile_anchored};
 pub use parse::{parse_matcher, parse_matchers};
 

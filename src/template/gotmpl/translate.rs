@@ -17,7 +17,7 @@ const METHODS: [(&str, &str); 6] = [
 ];
 
 /// Go template functions and the helper that implements each.
-const FUNCTIONS: [(&str, &str); 23] = [
+const FUNCTIONS: [(&str, &str); 24] = [
     ("toUpper", "toUpper"),
     ("toLower", "toLower"),
     ("title", "title"),
@@ -41,6 +41,7 @@ const FUNCTIONS: [(&str, &str); 23] = [
     ("ge", "gte"),
     ("and", "goAnd"),
     ("or", "goOr"),
+    ("not", "not"),
 ];
 
 /// A Handlebars expression.
@@ -61,14 +62,25 @@ impl Expr {
         }
     }
 
-    /// As the content of a mustache.
+    /// As the content of a mustache. Handlebars prints only paths and helper calls, so a literal goes
+    /// through the `identity` helper.
     fn mustache(&self) -> String {
         match self {
+            Expr::Simple(text) if is_literal(text) => format!("{{{{identity {text}}}}}"),
             Expr::Simple(text) => format!("{{{{{text}}}}}"),
             Expr::Call(name, args) => format!("{{{{{}}}}}", call_text(name, args)),
         }
     }
 }
+
+fn is_literal(text: &str) -> bool {
+    text.starts_with('"') || text == "true" || text == "false" || text == "null" || text.parse::<f64>().is_ok()
+}
+
+/// Put before every block tag. Handlebars drops the line break after a block tag that stands alone on its
+/// line ("standalone" tags); Go keeps it. A helper printing nothing, just before the tag, keeps the tag
+/// from standing alone.
+const ANCHOR: &str = "{{nothing}}";
 
 fn call_text(name: &str, args: &[Expr]) -> String {
     let mut text = name.to_string();
@@ -96,16 +108,18 @@ fn translate_node(node: &Node, out: &mut String) -> Result<(), String> {
             for (i, (condition, body)) in branches.iter().enumerate() {
                 let condition = pipeline_expr(condition)?.param();
                 if i == 0 {
-                    out.push_str(&format!("{{{{#if {condition}}}}}"));
+                    out.push_str(&format!("{ANCHOR}{{{{#if {condition}}}}}"));
                 } else {
-                    out.push_str(&format!("{{{{else if {condition}}}}}"));
+                    out.push_str(&format!("{ANCHOR}{{{{else if {condition}}}}}"));
                 }
                 out.push_str(&translate(body)?);
             }
             if let Some(otherwise) = otherwise {
+                out.push_str(ANCHOR);
                 out.push_str("{{else}}");
                 out.push_str(&translate(otherwise)?);
             }
+            out.push_str(ANCHOR);
             out.push_str("{{/if}}");
         }
         Node::Range { variables, pipeline, body, otherwise } => {
@@ -116,22 +130,26 @@ fn translate_node(node: &Node, out: &mut String) -> Result<(), String> {
                 [index, element] => format!(" as |{} {}|", block_param(element), block_param(index)),
                 _ => return Err("range takes at most two variables".into()),
             };
-            out.push_str(&format!("{{{{#each {list}{params}}}}}"));
+            out.push_str(&format!("{ANCHOR}{{{{#each {list}{params}}}}}"));
             out.push_str(&translate(body)?);
             if let Some(otherwise) = otherwise {
+                out.push_str(ANCHOR);
                 out.push_str("{{else}}");
                 out.push_str(&translate(otherwise)?);
             }
+            out.push_str(ANCHOR);
             out.push_str("{{/each}}");
         }
         Node::With { pipeline, body, otherwise } => {
             let value = pipeline_expr(pipeline)?.param();
-            out.push_str(&format!("{{{{#with {value}}}}}"));
+            out.push_str(&format!("{ANCHOR}{{{{#with {value}}}}}"));
             out.push_str(&translate(body)?);
             if let Some(otherwise) = otherwise {
+                out.push_str(ANCHOR);
                 out.push_str("{{else}}");
                 out.push_str(&translate(otherwise)?);
             }
+            out.push_str(ANCHOR);
             out.push_str("{{/with}}");
         }
         Node::Template { name, pipeline } => {
@@ -265,9 +283,18 @@ mod tests {
     use super::super::parse::parse;
     use super::*;
 
+    /// The translation, without the standalone-tag anchors (tested on their own).
     fn hbs(go: &str) -> String {
-        translate(&parse(go).unwrap_or_else(|err| panic!("{go}: {err}")).body)
-            .unwrap_or_else(|err| panic!("{go}: {err}"))
+        let translated = translate(&parse(go).unwrap_or_else(|err| panic!("{go}: {err}")).body)
+            .unwrap_or_else(|err| panic!("{go}: {err}"));
+        translated.replace(ANCHOR, "")
+    }
+
+    #[test]
+    fn block_tags_never_stand_alone() {
+        let translated =
+            translate(&parse("{{ if .X }}\nA\n{{ else }}\nB\n{{ end }}").expect("parses").body).expect("translates");
+        assert_eq!(translated, "{{nothing}}{{#if X}}\nA\n{{nothing}}{{else}}\nB\n{{nothing}}{{/if}}");
     }
 
     #[test]
@@ -316,7 +343,7 @@ mod tests {
 
     #[test]
     fn literal_braces_are_escaped() {
-        assert_eq!(hbs("{{ `{{ x }}` }}"), "{{\"{{ x }}\"}}");
+        assert_eq!(hbs("{{ `{{ x }}` }}"), "{{identity \"{{ x }}\"}}");
     }
 
     #[test]

@@ -1,0 +1,127 @@
+//! Rendering Alertmanager-style template strings; the expected texts are what Go's text/template prints.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::*;
+use crate::alert::Alert;
+use crate::labels::LabelSet;
+use crate::notify::data::NotificationData;
+
+fn labels(pairs: &[(&str, &str)]) -> LabelSet {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000 + seconds, 0).expect("valid")
+}
+
+/// Two firing alerts and one resolved, grouped by alertname.
+fn data() -> Value {
+    let alert = |instance: &str, ends: i64, description: &str| {
+        Arc::new(Alert::new(
+            labels(&[("alertname", "DiskFull"), ("instance", instance), ("severity", "critical"), ("team", "db")]),
+            labels(&[("description", description), ("summary", "Disk is full")]),
+            at(0),
+            at(ends),
+            at(0),
+        ))
+    };
+    let alerts = vec![alert("a", 3600, "a is full"), alert("b", 3600, "b is full"), alert("c", 10, "c was full")];
+    let data =
+        NotificationData::new("team.db", &labels(&[("alertname", "DiskFull")]), &alerts, "http://herald:9093", at(60));
+    template_data(&data)
+}
+
+fn render(source: &str) -> String {
+    Templates::new().render_go_string(source, &data()).unwrap_or_else(|err| panic!("{source}: {err}"))
+}
+
+#[test]
+fn fields_of_the_data_render() {
+    assert_eq!(render("Alert: {{ .GroupLabels.alertname }}"), "Alert: DiskFull");
+    assert_eq!(render("{{ .CommonAnnotations.summary }}"), "Disk is full");
+    assert_eq!(render("{{ .Receiver }} {{ .Status }} {{ .ExternalURL }}"), "team\\.db firing http://herald:9093");
+    assert_eq!(render("[{{ .CommonLabels.missing }}]"), "[]");
+}
+
+#[test]
+fn range_over_alerts_and_their_fields() {
+    assert_eq!(
+        render("{{ range .Alerts }}{{ .Annotations.description }};{{ end }}"),
+        "a is full;b is full;c was full;"
+    );
+    assert_eq!(render("{{ range .Alerts.Firing }}{{ .Labels.instance }}{{ end }}"), "ab");
+    assert_eq!(render("{{ range .Alerts.Resolved }}{{ .Labels.instance }} {{ .Status }}{{ end }}"), "c resolved");
+    assert_eq!(render("{{ range $i, $a := .Alerts }}{{ $i }}={{ $a.Labels.instance }} {{ end }}"), "0=a 1=b 2=c ");
+    assert_eq!(render("{{ range .Alerts }}{{ $.GroupLabels.alertname }}{{ end }}"), "DiskFullDiskFullDiskFull");
+}
+
+#[test]
+fn conditionals() {
+    assert_eq!(render(r#"{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}"#), "danger");
+    assert_eq!(render(r#"{{ if .CommonLabels.nope }}x{{ else if .CommonLabels.team }}team{{ end }}"#), "team");
+    assert_eq!(render(r#"{{ if and .Alerts (not .CommonLabels.nope) }}yes{{ end }}"#), "yes");
+}
+
+#[test]
+fn counting_and_functions() {
+    assert_eq!(render("[FIRING:{{ .Alerts.Firing | len }}]"), "[FIRING:2]");
+    assert_eq!(render("{{ len .Alerts.Resolved }}"), "1");
+    assert_eq!(
+        render("{{ .Status | toUpper }} {{ toLower \"ABC\" }} {{ title \"disk full\" }}"),
+        "FIRING abc Disk Full"
+    );
+    assert_eq!(render(r#"{{ reReplaceAll "(\\w+)Full" "$1 full" .GroupLabels.alertname }}"#), "Disk full");
+    assert_eq!(render(r#"{{ .CommonLabels.team | safeHtml }}"#), "db");
+    assert_eq!(render(r#"{{ join ", " (stringSlice "a" "b") }}"#), "a, b");
+    assert_eq!(render(r#"{{ printf "%s/%d" .Status 3 }}"#), "firing/3");
+}
+
+#[test]
+fn sorted_pairs_names_values_and_remove() {
+    assert_eq!(
+        render("{{ range .CommonLabels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}"),
+        "alertname=DiskFull severity=critical team=db "
+    );
+    assert_eq!(render(r#"{{ .CommonLabels.SortedPairs.Values | join " " }}"#), "DiskFull critical db");
+    assert_eq!(render(r#"{{ .CommonLabels.Names | join "," }}"#), "alertname,severity,team");
+    assert_eq!(
+        render(r#"{{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join " " }}{{ end }}"#),
+        "critical db"
+    );
+}
+
+#[test]
+fn named_templates_from_files_and_whitespace_control() {
+    let mut templates = Templates::new();
+    let names = templates
+        .add_go_file(
+            r#"{{ define "my.title" }}[{{ .Status | toUpper }}] {{ .GroupLabels.alertname }}{{ end }}
+{{ define "my.list" }}{{ range . }}
+- {{ .Labels.instance }}
+{{- end }}{{ end }}"#,
+        )
+        .expect("file parses");
+    assert_eq!(names, vec!["my.list".to_string(), "my.title".to_string()]);
+    let data = data();
+    assert_eq!(
+        templates.render_go_string(r#"{{ template "my.title" . }}"#, &data).expect("renders"),
+        "[FIRING] DiskFull"
+    );
+    assert_eq!(
+        templates.render_go_string(r#"{{ template "my.list" .Alerts.Firing }}"#, &data).expect("renders"),
+        "\n- a\n- b"
+    );
+}
+
+#[test]
+fn an_unknown_template_fails_at_render_and_bad_syntax_at_compile() {
+    let templates = Templates::new();
+    assert!(templates.render_go_string(r#"{{ template "nope" . }}"#, &data()).is_err());
+    let mut templates = Templates::new();
+    assert!(templates.add_go_string("field", "{{ .X ").is_err());
+    assert!(templates.add_go_string("field", "{{ nosuchfunc .X }}").is_err());
+}
