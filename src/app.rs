@@ -18,7 +18,7 @@ use crate::dispatch::{Dispatcher, DispatcherSetup};
 use crate::engine::Engine;
 use crate::notify::HttpClients;
 use crate::runtime::Runtime;
-use crate::store::{Persister, SqliteStore, Store, WriteBatch};
+use crate::store::{Persister, SqliteStore, Store};
 
 /// Runs `herald serve` on a new Tokio runtime; returns the exit status.
 pub fn serve_blocking(args: ServeArgs) -> ExitCode {
@@ -152,10 +152,11 @@ async fn collect_resolved_alerts(engine: Arc<Engine>, every: std::time::Duration
     ticks.reset();
     loop {
         ticks.tick().await;
+        // Only the in-memory index: the stored rows are deleted by the dispatcher once a resolved alert has
+        // been notified and has left its last group, so that a restart neither loses nor repeats a resolve.
         let resolved = engine.alerts.collect_resolved(Utc::now());
         if !resolved.is_empty() {
-            tracing::debug!(alerts = resolved.len(), "Removed resolved alerts.");
-            engine.persister.submit(WriteBatch { deleted_alerts: resolved, ..WriteBatch::default() });
+            tracing::debug!(alerts = resolved.len(), "Removed resolved alerts from the index.");
         }
     }
 }

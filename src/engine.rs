@@ -58,17 +58,22 @@ impl Engine {
     }
 
     /// Stores received alerts (merged with what is known) and returns once they are on disk; the dispatcher
-    /// gets them right after the commit.
-    pub async fn ingest(&self, received: Vec<Alert>, now: DateTime<Utc>) -> store::Result<()> {
+    /// gets them right after the commit. If the commit fails, the index is rolled back: nothing the client was
+    /// told failed stays visible.
+    pub async fn ingest(&self, received: Vec<Alert>) -> store::Result<()> {
         if received.is_empty() {
             return Ok(());
         }
         let persister = &self.persister;
-        let (_, committed) = self.alerts.merge(received, now, |stored| {
+        let (merged, committed) = self.alerts.merge(received, |stored| {
             let alerts = stored.iter().map(|alert| (alert.fingerprint, Arc::clone(alert))).collect();
             persister.enqueue(WriteBatch { alerts, ..WriteBatch::default() })
         });
-        committed.await
+        let result = committed.await;
+        if result.is_err() {
+            self.alerts.roll_back(merged);
+        }
+        result
     }
 
     /// Re-reads the config file; a file that does not load leaves the running config in place.

@@ -8,6 +8,15 @@ use chrono::{DateTime, Utc};
 use super::Alert;
 use crate::labels::Fingerprint;
 
+/// The versions a merge stored, and what they replaced (to roll back if the commit fails).
+#[derive(Debug, Default)]
+pub struct Merged {
+    /// The stored versions, in the order received.
+    pub stored: Vec<Arc<Alert>>,
+    /// What each replaced.
+    pub previous: Vec<Option<Arc<Alert>>>,
+}
+
 /// All alerts Herald knows, resolved ones included until they are collected.
 #[derive(Default)]
 pub struct AlertIndex {
@@ -21,27 +30,40 @@ impl AlertIndex {
         AlertIndex { alerts: RwLock::new(map) }
     }
 
-    /// Merges received alerts into the index and returns the stored versions. `while_locked` runs before the
-    /// lock is released, so that whatever it queues (the store write) is ordered like the merges.
-    pub fn merge<R>(
-        &self,
-        received: Vec<Alert>,
-        now: DateTime<Utc>,
-        while_locked: impl FnOnce(&[Arc<Alert>]) -> R,
-    ) -> (Vec<Arc<Alert>>, R) {
+    /// Merges received alerts into the index. `while_locked` runs before the lock is released, so that
+    /// whatever it queues (the store write) is ordered like the merges. Each alert's `updated_at` is stamped
+    /// under the lock, so versions of one alert are ordered by it exactly as they are committed.
+    pub fn merge<R>(&self, received: Vec<Alert>, while_locked: impl FnOnce(&[Arc<Alert>]) -> R) -> (Merged, R) {
         let mut alerts = self.alerts.write().expect("alert index lock is never poisoned");
-        let mut stored = Vec::with_capacity(received.len());
-        for alert in received {
-            let merged = match alerts.get(&alert.fingerprint) {
+        let now = Utc::now();
+        let mut merged = Merged::default();
+        for mut alert in received {
+            alert.updated_at = now;
+            let previous = alerts.get(&alert.fingerprint).cloned();
+            let version = match &previous {
                 Some(old) => Alert::merge_into(old, alert, now),
                 None => alert,
             };
-            let merged = Arc::new(merged);
-            alerts.insert(merged.fingerprint, Arc::clone(&merged));
-            stored.push(merged);
+            let version = Arc::new(version);
+            alerts.insert(version.fingerprint, Arc::clone(&version));
+            merged.stored.push(version);
+            merged.previous.push(previous);
         }
-        let result = while_locked(&stored);
-        (stored, result)
+        let result = while_locked(&merged.stored);
+        (merged, result)
+    }
+
+    /// Undoes a merge whose commit failed, for every alert that no later merge has replaced since.
+    pub fn roll_back(&self, merged: Merged) {
+        let mut alerts = self.alerts.write().expect("alert index lock is never poisoned");
+        for (stored, previous) in merged.stored.into_iter().zip(merged.previous) {
+            if alerts.get(&stored.fingerprint).is_some_and(|current| Arc::ptr_eq(current, &stored)) {
+                match previous {
+                    Some(previous) => alerts.insert(stored.fingerprint, previous),
+                    None => alerts.remove(&stored.fingerprint),
+                };
+            }
+        }
     }
 
     /// Every alert.
@@ -84,10 +106,16 @@ mod tests {
         let alert = |name: &str, ends| {
             Alert::new(LabelSet::from([("a".into(), name.into())]), LabelSet::new(), now - hour, ends, now)
         };
-        let (stored, count) = index.merge(vec![alert("x", now + hour), alert("y", now - hour)], now, <[_]>::len);
-        assert_eq!((stored.len(), count), (2, 2));
-        index.merge(vec![alert("x", now + hour + hour)], now, |_| ());
+        let (merged, count) = index.merge(vec![alert("x", now + hour), alert("y", now - hour)], <[_]>::len);
+        assert_eq!((merged.stored.len(), count), (2, 2));
+        let (newer, ()) = index.merge(vec![alert("x", now + hour + hour)], |_| ());
         assert_eq!(index.len(), 2);
+        index.roll_back(newer);
+        assert_eq!(
+            index.all().iter().find(|a| a.labels["a"] == "x").map(|a| a.ends_at),
+            Some(now + hour),
+            "rolled back"
+        );
         assert_eq!(index.collect_resolved(now).len(), 1);
         assert_eq!(index.all()[0].labels["a"], "x");
     }

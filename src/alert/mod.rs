@@ -6,7 +6,7 @@ mod time;
 
 use chrono::{DateTime, Utc};
 
-pub use index::AlertIndex;
+pub use index::{AlertIndex, Merged};
 pub use ingest::{IngestError, PostableAlert, accept};
 pub use time::{format_api_time, format_go_time, parse_time};
 

@@ -105,7 +105,7 @@ pub async fn post_alerts(
             ApiError::Schema { status: StatusCode::UNPROCESSABLE_ENTITY, code: 602, message: err.to_string() }
         }
     })?;
-    state.engine.ingest(alerts, now).await.map_err(|err| ApiError::Internal(format!("storing alerts: {err}")))?;
+    state.engine.ingest(alerts).await.map_err(|err| ApiError::Internal(format!("storing alerts: {err}")))?;
     if !invalid.is_empty() {
         tracing::warn!(invalid = invalid.len(), error = %invalid.join("; "), "Rejected invalid alerts.");
         return Err(ApiError::bad_request(invalid.join("; ")));

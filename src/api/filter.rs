@@ -3,7 +3,7 @@
 use regex::Regex;
 
 use super::error::ApiError;
-use crate::labels::{LabelSet, Matcher, compile_anchored, parse_matchers};
+use crate::labels::{LabelSet, Matcher, compile_anchored, parse_matcher};
 
 /// The parsed parameters of `GET /api/v2/alerts` and `/api/v2/alerts/groups`.
 #[derive(Debug)]
@@ -31,9 +31,10 @@ impl AlertQuery {
                 "active" => parsed.active = truthy(&value),
                 "silenced" => parsed.silenced = truthy(&value),
                 "inhibited" => parsed.inhibited = truthy(&value),
+                // One matcher per `filter` value, as Alertmanager 0.25 parses them.
                 "filter" => {
-                    let matchers = parse_matchers(&value).map_err(|err| ApiError::bad_request(err.to_string()))?;
-                    parsed.filter.extend(matchers);
+                    let matcher = parse_matcher(&value).map_err(|err| ApiError::bad_request(err.to_string()))?;
+                    parsed.filter.push(matcher);
                 }
                 "receiver" => {
                     let regex = compile_anchored(&value)
@@ -101,6 +102,8 @@ mod tests {
             matches!(err, ApiError::Handler { ref message, .. } if message == "bad matcher format: foo"),
             "{err:?}"
         );
+        let err = AlertQuery::parse(Some("filter=%7Ba%3D%221%22%7D")).expect_err("braces are not a single matcher");
+        assert!(matches!(err, ApiError::Handler { .. }), "{err:?}");
         let err = AlertQuery::parse(Some("receiver=(")).expect_err("bad regex");
         assert!(
             matches!(err, ApiError::Handler { ref message, .. } if message.starts_with("failed to parse receiver param: ")),

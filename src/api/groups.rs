@@ -52,6 +52,9 @@ pub async fn get_groups(
         names.sort();
     }
     groups.sort_by(compare_groups);
+    for group in &mut groups {
+        crate::dispatch::sort_alerts(&mut group.alerts);
+    }
     let listed = groups
         .into_iter()
         .filter_map(|group| {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::group::{Group, GroupId, GroupTimer, group_key};
 use crate::alert::Alert;
-use crate::labels::LabelSet;
+use crate::labels::{Fingerprint, LabelSet};
 use crate::routing::{RouteId, RouteTree};
 
 /// What a flush has to deliver: a snapshot of the group.
@@ -40,6 +40,8 @@ pub struct GroupChanges {
     pub upserted: Vec<GroupSnapshot>,
     /// Groups that are gone.
     pub removed: Vec<GroupId>,
+    /// Alert versions that left their last group after being notified as resolved: the store may forget them.
+    pub released_alerts: Vec<(Fingerprint, DateTime<Utc>)>,
 }
 
 /// The persisted form of a group.
@@ -66,6 +68,9 @@ pub struct DispatchCore {
     restored: HashMap<GroupId, RestoredGroup>,
     dirty: HashSet<GroupId>,
     removed: Vec<GroupId>,
+    /// How many groups hold each alert, to know when a notified resolved alert has left them all.
+    holders: HashMap<Fingerprint, u32>,
+    released: Vec<(Fingerprint, DateTime<Utc>)>,
 }
 
 #[derive(Clone, Debug)]
@@ -85,6 +90,8 @@ impl DispatchCore {
             restored: HashMap::new(),
             dirty: HashSet::new(),
             removed: Vec::new(),
+            holders: HashMap::new(),
+            released: Vec::new(),
         }
     }
 
@@ -120,9 +127,16 @@ impl DispatchCore {
                 self.dirty.insert(id);
             }
             let group = self.groups.get_mut(&id).expect("inserted above");
-            let newer = group.alerts.get(&alert.fingerprint).is_none_or(|old| old.updated_at <= alert.updated_at);
-            if newer {
-                group.alerts.insert(alert.fingerprint, Arc::clone(&alert));
+            match group.alerts.get(&alert.fingerprint) {
+                None => {
+                    group.alerts.insert(alert.fingerprint, Arc::clone(&alert));
+                    *self.holders.entry(alert.fingerprint).or_default() += 1;
+                }
+                // Versions arrive in commit order; the check only matters when a reload replays older copies.
+                Some(old) if old.updated_at <= alert.updated_at => {
+                    group.alerts.insert(alert.fingerprint, Arc::clone(&alert));
+                }
+                Some(_) => {}
             }
             // An alert that has already waited out group_wait does not wait again (old alerts, restarts).
             let waited = chrono::Duration::from_std(route.group_wait).map(|wait| alert.starts_at + wait < now);
@@ -165,7 +179,9 @@ impl DispatchCore {
     }
 
     /// Takes every group due at `now`: re-arms its timer to `group_interval` and returns what to deliver.
-    /// A group whose previous flush is still being delivered flushes when that one ends.
+    /// A group whose previous flush is still being delivered flushes when that one ends. The re-armed timer is
+    /// persisted only when the flush ends, so that a crash in the middle of a delivery flushes again at once
+    /// after the restart instead of a group_interval later.
     pub fn take_due(&mut self, now: DateTime<Utc>) -> Vec<FlushRequest> {
         let mut flushes = Vec::new();
         while let Some(&(at, id)) = self.schedule.first() {
@@ -178,7 +194,6 @@ impl DispatchCore {
             group.timer.has_flushed = true;
             group.timer.next_flush = now + chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::MAX);
             self.schedule.insert((group.timer.next_flush, id));
-            self.dirty.insert(id);
             if group.in_flight {
                 group.flush_pending = true;
                 continue;
@@ -194,10 +209,12 @@ impl DispatchCore {
     pub fn flush_done(&mut self, done: &FlushRequest, success: bool, now: DateTime<Utc>) -> Option<FlushRequest> {
         let group = self.groups.get_mut(&done.group_id)?;
         group.in_flight = false;
+        self.dirty.insert(done.group_id);
         if success {
             for alert in done.alerts.iter().filter(|alert| alert.resolved_at(done.now)) {
                 if group.alerts.get(&alert.fingerprint).is_some_and(|current| Arc::ptr_eq(current, alert)) {
                     group.alerts.remove(&alert.fingerprint);
+                    release(&mut self.holders, &mut self.released, alert);
                 }
             }
         }
@@ -221,19 +238,30 @@ impl DispatchCore {
         }
     }
 
-    /// Swaps in a new route tree. Groups that the new tree still produces keep their alerts' timers and any
-    /// delivery in flight; alerts are routed afresh from `alerts` (the whole alert store).
+    /// Swaps in a new route tree. Groups that the new tree still produces keep their timers and any delivery
+    /// in flight. Alerts are routed afresh: those of the old groups (which may be newer than the caller's copy,
+    /// or already gone from it) and `alerts` (the alert store); of two versions the newer wins.
     pub fn reload(&mut self, tree: Arc<RouteTree>, alerts: impl IntoIterator<Item = Arc<Alert>>, now: DateTime<Utc>) {
         let old = std::mem::take(&mut self.groups);
         self.schedule.clear();
+        self.holders.clear();
         self.tree = tree;
         let previous: HashSet<GroupId> = old.keys().copied().collect();
+        let mut replay: HashMap<Fingerprint, Arc<Alert>> = HashMap::new();
+        let mut keep_newer = |alert: Arc<Alert>| match replay.get(&alert.fingerprint) {
+            Some(known) if known.updated_at > alert.updated_at => {}
+            _ => {
+                replay.insert(alert.fingerprint, alert);
+            }
+        };
         for (id, group) in old {
+            group.alerts.into_values().for_each(&mut keep_newer);
             let restored =
                 RestoredGroup { timer: group.timer, in_flight: group.in_flight, flush_pending: group.flush_pending };
             self.restored.insert(id, restored);
         }
-        for alert in alerts {
+        alerts.into_iter().for_each(&mut keep_newer);
+        for alert in replay.into_values() {
             self.insert(alert, now);
         }
         let gone: Vec<GroupId> = previous.into_iter().filter(|id| !self.groups.contains_key(id)).collect();
@@ -256,6 +284,7 @@ impl DispatchCore {
     /// Drains what changed since the last call, for the store.
     pub fn take_changes(&mut self) -> GroupChanges {
         let removed = std::mem::take(&mut self.removed);
+        let released_alerts = std::mem::take(&mut self.released);
         let upserted = std::mem::take(&mut self.dirty)
             .into_iter()
             .filter_map(|id| self.groups.get(&id))
@@ -267,7 +296,17 @@ impl DispatchCore {
                 timer: group.timer.clone(),
             })
             .collect();
-        GroupChanges { upserted, removed }
+        GroupChanges { upserted, removed, released_alerts }
+    }
+}
+
+/// One group fewer holds `alert`; when none does, the store may forget this version.
+fn release(holders: &mut HashMap<Fingerprint, u32>, released: &mut Vec<(Fingerprint, DateTime<Utc>)>, alert: &Alert) {
+    let Some(count) = holders.get_mut(&alert.fingerprint) else { return };
+    *count = count.saturating_sub(1);
+    if *count == 0 {
+        holders.remove(&alert.fingerprint);
+        released.push((alert.fingerprint, alert.updated_at));
     }
 }
 
@@ -399,7 +438,9 @@ receivers: [{name: hook}, {name: team-b}]
         assert_eq!(core.groups().next().map(|g| g.alerts.len()), Some(0));
         core.remove_empty();
         assert_eq!(core.groups().count(), 0);
-        assert_eq!(core.take_changes().removed.len(), 1);
+        let changes = core.take_changes();
+        assert_eq!(changes.removed.len(), 1);
+        assert_eq!(changes.released_alerts, vec![(retried.alerts[0].fingerprint, t(0))], "the store may forget it now");
     }
 
     #[test]
@@ -446,6 +487,35 @@ receivers: [{name: hook}, {name: team-b}]
         late.restore(snapshots.iter().map(|s| (s.id, s.timer.clone())));
         late.insert(alert("X", 0, 3600, 0), t(30));
         assert_eq!(run(&mut late, 30, 30), vec![(30, vec!["X".to_string()])], "a missed tick is not skipped");
+    }
+
+    #[test]
+    fn a_reload_keeps_alerts_newer_than_the_callers_copy() {
+        let mut core = DispatchCore::new(tree(CONFIG));
+        core.insert(alert("X", 0, 3600, 0), t(0));
+        let resolved = alert("X", 0, 5, 5);
+        core.insert(Arc::clone(&resolved), t(5));
+        core.insert(alert("Y", 6, 3600, 6), t(6));
+        core.reload(tree(CONFIG), [alert("X", 0, 3600, 0)], t(7));
+        let versions: Vec<i64> = {
+            let mut v: Vec<i64> = core
+                .groups()
+                .flat_map(|g| g.alerts.values().map(|a| a.updated_at.timestamp() - t(0).timestamp()))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(versions, vec![5, 6], "the resolved X and the new Y survive a reload from an older copy");
+    }
+
+    #[test]
+    fn a_flush_cut_short_by_a_crash_is_redone_at_once_after_the_restart() {
+        let mut core = DispatchCore::new(tree(CONFIG));
+        core.insert(alert("X", 0, 3600, 0), t(0));
+        let snapshot_before = core.take_changes().upserted;
+        let _in_flight = core.take_due(t(2)).pop().expect("due");
+        assert!(core.take_changes().upserted.is_empty(), "the re-armed timer is not persisted mid-flight");
+        assert_eq!(snapshot_before[0].timer.next_flush, t(2));
     }
 
     #[test]

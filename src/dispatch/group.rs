@@ -91,18 +91,13 @@ impl Group {
 /// Sorts alerts the way Alertmanager's `AlertSlice` does.
 pub fn sort_alerts(alerts: &mut [Arc<Alert>]) {
     alerts.sort_by(|a, b| {
-        let key = |alert: &Alert, name: &str| alert.labels.get(name).cloned();
-        match (key(a, "job"), key(b, "job")) {
-            (Some(x), Some(y)) if x != y => return x.cmp(&y),
-            (Some(_), None) => return std::cmp::Ordering::Less,
-            (None, Some(_)) => return std::cmp::Ordering::Greater,
-            _ => {}
-        }
-        match (key(a, "instance"), key(b, "instance")) {
-            (Some(x), Some(y)) if x != y => return x.cmp(&y),
-            (Some(_), None) => return std::cmp::Ordering::Less,
-            (None, Some(_)) => return std::cmp::Ordering::Greater,
-            _ => {}
+        for name in ["job", "instance"] {
+            match (a.labels.get(name), b.labels.get(name)) {
+                (Some(x), Some(y)) if x != y => return x.cmp(y),
+                (Some(_), None) => return std::cmp::Ordering::Less,
+                (None, Some(_)) => return std::cmp::Ordering::Greater,
+                _ => {}
+            }
         }
         compare_label_sets(&a.labels, &b.labels)
     });
@@ -115,13 +110,14 @@ pub fn compare_label_sets(a: &LabelSet, b: &LabelSet) -> std::cmp::Ordering {
     if a.len() != b.len() {
         return a.len().cmp(&b.len());
     }
-    let names: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    for name in names {
-        match (a.get(name), b.get(name)) {
-            (None, _) => return Ordering::Less,
-            (_, None) => return Ordering::Greater,
-            (Some(x), Some(y)) if x != y => return x.cmp(y),
-            _ => {}
+    // Walk both sorted maps together: at the first differing name, the set that has the smaller name lacks
+    // the other's, and a set lacking a name comes first.
+    for ((name_a, value_a), (name_b, value_b)) in a.iter().zip(b.iter()) {
+        match name_a.cmp(name_b) {
+            Ordering::Less => return Ordering::Greater,
+            Ordering::Greater => return Ordering::Less,
+            Ordering::Equal if value_a != value_b => return value_a.cmp(value_b),
+            Ordering::Equal => {}
         }
     }
     Ordering::Equal

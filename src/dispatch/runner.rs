@@ -35,7 +35,7 @@ pub struct GroupView {
     pub labels: LabelSet,
     /// Receiver.
     pub receiver: String,
-    /// The alerts, in notification order.
+    /// The alerts, unsorted.
     pub alerts: Vec<Arc<Alert>>,
 }
 
@@ -184,7 +184,8 @@ impl Actor {
                         id: group.id,
                         labels: group.labels.clone(),
                         receiver: group.receiver.clone(),
-                        alerts: group.sorted_alerts(),
+                        // Sorted by the API handler, off the dispatcher's task.
+                        alerts: group.alerts.values().cloned().collect(),
                     })
                     .collect();
                 let _ = reply.send(groups);
@@ -246,11 +247,12 @@ impl Actor {
     }
 
     fn persist_changes(&mut self) {
-        let GroupChanges { upserted, removed } = self.core.take_changes();
-        if upserted.is_empty() && removed.is_empty() {
+        let GroupChanges { upserted, removed, released_alerts } = self.core.take_changes();
+        if upserted.is_empty() && removed.is_empty() && released_alerts.is_empty() {
             return;
         }
-        let mut batch = WriteBatch { deleted_groups: removed, ..WriteBatch::default() };
+        let mut batch =
+            WriteBatch { deleted_groups: removed, deleted_alerts: released_alerts, ..WriteBatch::default() };
         batch.groups = upserted.into_iter().map(|group| (group.id, group)).collect();
         self.persister.submit(batch);
     }

@@ -54,7 +54,7 @@ where
             return Err(err);
         }
         let wait = backoff.next_wait().max(err.retry_after.unwrap_or_default());
-        if Instant::now() + wait > deadline {
+        if Instant::now().checked_add(wait).is_none_or(|next| next > deadline) {
             return Err(Error { message: format!("gave up after {number} attempt(s): {}", err.message), ..err });
         }
         tokio::time::sleep(wait).await;

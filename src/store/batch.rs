@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::alert::Alert;
 use crate::dispatch::{GroupId, GroupSnapshot};
 use crate::labels::Fingerprint;
@@ -24,8 +26,9 @@ pub struct Snapshot {
 pub struct WriteBatch {
     /// Alerts to insert or replace, by fingerprint.
     pub alerts: HashMap<Fingerprint, Arc<Alert>>,
-    /// Alerts to delete.
-    pub deleted_alerts: Vec<Fingerprint>,
+    /// Alert versions to delete: a row is deleted only if it still holds that version (its `updated_at`), so
+    /// a delete can never remove a newer post of the same alert that raced it.
+    pub deleted_alerts: Vec<(Fingerprint, DateTime<Utc>)>,
     /// Groups to insert or replace.
     pub groups: HashMap<GroupId, GroupSnapshot>,
     /// Groups to delete.
@@ -49,9 +52,11 @@ impl WriteBatch {
 
     /// Folds a later batch into this one; for a row touched by both, the later change wins.
     pub fn absorb(&mut self, later: WriteBatch) {
-        for fingerprint in later.deleted_alerts {
-            self.alerts.remove(&fingerprint);
-            self.deleted_alerts.push(fingerprint);
+        for (fingerprint, version) in later.deleted_alerts {
+            if self.alerts.get(&fingerprint).is_some_and(|alert| alert.updated_at == version) {
+                self.alerts.remove(&fingerprint);
+            }
+            self.deleted_alerts.push((fingerprint, version));
         }
         self.alerts.extend(later.alerts);
         for id in later.deleted_groups {
@@ -75,19 +80,19 @@ mod tests {
     use crate::labels::LabelSet;
 
     #[test]
-    fn a_later_write_wins_over_an_earlier_delete_and_vice_versa() {
+    fn a_delete_only_cancels_a_pending_write_of_the_same_version() {
         let now = Utc::now();
         let alert = Arc::new(Alert::new(LabelSet::from([("a".into(), "1".into())]), LabelSet::new(), now, now, now));
         let fp = alert.fingerprint;
         let mut first = WriteBatch::default();
         first.alerts.insert(fp, Arc::clone(&alert));
-        let mut delete = WriteBatch::default();
-        delete.deleted_alerts.push(fp);
-        first.absorb(delete);
-        assert!(first.alerts.is_empty());
-        let mut again = WriteBatch::default();
-        again.alerts.insert(fp, alert);
-        first.absorb(again);
-        assert_eq!(first.alerts.len(), 1, "deleted first, then written: the row exists");
+        first.absorb(WriteBatch { deleted_alerts: vec![(fp, now)], ..WriteBatch::default() });
+        assert!(first.alerts.is_empty(), "written then deleted: nothing to write");
+
+        let mut newer = WriteBatch::default();
+        let later = now + chrono::Duration::seconds(1);
+        newer.alerts.insert(fp, Arc::new(Alert { updated_at: later, ..(*alert).clone() }));
+        newer.absorb(WriteBatch { deleted_alerts: vec![(fp, now)], ..WriteBatch::default() });
+        assert_eq!(newer.alerts.len(), 1, "a delete of an older version leaves the newer write");
     }
 }

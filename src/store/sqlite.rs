@@ -126,9 +126,10 @@ impl SqliteStore {
     async fn apply_batch(&self, batch: &WriteBatch) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         // Deletes first: a batch may delete a row and then write it again.
-        for fingerprint in &batch.deleted_alerts {
-            sqlx::query("DELETE FROM alerts WHERE fingerprint = ?")
+        for (fingerprint, version) in &batch.deleted_alerts {
+            sqlx::query("DELETE FROM alerts WHERE fingerprint = ? AND updated_at = ?")
                 .bind(fingerprint.0 as i64)
+                .bind(to_micros(*version))
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
@@ -304,7 +305,7 @@ mod tests {
         assert_eq!(snapshot.nflog, vec![(key.clone(), entry)]);
 
         let mut deletes = WriteBatch::default();
-        deletes.deleted_alerts.push(alert.fingerprint);
+        deletes.deleted_alerts.push((alert.fingerprint, alert.updated_at));
         deletes.deleted_groups.push(group.id);
         deletes.deleted_nflog.push(key);
         reopened.apply(&deletes).await.expect("applies");

@@ -315,3 +315,26 @@ async fn a_failing_webhook_is_retried_and_the_flush_is_not_lost() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(sink.received().len(), 3, "logged after the success, not re-sent");
 }
+
+#[tokio::test]
+async fn a_resolve_already_notified_is_not_sent_again_after_a_crash() {
+    let sink = Sink::start().await;
+    let herald = Herald::start(&config(&sink, FAST));
+    let folder = herald.folder();
+    herald.post_alerts(json!([alert("Once", "x"), alert("Once", "y")])).await;
+    sink.wait_for(1, WAIT).await;
+    herald.post_alerts(json!([resolved("Once", "y")])).await;
+    let second = sink.wait_for(2, WAIT).await;
+    assert_eq!(alert_names(&second[1].body)[1], ("alertname=Once,instance=y".to_string(), "resolved".to_string()));
+    herald.post_alerts(json!([alert("Once", "z")])).await;
+    let third = sink.wait_for(3, WAIT).await;
+    assert_eq!(alert_names(&third[2].body).len(), 2, "x and z; y already went out as resolved");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    herald.kill();
+
+    let herald = Herald::start_in(folder);
+    tokio::time::sleep(Duration::from_millis(2800)).await;
+    assert_eq!(sink.received().len(), 3, "nothing re-sent after the restart:\n{}", herald.logs());
+    let listed = herald.get_json("/api/v2/alerts").await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(2));
+}
