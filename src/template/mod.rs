@@ -12,23 +12,58 @@ use serde_json::Value;
 pub use data::{go_time_string, template_data};
 pub use helpers::{display, truthy};
 
+/// Herald's default templates (`templates/*.hbs`), by name.
+const DEFAULTS: [(&str, &str); 21] = [
+    ("__alertmanager", include_str!("../../templates/__alertmanager.hbs")),
+    ("__alertmanagerURL", include_str!("../../templates/__alertmanagerURL.hbs")),
+    ("__subject", include_str!("../../templates/__subject.hbs")),
+    ("__text_alert_list", include_str!("../../templates/__text_alert_list.hbs")),
+    ("opsgenie.default.description", include_str!("../../templates/opsgenie.default.description.hbs")),
+    ("opsgenie.default.message", include_str!("../../templates/opsgenie.default.message.hbs")),
+    ("opsgenie.default.source", include_str!("../../templates/opsgenie.default.source.hbs")),
+    ("pagerduty.default.client", include_str!("../../templates/pagerduty.default.client.hbs")),
+    ("pagerduty.default.clientURL", include_str!("../../templates/pagerduty.default.clientURL.hbs")),
+    ("pagerduty.default.description", include_str!("../../templates/pagerduty.default.description.hbs")),
+    ("pagerduty.default.instances", include_str!("../../templates/pagerduty.default.instances.hbs")),
+    ("slack.default.callbackid", include_str!("../../templates/slack.default.callbackid.hbs")),
+    ("slack.default.fallback", include_str!("../../templates/slack.default.fallback.hbs")),
+    ("slack.default.footer", include_str!("../../templates/slack.default.footer.hbs")),
+    ("slack.default.iconemoji", include_str!("../../templates/slack.default.iconemoji.hbs")),
+    ("slack.default.iconurl", include_str!("../../templates/slack.default.iconurl.hbs")),
+    ("slack.default.pretext", include_str!("../../templates/slack.default.pretext.hbs")),
+    ("slack.default.text", include_str!("../../templates/slack.default.text.hbs")),
+    ("slack.default.title", include_str!("../../templates/slack.default.title.hbs")),
+    ("slack.default.titlelink", include_str!("../../templates/slack.default.titlelink.hbs")),
+    ("slack.default.username", include_str!("../../templates/slack.default.username.hbs")),
+];
+
 /// A set of compiled templates: the named ones (`define` blocks, Herald's defaults) and config strings.
 pub struct Templates {
     registry: Handlebars<'static>,
 }
 
 impl Default for Templates {
+    /// Same as [`Templates::new`].
     fn default() -> Self {
         Templates::new()
     }
 }
 
 impl Templates {
-    /// An empty set with every helper registered.
+    /// Herald's default templates, with every helper registered.
+    ///
+    /// Panics if a shipped template does not compile (a build defect, caught by the tests).
     pub fn new() -> Self {
         let mut registry = Handlebars::new();
         registry.register_escape_fn(handlebars::no_escape);
         helpers::register(&mut registry);
+        for (name, source) in DEFAULTS {
+            // A file's last line break ends the file, not the template.
+            let source = source.strip_suffix('\n').unwrap_or(source);
+            registry
+                .register_template_string(name, source)
+                .unwrap_or_else(|err| panic!("the shipped template {name} is invalid: {err}"));
+        }
         Templates { registry }
     }
 

@@ -125,3 +125,44 @@ fn an_unknown_template_fails_at_render_and_bad_syntax_at_compile() {
     assert!(templates.add_go_string("field", "{{ .X ").is_err());
     assert!(templates.add_go_string("field", "{{ nosuchfunc .X }}").is_err());
 }
+
+#[test]
+fn the_default_subject_and_titles_read_like_alertmanagers() {
+    assert_eq!(render(r#"{{ template "__subject" . }}"#), "[FIRING:2] DiskFull (critical db)");
+    assert_eq!(render(r#"{{ template "slack.default.title" . }}"#), "[FIRING:2] DiskFull (critical db)");
+    assert_eq!(render(r#"{{ template "slack.default.username" . }}"#), "Alertmanager");
+    assert_eq!(
+        render(r#"{{ template "slack.default.titlelink" . }}"#),
+        "http://herald:9093/#/alerts?receiver=team%5C.db"
+    );
+    assert_eq!(
+        render(r#"{{ template "slack.default.fallback" . }}"#),
+        "[FIRING:2] DiskFull (critical db) | http://herald:9093/#/alerts?receiver=team%5C.db"
+    );
+    assert_eq!(render(r#"[{{ template "slack.default.text" . }}]"#), "[]");
+    assert_eq!(render(r#"{{ template "pagerduty.default.client" . }}"#), "Alertmanager");
+}
+
+#[test]
+fn a_subject_without_extra_common_labels_has_no_parentheses() {
+    let now = at(60);
+    let alert = Arc::new(Alert::new(labels(&[("alertname", "Solo")]), LabelSet::new(), at(0), at(30), at(0)));
+    let data = template_data(&NotificationData::new("r", &labels(&[("alertname", "Solo")]), &[alert], "http://h", now));
+    let subject = Templates::new().render("__subject", &data).expect("renders");
+    assert_eq!(subject, "[RESOLVED] Solo ");
+}
+
+#[test]
+fn the_default_alert_list_and_opsgenie_description() {
+    let alert_text = |instance: &str, description: &str| {
+        format!(
+            "Labels:\n - alertname = DiskFull\n - instance = {instance}\n - severity = critical\n - team = db\n\
+             Annotations:\n - description = {description}\n - summary = Disk is full\nSource: \n"
+        )
+    };
+    let firing = format!("{}{}", alert_text("a", "a is full"), alert_text("b", "b is full"));
+    assert_eq!(render(r#"{{ template "pagerduty.default.instances" .Alerts.Firing }}"#), firing);
+    let expected =
+        format!("Disk is full\nAlerts Firing:\n{firing}\nAlerts Resolved:\n{}", alert_text("c", "c was full"));
+    assert_eq!(render(r#"{{ template "opsgenie.default.description" . }}"#), expected);
+}
