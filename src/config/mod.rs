@@ -8,6 +8,7 @@ mod locate;
 pub mod model;
 mod problem;
 mod secret;
+mod templated;
 #[cfg(test)]
 mod tests;
 mod validate;
@@ -20,6 +21,7 @@ pub use duration::PromDuration;
 pub use load::{load_file, parse_str};
 pub use problem::{ConfigError, Problem};
 pub use secret::{REDACTED, Secret};
+pub use templated::templated_fields;
 
 use crate::labels::Matchers;
 
@@ -41,8 +43,19 @@ pub struct Config {
     pub time_intervals: BTreeMap<String, Vec<model::TimeIntervalSpec>>,
     /// Template globs, made absolute against the config file's folder.
     pub templates: Vec<PathBuf>,
+    /// The template files those globs matched, read and checked at load.
+    pub template_files: Vec<TemplateFile>,
     /// The file as read (before defaults), for re-serialising.
     pub file: model::ConfigFile,
+}
+
+/// A template file named by `templates:`.
+#[derive(Debug, Clone)]
+pub struct TemplateFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Its text (Go template syntax, with `define` blocks).
+    pub source: String,
 }
 
 /// Non-fatal findings that come with a loaded config.

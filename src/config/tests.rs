@@ -599,3 +599,29 @@ fn null_matcher_strings_are_ignored() {
     let loaded = load(&with_route("  routes:\n  - receiver: other\n    matchers: [~]\n")).expect("loads");
     assert!(loaded.config.route.routes[0].matchers.is_empty());
 }
+
+#[test]
+fn templates_that_herald_cannot_render_are_load_errors_naming_the_field() {
+    let yaml = with_receiver(
+        "  slack_configs:\n  - api_url: https://h/x\n    title: '{{ .GroupLabels.alertname '\n    text: '{{ call .X }}'\n",
+    );
+    let found = problems(&yaml);
+    let paths: Vec<&str> = found.iter().map(|(path, _, _)| path.as_str()).collect();
+    assert_eq!(paths, vec!["receivers[0].slack_configs[0].title", "receivers[0].slack_configs[0].text"]);
+    assert!(found[0].2.starts_with("template: "), "{found:?}");
+    let seed = load(include_str!("../../config/alertmanager.yml")).expect("the example config's templates compile");
+    assert_eq!(seed.config.template_files.len(), 0);
+}
+
+#[test]
+fn template_files_are_read_and_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("good.tmpl"), "{{ define \"mine\" }}ok{{ end }}").expect("written");
+    let yaml = format!("templates: ['*.tmpl']\n{}", with_route(""));
+    let loaded = parse_str(&yaml, dir.path()).expect("loads");
+    assert_eq!(loaded.config.template_files.len(), 1);
+    std::fs::write(dir.path().join("bad.tmpl"), "{{ define \"broken\" }}{{ .X ").expect("written");
+    let err = parse_str(&yaml, dir.path()).expect_err("a broken file is refused");
+    assert_eq!(err.problems[0].path, "templates[0]");
+    assert!(err.problems[0].message.contains("bad.tmpl"), "{err}");
+}

@@ -1,7 +1,7 @@
 //! Turns the file as written into a checked [`Config`], collecting every problem with its field path.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::duration::PromDuration;
@@ -74,8 +74,61 @@ impl Checker<'_> {
             .enumerate()
             .map(|(i, rule)| self.inhibit_rule(&format!("inhibit_rules[{i}]"), rule))
             .collect();
-        let templates = file.templates.iter().map(|glob| self.base_dir.join(glob)).collect();
-        Config { global, resolve_timeout, route, inhibit_rules, receivers, time_intervals, templates, file }
+        let templates: Vec<PathBuf> = file.templates.iter().map(|glob| self.base_dir.join(glob)).collect();
+        let template_files = self.template_files(&templates);
+        for (path, source) in super::templated_fields(&receivers) {
+            if let Err(err) = crate::template::check(source) {
+                self.error(path, format!("template: {err}"));
+            }
+        }
+        Config {
+            global,
+            resolve_timeout,
+            route,
+            inhibit_rules,
+            receivers,
+            time_intervals,
+            templates,
+            template_files,
+            file,
+        }
+    }
+
+    /// Reads the files the `templates:` globs match and checks that each parses, as Alertmanager does at load.
+    fn template_files(&mut self, globs: &[PathBuf]) -> Vec<super::TemplateFile> {
+        let mut files = Vec::new();
+        for (i, pattern) in globs.iter().enumerate() {
+            let path = format!("templates[{i}]");
+            let matches = match glob::glob(&pattern.to_string_lossy()) {
+                Ok(matches) => matches,
+                Err(err) => {
+                    self.error(path, format!("invalid glob {}: {err}", pattern.display()));
+                    continue;
+                }
+            };
+            for entry in matches {
+                let file = match entry {
+                    Ok(file) => file,
+                    Err(err) => {
+                        self.error(path.clone(), err.to_string());
+                        continue;
+                    }
+                };
+                let source = match std::fs::read_to_string(&file) {
+                    Ok(source) => source,
+                    Err(err) => {
+                        self.error(path.clone(), format!("read {}: {err}", file.display()));
+                        continue;
+                    }
+                };
+                if let Err(err) = crate::template::Templates::new().add_go_file(&source) {
+                    self.error(path.clone(), format!("template file {}: {err}", file.display()));
+                    continue;
+                }
+                files.push(super::TemplateFile { path: file, source });
+            }
+        }
+        files
     }
 
     fn global(&mut self, mut global: GlobalConfig) -> GlobalConfig {

@@ -6,8 +6,12 @@ mod data;
 pub mod gotmpl;
 mod helpers;
 
+use std::collections::HashMap;
+
 use handlebars::Handlebars;
 use serde_json::Value;
+
+use crate::config::{Config, templated_fields};
 
 pub use data::{go_time_string, template_data};
 pub use helpers::{display, truthy};
@@ -37,9 +41,17 @@ const DEFAULTS: [(&str, &str); 21] = [
     ("slack.default.username", include_str!("../../templates/slack.default.username.hbs")),
 ];
 
-/// A set of compiled templates: the named ones (`define` blocks, Herald's defaults) and config strings.
+/// Checks that a config string in Go template syntax can be rendered by Herald.
+pub fn check(source: &str) -> Result<(), String> {
+    let handlebars = gotmpl::to_handlebars(source)?;
+    handlebars::Template::compile(&handlebars).map(drop).map_err(|err| err.to_string())
+}
+
+/// A set of compiled templates: the named ones (`define` blocks, Herald's defaults) and config strings,
+/// the latter by their source text.
 pub struct Templates {
     registry: Handlebars<'static>,
+    by_source: HashMap<String, String>,
 }
 
 impl Default for Templates {
@@ -64,7 +76,38 @@ impl Templates {
                 .register_template_string(name, source)
                 .unwrap_or_else(|err| panic!("the shipped template {name} is invalid: {err}"));
         }
-        Templates { registry }
+        Templates { registry, by_source: HashMap::new() }
+    }
+
+    /// The defaults, the config's template files, and every templated string of its receivers, compiled.
+    pub fn from_config(config: &Config) -> Result<Templates, String> {
+        let mut templates = Templates::new();
+        for file in &config.template_files {
+            templates.add_go_file(&file.source).map_err(|err| format!("{}: {err}", file.path.display()))?;
+        }
+        for (path, source) in templated_fields(&config.receivers) {
+            templates.precompile(source).map_err(|err| format!("{path}: {err}"))?;
+        }
+        Ok(templates)
+    }
+
+    /// Compiles a Go-syntax string once; [`Templates::render_go`] then finds it by its text.
+    pub fn precompile(&mut self, source: &str) -> Result<(), String> {
+        if self.by_source.contains_key(source) {
+            return Ok(());
+        }
+        let name = format!("config#{}", self.by_source.len());
+        self.add_go_string(&name, source)?;
+        self.by_source.insert(source.to_string(), name);
+        Ok(())
+    }
+
+    /// Renders a Go-syntax string, precompiled or not.
+    pub fn render_go(&self, source: &str, data: &Value) -> Result<String, String> {
+        match self.by_source.get(source) {
+            Some(name) => self.render(name, data),
+            None => self.render_go_string(source, data),
+        }
     }
 
     /// Adds a template file in Go syntax: each `{{ define "name" }}` becomes a named template.
