@@ -5,6 +5,7 @@ pub mod data;
 mod deliver;
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod retry;
 pub mod webhook;
 

@@ -97,7 +97,7 @@ pub async fn send(
     group_key: &str,
 ) -> Result<()> {
     let url = config.url.as_deref().ok_or_else(|| Error::permanent("webhook has no url"))?;
-    let body = serde_json::to_vec(&WebhookPayload::new(data, group_key, config.max_alerts))
+    let body = super::json::to_go_json(&WebhookPayload::new(data, group_key, config.max_alerts))
         .map_err(|err| Error::permanent(format!("encoding the payload: {err}")))?;
     let client = clients.client_for(config.http_config.as_ref())?;
     let request = client.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);

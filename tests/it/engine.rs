@@ -171,10 +171,11 @@ async fn the_webhook_payload_matches_alertmanagers_field_by_field() {
     let sink = Sink::start().await;
     let herald = Herald::start(&config(&sink, FAST));
     let labels = json!({"alertname": "Disk", "instance": "db1", "job": "node", "severity": "critical"});
+    // Go's encoder escapes <, > and & (and ends the body with a newline); the summary checks that.
     herald
         .post_alerts(json!([{
             "labels": labels,
-            "annotations": {"summary": "Disk full", "runbook": "http://wiki/disk"},
+            "annotations": {"summary": "Disk <full> & more", "runbook": "http://wiki/disk"},
             "startsAt": "2026-01-01T00:00:00.5Z",
             "endsAt": "2099-01-01T00:00:00Z",
             "generatorURL": "http://prom:9090/graph?g0.expr=up"
@@ -185,10 +186,11 @@ async fn the_webhook_payload_matches_alertmanagers_field_by_field() {
     let expected = format!(
         concat!(
             r#"{{"receiver":"hook","status":"firing","alerts":[{{"status":"firing","labels":{{"alertname":"Disk","instance":"db1","job":"node","severity":"critical"}},"#,
-            r#""annotations":{{"runbook":"http://wiki/disk","summary":"Disk full"}},"startsAt":"2026-01-01T00:00:00.5Z","endsAt":"0001-01-01T00:00:00Z","#,
+            r#""annotations":{{"runbook":"http://wiki/disk","summary":"Disk \u003cfull\u003e \u0026 more"}},"startsAt":"2026-01-01T00:00:00.5Z","endsAt":"0001-01-01T00:00:00Z","#,
             r#""generatorURL":"http://prom:9090/graph?g0.expr=up","fingerprint":"{}"}}],"groupLabels":{{"alertname":"Disk"}},"#,
-            r#""commonLabels":{{"alertname":"Disk","instance":"db1","job":"node","severity":"critical"}},"commonAnnotations":{{"runbook":"http://wiki/disk","summary":"Disk full"}},"#,
-            r#""externalURL":"http://herald.test:9093","version":"4","groupKey":"{{}}:{{alertname=\"Disk\"}}","truncatedAlerts":0}}"#
+            r#""commonLabels":{{"alertname":"Disk","instance":"db1","job":"node","severity":"critical"}},"commonAnnotations":{{"runbook":"http://wiki/disk","summary":"Disk \u003cfull\u003e \u0026 more"}},"#,
+            r#""externalURL":"http://herald.test:9093","version":"4","groupKey":"{{}}:{{alertname=\"Disk\"}}","truncatedAlerts":0}}"#,
+            "\n"
         ),
         fingerprint
     );

@@ -1,0 +1,74 @@
+//! JSON bodies byte for byte as Go's `encoding/json` writes them (Alertmanager uses `json.Encoder`): `<`, `>`,
+//! `&`, U+2028 and U+2029 escaped as `\u003c` and so on, backspace and form feed as `\u0008` and `\u000c`,
+//! and a trailing newline.
+
+use std::io;
+
+use serde::Serialize;
+use serde_json::ser::{CharEscape, Formatter, Serializer};
+
+struct GoFormatter;
+
+impl Formatter for GoFormatter {
+    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            let escaped = match c {
+                '<' => "\\u003c",
+                '>' => "\\u003e",
+                '&' => "\\u0026",
+                '\u{2028}' => "\\u2028",
+                '\u{2029}' => "\\u2029",
+                _ => continue,
+            };
+            writer.write_all(&fragment.as_bytes()[start..i])?;
+            writer.write_all(escaped.as_bytes())?;
+            start = i + c.len_utf8();
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn write_char_escape<W: ?Sized + io::Write>(&mut self, writer: &mut W, escape: CharEscape) -> io::Result<()> {
+        let text: &[u8] = match escape {
+            CharEscape::Quote => b"\\\"",
+            CharEscape::ReverseSolidus => b"\\\\",
+            CharEscape::Solidus => b"/",
+            CharEscape::Backspace => b"\\u0008",
+            CharEscape::FormFeed => b"\\u000c",
+            CharEscape::LineFeed => b"\\n",
+            CharEscape::CarriageReturn => b"\\r",
+            CharEscape::Tab => b"\\t",
+            CharEscape::AsciiControl(byte) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let bytes = [b'\\', b'u', b'0', b'0', HEX[(byte >> 4) as usize], HEX[(byte & 0xf) as usize]];
+                return writer.write_all(&bytes);
+            }
+        };
+        writer.write_all(text)
+    }
+}
+
+/// Encodes `value` as Go's `json.NewEncoder(w).Encode(value)` would.
+pub fn to_go_json<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::new();
+    let mut serializer = Serializer::with_formatter(&mut out, GoFormatter);
+    value.serialize(&mut serializer)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn html_characters_and_separators_are_escaped_like_go() {
+        let body = to_go_json(&json!({"a": "x < y & z > \u{2028}\u{8}\u{c}\u{1}\"\\\n"})).expect("encodes");
+        assert_eq!(
+            String::from_utf8(body).expect("utf-8"),
+            "{\"a\":\"x \\u003c y \\u0026 z \\u003e \\u2028\\u0008\\u000c\\u0001\\\"\\\\\\n\"}\n"
+        );
+    }
+}
