@@ -222,7 +222,13 @@ impl Actor {
                 }
             })
             .collect();
-        let job = FlushJob { request, integrations, timeout, external_url: self.external_url.clone() };
+        let job = FlushJob {
+            request,
+            integrations,
+            timeout,
+            external_url: self.external_url.clone(),
+            templates: Arc::clone(&self.runtime.templates),
+        };
         self.deliveries.spawn(deliver(job, Arc::clone(&self.clients)));
     }
 

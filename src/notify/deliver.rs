@@ -10,9 +10,10 @@ use tokio::time::Instant;
 use super::data::NotificationData;
 use super::error::Error;
 use super::http::HttpClients;
-use super::{Integration, retry, webhook};
+use super::{Integration, retry, slack, webhook};
 use crate::dispatch::{FlushRequest, split_by_state};
 use crate::nflog::{NflogEntry, NflogKey, needs_update};
+use crate::template::Templates;
 
 /// Everything a flush needs, captured when it came due.
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub struct FlushJob {
     pub timeout: Duration,
     /// Herald's external URL, for the payloads.
     pub external_url: String,
+    /// The templates of the config in force.
+    pub templates: Arc<Templates>,
 }
 
 /// One integration within a flush.
@@ -60,7 +63,10 @@ pub async fn deliver(job: FlushJob, clients: Arc<HttpClients>) -> FlushOutcome {
         let request = Arc::clone(&request);
         let clients = Arc::clone(&clients);
         let external_url = job.external_url.clone();
-        tasks.spawn(async move { deliver_one(&request, integration, &clients, &external_url, deadline).await });
+        let templates = Arc::clone(&job.templates);
+        tasks.spawn(
+            async move { deliver_one(&request, integration, &clients, &templates, &external_url, deadline).await },
+        );
     }
     let mut success = true;
     let mut nflog = Vec::new();
@@ -85,6 +91,7 @@ async fn deliver_one(
     request: &FlushRequest,
     job: IntegrationJob,
     clients: &HttpClients,
+    templates: &Templates,
     external_url: &str,
     deadline: Instant,
 ) -> Result<Option<(NflogKey, NflogEntry)>, ()> {
@@ -110,7 +117,8 @@ async fn deliver_one(
     let data = NotificationData::new(&request.receiver, &request.group_labels, &alerts, external_url, request.now);
     let receiver = &request.receiver;
     let integration = job.key.integration.as_str();
-    let attempt = || send(&job.integration, clients, &data, &request.group_key);
+    let template_data = crate::template::template_data(&data);
+    let attempt = || send(&job.integration, clients, &data, &template_data, templates, &request.group_key);
     let log_failure = |number: u32, err: &Error| {
         tracing::warn!(receiver, integration, attempt = number, retryable = err.retryable, error = %err, "Notification attempt failed.");
     };
@@ -130,10 +138,13 @@ async fn send(
     integration: &Integration,
     clients: &HttpClients,
     data: &NotificationData,
+    template_data: &serde_json::Value,
+    templates: &Templates,
     group_key: &str,
 ) -> super::error::Result<()> {
     match integration {
         Integration::Webhook(config) => webhook::send(clients, config, data, group_key).await,
+        Integration::Slack(config) => slack::send(clients, config, templates, template_data).await,
         Integration::NotYetSupported(kind) => {
             Err(Error::permanent(format!("Herald does not deliver {kind} notifications yet")))
         }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod http;
 pub mod json;
 pub mod retry;
+pub mod slack;
 pub mod webhook;
 
 pub use deliver::{FlushJob, FlushOutcome, IntegrationJob, deliver};
@@ -16,13 +17,15 @@ pub use http::HttpClients;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::config::model::{Receiver, WebhookConfig};
+use crate::config::model::{Receiver, SlackConfig, WebhookConfig};
 
 /// How one integration delivers.
 #[derive(Debug, Clone)]
 pub enum Integration {
     /// A generic webhook.
     Webhook(Arc<WebhookConfig>),
+    /// A Slack incoming webhook.
+    Slack(Arc<SlackConfig>),
     /// A kind Herald loads but cannot deliver yet; every send fails visibly.
     NotYetSupported(&'static str),
 }
@@ -66,7 +69,7 @@ fn of_receiver(receiver: &Receiver) -> Vec<IntegrationSpec> {
         all.push(spec("webhook", i, Integration::Webhook(Arc::new(config.clone())), send_resolved));
     }
     for (i, config) in receiver.slack_configs.iter().enumerate() {
-        all.push(spec("slack", i, Integration::NotYetSupported("slack"), config.send_resolved.unwrap_or(false)));
+        all.push(spec("slack", i, Integration::Slack(Arc::new(config.clone())), config.send_resolved.unwrap_or(false)));
     }
     for (i, config) in receiver.pagerduty_configs.iter().enumerate() {
         let send_resolved = config.send_resolved.unwrap_or(true);

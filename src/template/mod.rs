@@ -54,6 +54,12 @@ pub struct Templates {
     by_source: HashMap<String, String>,
 }
 
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates").field("templates", &self.registry.get_templates().len()).finish()
+    }
+}
+
 impl Default for Templates {
     /// Same as [`Templates::new`].
     fn default() -> Self {
@@ -87,6 +93,9 @@ impl Templates {
         }
         for (path, source) in templated_fields(&config.receivers) {
             templates.precompile(source).map_err(|err| format!("{path}: {err}"))?;
+        }
+        for source in crate::notify::slack::DEFAULT_TEMPLATES {
+            templates.precompile(source).map_err(|err| format!("a built-in default: {err}"))?;
         }
         Ok(templates)
     }

@@ -7,4 +7,5 @@ mod engine;
 mod helpers;
 mod routing_oracle;
 mod serve;
+mod slack;
 mod timelines;
