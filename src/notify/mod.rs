@@ -6,6 +6,7 @@ mod deliver;
 pub mod error;
 pub mod http;
 pub mod json;
+pub mod pagerduty;
 pub mod retry;
 pub mod slack;
 pub mod webhook;
@@ -17,7 +18,7 @@ pub use http::HttpClients;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::config::model::{Receiver, SlackConfig, WebhookConfig};
+use crate::config::model::{PagerdutyConfig, Receiver, SlackConfig, WebhookConfig};
 
 /// How one integration delivers.
 #[derive(Debug, Clone)]
@@ -26,6 +27,8 @@ pub enum Integration {
     Webhook(Arc<WebhookConfig>),
     /// A Slack incoming webhook.
     Slack(Arc<SlackConfig>),
+    /// PagerDuty Events API v1 or v2.
+    Pagerduty(Arc<PagerdutyConfig>),
     /// A kind Herald loads but cannot deliver yet; every send fails visibly.
     NotYetSupported(&'static str),
 }
@@ -73,7 +76,7 @@ fn of_receiver(receiver: &Receiver) -> Vec<IntegrationSpec> {
     }
     for (i, config) in receiver.pagerduty_configs.iter().enumerate() {
         let send_resolved = config.send_resolved.unwrap_or(true);
-        all.push(spec("pagerduty", i, Integration::NotYetSupported("pagerduty"), send_resolved));
+        all.push(spec("pagerduty", i, Integration::Pagerduty(Arc::new(config.clone())), send_resolved));
     }
     for (i, config) in receiver.opsgenie_configs.iter().enumerate() {
         all.push(spec("opsgenie", i, Integration::NotYetSupported("opsgenie"), config.send_resolved.unwrap_or(true)));

@@ -94,7 +94,9 @@ impl Templates {
         for (path, source) in templated_fields(&config.receivers) {
             templates.precompile(source).map_err(|err| format!("{path}: {err}"))?;
         }
-        for source in crate::notify::slack::DEFAULT_TEMPLATES {
+        for source in
+            crate::notify::slack::DEFAULT_TEMPLATES.into_iter().chain(crate::notify::pagerduty::default_templates())
+        {
             templates.precompile(source).map_err(|err| format!("a built-in default: {err}"))?;
         }
         Ok(templates)

@@ -1,0 +1,311 @@
+//! PagerDuty: Events API v2 for `routing_key`, v1 for `service_key`, with Alertmanager's payloads. The
+//! dedup key (v1 `incident_key`) is the SHA-256 of the group key, so every notification of a group updates
+//! one incident.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::data::NotificationData;
+use super::error::{Error, Result};
+use super::http::{HttpClients, authorize, classify, read_secret_file};
+use crate::config::model::PagerdutyConfig;
+use crate::template::Templates;
+
+/// PagerDuty's fixed Events API v1 endpoint, used unless `url` was set to something else than the v2 default.
+pub const V1_URL: &str = "https://events.pagerduty.com/generic/2010-04-15/create_event.json";
+/// The default Events API v2 endpoint (`global.pagerduty_url`).
+pub const V2_DEFAULT_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+/// PagerDuty's limit on summaries and descriptions, in characters.
+const MAX_SUMMARY_CHARS: usize = 1024;
+/// PagerDuty's limit on a whole event, in bytes.
+const MAX_EVENT_BYTES: usize = 512_000;
+
+const DEFAULT_DESCRIPTION: &str = r#"{{ template "pagerduty.default.description" .}}"#;
+const DEFAULT_CLIENT: &str = r#"{{ template "pagerduty.default.client" . }}"#;
+const DEFAULT_CLIENT_URL: &str = r#"{{ template "pagerduty.default.clientURL" . }}"#;
+const DEFAULT_DETAILS: [(&str, &str); 4] = [
+    ("firing", r#"{{ template "pagerduty.default.instances" .Alerts.Firing }}"#),
+    ("resolved", r#"{{ template "pagerduty.default.instances" .Alerts.Resolved }}"#),
+    ("num_firing", "{{ .Alerts.Firing | len }}"),
+    ("num_resolved", "{{ .Alerts.Resolved | len }}"),
+];
+
+/// Defaults of unset fields, compiled with the config's templates.
+pub fn default_templates() -> impl Iterator<Item = &'static str> {
+    [DEFAULT_DESCRIPTION, DEFAULT_CLIENT, DEFAULT_CLIENT_URL].into_iter().chain(DEFAULT_DETAILS.iter().map(|(_, t)| *t))
+}
+
+/// The event, field for field (and in the order) Alertmanager sends it, for both API versions.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct PagerdutyMessage {
+    /// v2 key.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub routing_key: String,
+    /// v1 key.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub service_key: String,
+    /// v2 dedup key.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub dedup_key: String,
+    /// v1 dedup key.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub incident_key: String,
+    /// v1 `trigger` or `resolve`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub event_type: String,
+    /// v1 description.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// v2 `trigger` or `resolve` (empty, but present, in v1).
+    pub event_action: String,
+    /// v2 payload (`null` in v1).
+    pub payload: Option<PagerdutyPayload>,
+    /// Client name.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub client: String,
+    /// Client link.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub client_url: String,
+    /// v1 details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<BTreeMap<String, String>>,
+    /// v2 images.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Image>,
+    /// v2 links.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+}
+
+/// The v2 payload.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct PagerdutyPayload {
+    /// Summary (at most 1024 characters).
+    pub summary: String,
+    /// Affected system.
+    pub source: String,
+    /// `critical`, `error`, `warning` or `info`.
+    pub severity: String,
+    /// Class.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub class: String,
+    /// Component.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub component: String,
+    /// Group.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    /// Details.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_details: BTreeMap<String, String>,
+}
+
+/// An image.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Image {
+    /// Source.
+    pub src: String,
+    /// Alternative text.
+    pub alt: String,
+    /// Link.
+    pub href: String,
+}
+
+/// A link.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Link {
+    /// Target.
+    pub href: String,
+    /// Text.
+    pub text: String,
+}
+
+/// Hex SHA-256 of the group key: the dedup key PagerDuty and Opsgenie see.
+pub fn hash_key(group_key: &str) -> String {
+    Sha256::digest(group_key.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Builds the event for a notification.
+pub fn render(
+    config: &PagerdutyConfig,
+    templates: &Templates,
+    data: &NotificationData,
+    template_data: &Value,
+    group_key: &str,
+) -> Result<PagerdutyMessage> {
+    let tmpl = |source: &str| {
+        templates.render_go(source, template_data).map_err(|err| Error::permanent(format!("template: {err}")))
+    };
+    let field = |value: &Option<String>, default: &str| tmpl(value.as_deref().unwrap_or(default));
+    let resolve = data.status == "resolved";
+    let event = if resolve { "resolve" } else { "trigger" };
+    let mut details = BTreeMap::new();
+    for (key, source) in config.details.iter().flatten() {
+        details.insert(key.clone(), tmpl(source)?);
+    }
+    for (key, source) in DEFAULT_DETAILS {
+        if !details.contains_key(key) && !config.details.as_ref().is_some_and(|d| d.contains_key(key)) {
+            details.insert(key.to_string(), tmpl(source)?);
+        }
+    }
+    let client = field(&config.client, DEFAULT_CLIENT)?;
+    let client_url = field(&config.client_url, DEFAULT_CLIENT_URL)?;
+    let description = truncate(&field(&config.description, DEFAULT_DESCRIPTION)?);
+    let dedup = hash_key(group_key);
+
+    if let Some(service_key) = v1_key(config)? {
+        let service_key = tmpl(&service_key)?;
+        if service_key.is_empty() {
+            return Err(Error::permanent("service key cannot be empty (its template rendered nothing)"));
+        }
+        let (client, client_url) = if resolve { (String::new(), String::new()) } else { (client, client_url) };
+        return Ok(PagerdutyMessage {
+            routing_key: String::new(),
+            service_key,
+            dedup_key: String::new(),
+            incident_key: dedup,
+            event_type: event.to_string(),
+            description,
+            event_action: String::new(),
+            payload: None,
+            client,
+            client_url,
+            details: Some(details),
+            images: Vec::new(),
+            links: Vec::new(),
+        });
+    }
+    let routing_key = tmpl(&v2_key(config)?)?;
+    if routing_key.is_empty() {
+        return Err(Error::permanent("routing key cannot be empty (its template rendered nothing)"));
+    }
+    let mut images = Vec::new();
+    for image in config.images.iter().flatten() {
+        let image = Image { src: tmpl(&image.src)?, alt: tmpl(&image.alt)?, href: tmpl(&image.href)? };
+        if !image.src.is_empty() {
+            images.push(image);
+        }
+    }
+    let mut links = Vec::new();
+    for link in config.links.iter().flatten() {
+        let link = Link { href: tmpl(&link.href)?, text: tmpl(&link.text)? };
+        if !link.href.is_empty() {
+            links.push(link);
+        }
+    }
+    let payload = PagerdutyPayload {
+        summary: description,
+        // An empty source takes the client, as in Alertmanager.
+        source: match config.source.as_deref().filter(|s| !s.is_empty()) {
+            Some(source) => tmpl(source)?,
+            None => client.clone(),
+        },
+        severity: field(&config.severity, "error")?,
+        class: field(&config.class, "")?,
+        component: field(&config.component, "")?,
+        group: field(&config.group, "")?,
+        custom_details: details,
+    };
+    Ok(PagerdutyMessage {
+        routing_key,
+        service_key: String::new(),
+        dedup_key: dedup,
+        incident_key: String::new(),
+        event_type: String::new(),
+        description: String::new(),
+        event_action: event.to_string(),
+        payload: Some(payload),
+        client,
+        client_url,
+        details: None,
+        images,
+        links,
+    })
+}
+
+/// The v1 key (inline or from its file), if this config uses Events API v1.
+fn v1_key(config: &PagerdutyConfig) -> Result<Option<String>> {
+    if config.routing_key.is_some() || config.routing_key_file.is_some() {
+        return Ok(None);
+    }
+    match (&config.service_key, &config.service_key_file) {
+        (Some(key), _) => Ok(Some(key.expose().to_string())),
+        (None, Some(file)) => read_secret_file(file).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+fn v2_key(config: &PagerdutyConfig) -> Result<String> {
+    match (&config.routing_key, &config.routing_key_file) {
+        (Some(key), _) => Ok(key.expose().to_string()),
+        (None, Some(file)) => read_secret_file(file),
+        (None, None) => Err(Error::permanent("no routing_key or service_key is configured")),
+    }
+}
+
+fn truncate(text: &str) -> String {
+    super::slack::truncate(text, MAX_SUMMARY_CHARS)
+}
+
+/// Encodes the event; one over PagerDuty's size limit loses its details, as Alertmanager does it.
+pub fn encode(message: &mut PagerdutyMessage) -> Result<Vec<u8>> {
+    let encode = |message: &PagerdutyMessage| {
+        super::json::to_go_json(message).map_err(|err| Error::permanent(format!("encoding: {err}")))
+    };
+    let body = encode(message)?;
+    if body.len() <= MAX_EVENT_BYTES {
+        return Ok(body);
+    }
+    let notice = BTreeMap::from([(
+        "error".to_string(),
+        "Custom details have been removed because the original event exceeds the maximum size of 512kB".to_string(),
+    )]);
+    tracing::warn!(bytes = body.len(), limit = MAX_EVENT_BYTES, "PagerDuty event too large; details removed.");
+    match &mut message.payload {
+        Some(payload) => payload.custom_details = notice,
+        None => message.details = Some(notice),
+    }
+    encode(message)
+}
+
+/// Sends one event. v1's 403 is PagerDuty's rate-limit signal and is retried like 429 and 5xx.
+pub async fn send(
+    clients: &HttpClients,
+    config: &PagerdutyConfig,
+    templates: &Templates,
+    data: &NotificationData,
+    template_data: &Value,
+    group_key: &str,
+) -> Result<()> {
+    let mut message = render(config, templates, data, template_data, group_key)?;
+    let v1 = !message.service_key.is_empty();
+    let url = match config.url.as_deref() {
+        Some(url) if !(v1 && url == V2_DEFAULT_URL) => url.to_string(),
+        _ if v1 => V1_URL.to_string(),
+        _ => V2_DEFAULT_URL.to_string(),
+    };
+    let body = encode(&mut message)?;
+    let client = clients.client_for(config.http_config.as_ref())?;
+    let request = client.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+    let request = authorize(request, config.http_config.as_ref())?;
+    classify(request.send().await).await.map(drop).map_err(|mut err| {
+        if v1 && err.message.starts_with("unexpected status 403") {
+            err.retryable = true;
+        }
+        err
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_keys_are_the_sha256_of_the_group_key() {
+        assert_eq!(hash_key(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(hash_key("{}:{alertname=\"A\"}").len(), 64);
+    }
+}
