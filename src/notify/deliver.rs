@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use super::data::NotificationData;
 use super::error::Error;
 use super::http::HttpClients;
-use super::{Integration, pagerduty, retry, slack, webhook};
+use super::{Integration, opsgenie, pagerduty, retry, slack, webhook};
 use crate::dispatch::{FlushRequest, split_by_state};
 use crate::nflog::{NflogEntry, NflogKey, needs_update};
 use crate::template::Templates;
@@ -147,6 +147,9 @@ async fn send(
         Integration::Slack(config) => slack::send(clients, config, templates, template_data).await,
         Integration::Pagerduty(config) => {
             pagerduty::send(clients, config, templates, data, template_data, group_key).await
+        }
+        Integration::Opsgenie(config) => {
+            opsgenie::send(clients, config, templates, data, template_data, group_key).await
         }
         Integration::NotYetSupported(kind) => {
             Err(Error::permanent(format!("Herald does not deliver {kind} notifications yet")))

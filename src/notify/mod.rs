@@ -6,6 +6,7 @@ mod deliver;
 pub mod error;
 pub mod http;
 pub mod json;
+pub mod opsgenie;
 pub mod pagerduty;
 pub mod retry;
 pub mod slack;
@@ -18,7 +19,7 @@ pub use http::HttpClients;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::config::model::{PagerdutyConfig, Receiver, SlackConfig, WebhookConfig};
+use crate::config::model::{OpsgenieConfig, PagerdutyConfig, Receiver, SlackConfig, WebhookConfig};
 
 /// How one integration delivers.
 #[derive(Debug, Clone)]
@@ -29,6 +30,8 @@ pub enum Integration {
     Slack(Arc<SlackConfig>),
     /// PagerDuty Events API v1 or v2.
     Pagerduty(Arc<PagerdutyConfig>),
+    /// Opsgenie's alert API.
+    Opsgenie(Arc<OpsgenieConfig>),
     /// A kind Herald loads but cannot deliver yet; every send fails visibly.
     NotYetSupported(&'static str),
 }
@@ -79,7 +82,12 @@ fn of_receiver(receiver: &Receiver) -> Vec<IntegrationSpec> {
         all.push(spec("pagerduty", i, Integration::Pagerduty(Arc::new(config.clone())), send_resolved));
     }
     for (i, config) in receiver.opsgenie_configs.iter().enumerate() {
-        all.push(spec("opsgenie", i, Integration::NotYetSupported("opsgenie"), config.send_resolved.unwrap_or(true)));
+        all.push(spec(
+            "opsgenie",
+            i,
+            Integration::Opsgenie(Arc::new(config.clone())),
+            config.send_resolved.unwrap_or(true),
+        ));
     }
     all
 }

@@ -164,7 +164,9 @@ pub fn client() -> reqwest::Client {
 pub struct Received {
     /// When it arrived.
     pub at: Instant,
-    /// Request path.
+    /// Request method.
+    pub method: String,
+    /// Request path and query.
     pub path: String,
     /// Request headers.
     pub headers: HeaderMap,
@@ -221,11 +223,19 @@ impl Sink {
     }
 }
 
-async fn record(State(state): State<SinkState>, uri: Uri, headers: HeaderMap, body: Bytes) -> (StatusCode, HeaderMap) {
+async fn record(
+    State(state): State<SinkState>,
+    method: axum::http::Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, HeaderMap) {
     let raw = String::from_utf8_lossy(&body).into_owned();
     let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let at = Instant::now();
-    state.received.lock().expect("sink lock").push(Received { at, path: uri.path().to_string(), headers, body, raw });
+    let path = uri.path_and_query().map_or_else(|| uri.path().to_string(), ToString::to_string);
+    let method = method.to_string();
+    state.received.lock().expect("sink lock").push(Received { at, method, path, headers, body, raw });
     let next = {
         let mut script = state.script.lock().expect("script lock");
         if script.is_empty() { None } else { Some(script.remove(0)) }

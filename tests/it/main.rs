@@ -5,6 +5,7 @@ mod api;
 mod check_config;
 mod engine;
 mod helpers;
+mod opsgenie;
 mod pagerduty;
 mod routing_oracle;
 mod serve;

@@ -1,0 +1,223 @@
+//! Opsgenie: create an alert (and with `update_alerts`, update its message and description) while the group
+//! fires, close it by alias when everything resolved. The alias is the SHA-256 of the group key.
+
+use std::collections::BTreeMap;
+
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::data::NotificationData;
+use super::error::{Error, Result};
+use super::http::{HttpClients, authorize, classify, read_secret_file};
+use super::pagerduty::hash_key;
+use crate::config::model::OpsgenieConfig;
+use crate::template::Templates;
+
+/// Opsgenie's limit on the alert message, in characters.
+const MAX_MESSAGE_CHARS: usize = 130;
+
+const DEFAULT_MESSAGE: &str = r#"{{ template "opsgenie.default.message" . }}"#;
+const DEFAULT_DESCRIPTION: &str = r#"{{ template "opsgenie.default.description" . }}"#;
+const DEFAULT_SOURCE: &str = r#"{{ template "opsgenie.default.source" . }}"#;
+
+/// Defaults of unset fields, compiled with the config's templates.
+pub const DEFAULT_TEMPLATES: [&str; 3] = [DEFAULT_MESSAGE, DEFAULT_DESCRIPTION, DEFAULT_SOURCE];
+
+/// The create-alert body, field for field (and in the order) Alertmanager sends it.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct CreateAlert {
+    /// SHA-256 of the group key.
+    pub alias: String,
+    /// At most 130 characters.
+    pub message: String,
+    /// Description.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Common labels, overlaid by the configured details.
+    pub details: BTreeMap<String, String>,
+    /// Source.
+    pub source: String,
+    /// Who is notified.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub responders: Vec<Responder>,
+    /// Tags.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Note.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    /// `P1`..`P5`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub priority: String,
+    /// Entity.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub entity: String,
+    /// Actions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+}
+
+/// A rendered responder.
+#[derive(Debug, Serialize, PartialEq, Clone, Default)]
+pub struct Responder {
+    /// Id.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    /// Name.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// User name.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub username: String,
+    /// `team`, `user`, `escalation` or `schedule`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// One HTTP request to make.
+#[derive(Debug, PartialEq)]
+pub struct Request {
+    /// POST or PUT.
+    pub method: Method,
+    /// Full URL.
+    pub url: String,
+    /// JSON body (Go encoding).
+    pub body: Vec<u8>,
+}
+
+/// The requests for a notification, in order, and the API key to send them with.
+pub fn requests(
+    config: &OpsgenieConfig,
+    templates: &Templates,
+    data: &NotificationData,
+    template_data: &Value,
+    group_key: &str,
+) -> Result<(Vec<Request>, String)> {
+    let tmpl = |source: &str| {
+        templates.render_go(source, template_data).map_err(|err| Error::permanent(format!("template: {err}")))
+    };
+    let field = |value: &Option<String>, default: &str| tmpl(value.as_deref().unwrap_or(default));
+    let base = config.api_url.clone().unwrap_or_default();
+    let alias = hash_key(group_key);
+    let mut out = Vec::new();
+    if data.status == "resolved" {
+        let body = encode(&serde_json::json!({"source": field(&config.source, DEFAULT_SOURCE)?}))?;
+        out.push(Request {
+            method: Method::POST,
+            url: format!("{base}v2/alerts/{alias}/close?identifierType=alias"),
+            body,
+        });
+    } else {
+        let mut details: BTreeMap<String, String> = data.common_labels.clone();
+        for (key, value) in config.details.iter().flatten() {
+            details.insert(key.clone(), tmpl(value)?);
+        }
+        let mut responders = Vec::new();
+        for responder in config.responders.iter().flatten() {
+            let rendered = Responder {
+                id: tmpl(&responder.id)?,
+                name: tmpl(&responder.name)?,
+                username: tmpl(&responder.username)?,
+                kind: tmpl(&responder.kind)?,
+            };
+            if rendered == Responder::default() {
+                continue;
+            }
+            if rendered.kind == "teams" {
+                // Alertmanager splits on commas without trimming the names.
+                for team in rendered.name.split(',') {
+                    responders.push(Responder { name: team.to_string(), kind: "team".into(), ..Responder::default() });
+                }
+                continue;
+            }
+            responders.push(rendered);
+        }
+        let create = CreateAlert {
+            alias: alias.clone(),
+            message: super::slack::truncate(&field(&config.message, DEFAULT_MESSAGE)?, MAX_MESSAGE_CHARS),
+            description: field(&config.description, DEFAULT_DESCRIPTION)?,
+            details,
+            source: field(&config.source, DEFAULT_SOURCE)?,
+            responders,
+            tags: split_list(&field(&config.tags, "")?),
+            note: field(&config.note, "")?,
+            priority: field(&config.priority, "")?,
+            entity: field(&config.entity, "")?,
+            actions: split_list(&field(&config.actions, "")?),
+        };
+        out.push(Request { method: Method::POST, url: format!("{base}v2/alerts"), body: encode(&create)? });
+        if config.update_alerts {
+            let message = encode(&serde_json::json!({"message": create.message}))?;
+            out.push(Request {
+                method: Method::PUT,
+                url: format!("{base}v2/alerts/{alias}/message?identifierType=alias"),
+                body: message,
+            });
+            // Like Alertmanager's struct with `omitempty`: an empty description is left out.
+            let description = if create.description.is_empty() {
+                encode(&serde_json::json!({}))?
+            } else {
+                encode(&serde_json::json!({"description": create.description}))?
+            };
+            out.push(Request {
+                method: Method::PUT,
+                url: format!("{base}v2/alerts/{alias}/description?identifierType=alias"),
+                body: description,
+            });
+        }
+    }
+    let key = match (&config.api_key, &config.api_key_file) {
+        (Some(key), _) => tmpl(key.expose())?,
+        (None, Some(file)) => read_secret_file(file)?,
+        (None, None) => String::new(),
+    };
+    if key.is_empty() {
+        // Alertmanager would send `GenieKey ` and get a 422; say what is wrong instead.
+        return Err(Error::permanent("the API key is empty (its template rendered nothing)"));
+    }
+    Ok((out, key))
+}
+
+/// Alertmanager's `safeSplit`: trim the whole, split on commas, drop empty items.
+fn split_list(text: &str) -> Vec<String> {
+    text.trim().split(',').filter(|item| !item.is_empty()).map(str::to_string).collect()
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    super::json::to_go_json(value).map_err(|err| Error::permanent(format!("encoding: {err}")))
+}
+
+/// Sends the requests of one notification, in order; 429 and 5xx are retried.
+pub async fn send(
+    clients: &HttpClients,
+    config: &OpsgenieConfig,
+    templates: &Templates,
+    data: &NotificationData,
+    template_data: &Value,
+    group_key: &str,
+) -> Result<()> {
+    let (requests, key) = requests(config, templates, data, template_data, group_key)?;
+    let client = clients.client_for(config.http_config.as_ref())?;
+    for request in requests {
+        let builder = client
+            .request(request.method, &request.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::AUTHORIZATION, format!("GenieKey {key}"))
+            .body(request.body);
+        let builder = authorize(builder, config.http_config.as_ref())?;
+        classify(builder.send().await).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_split_like_alertmanager() {
+        assert_eq!(split_list(" a,b,,c "), vec!["a", "b", "c"]);
+        assert!(split_list("").is_empty());
+    }
+}
