@@ -95,11 +95,6 @@ async fn deliver_one(
     external_url: &str,
     deadline: Instant,
 ) -> Result<Option<(NflogKey, NflogEntry)>, ()> {
-    if let Integration::NotYetSupported(kind) = &job.integration {
-        // Logged on every flush, but not a failed flush: that would keep resolved alerts in the group forever.
-        tracing::error!(receiver = %request.receiver, integration = kind, group = %request.group_key, "Herald does not deliver this integration yet; notification not sent.");
-        return Ok(None);
-    }
     let (firing, resolved) = split_by_state(&request.alerts, request.now);
     if !needs_update(job.prior.as_ref(), &firing, &resolved, job.send_resolved, request.repeat_interval, request.now) {
         return Ok(None);
@@ -150,9 +145,6 @@ async fn send(
         }
         Integration::Opsgenie(config) => {
             opsgenie::send(clients, config, templates, data, template_data, group_key).await
-        }
-        Integration::NotYetSupported(kind) => {
-            Err(Error::permanent(format!("Herald does not deliver {kind} notifications yet")))
         }
     }
 }

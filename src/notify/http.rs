@@ -21,16 +21,35 @@ const MAX_LOGGED_BODY_BYTES: usize = 512;
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("Herald/", env!("CARGO_PKG_VERSION"));
 
-/// Clients by transport settings.
+/// Clients by transport settings, and the pacing of rate-limited endpoints.
 pub struct HttpClients {
     default: reqwest::Client,
     custom: Mutex<HashMap<String, reqwest::Client>>,
+    /// Per endpoint, the earliest moment the next request may start.
+    next_slot: Mutex<HashMap<String, tokio::time::Instant>>,
 }
 
 impl HttpClients {
     /// Builds the shared default client.
     pub fn new() -> std::result::Result<Self, reqwest::Error> {
-        Ok(HttpClients { default: builder(None)?.build()?, custom: Mutex::new(HashMap::new()) })
+        Ok(HttpClients {
+            default: builder(None)?.build()?,
+            custom: Mutex::new(HashMap::new()),
+            next_slot: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Waits for this endpoint's next slot, so that requests to it start at least `spacing` apart (Slack
+    /// allows about one message per second per webhook). Slots are handed out in call order.
+    pub async fn pace(&self, endpoint: &str, spacing: Duration) {
+        let start = {
+            let mut slots = self.next_slot.lock().expect("pacing lock is never poisoned");
+            let now = tokio::time::Instant::now();
+            let start = slots.get(endpoint).copied().filter(|slot| *slot > now).unwrap_or(now);
+            slots.insert(endpoint.to_string(), start + spacing);
+            start
+        };
+        tokio::time::sleep_until(start).await;
     }
 
     /// The client for an integration's `http_config` (transport settings only; auth is per request).
@@ -175,6 +194,19 @@ mod tests {
     use reqwest::header::HeaderValue;
 
     use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_to_one_endpoint_are_spaced_and_others_are_not_held_up() {
+        let clients = HttpClients::new().expect("client builds");
+        let start = tokio::time::Instant::now();
+        let spacing = Duration::from_secs(1);
+        clients.pace("a", spacing).await;
+        clients.pace("b", spacing).await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        clients.pace("a", spacing).await;
+        clients.pace("a", spacing).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {

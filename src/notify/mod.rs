@@ -32,8 +32,6 @@ pub enum Integration {
     Pagerduty(Arc<PagerdutyConfig>),
     /// Opsgenie's alert API.
     Opsgenie(Arc<OpsgenieConfig>),
-    /// A kind Herald loads but cannot deliver yet; every send fails visibly.
-    NotYetSupported(&'static str),
 }
 
 /// One integration of a receiver.

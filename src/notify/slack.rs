@@ -9,6 +9,9 @@ use super::http::{HttpClients, authorize, classify, read_secret_file};
 use crate::config::model::{SlackAction, SlackConfig, SlackConfirmation, SlackField};
 use crate::template::Templates;
 
+/// Slack accepts about one message per second per incoming webhook.
+const MESSAGE_SPACING: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Longest attachment title Slack shows, in characters.
 const MAX_TITLE_CHARS: usize = 1024;
 
@@ -260,6 +263,7 @@ pub async fn send(clients: &HttpClients, config: &SlackConfig, templates: &Templ
     let message = render(config, templates, data)?;
     let body = super::json::to_go_json(&message).map_err(|err| Error::permanent(format!("encoding: {err}")))?;
     let client = clients.client_for(config.http_config.as_ref())?;
+    clients.pace(&url, MESSAGE_SPACING).await;
     let request = client.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
     let request = authorize(request, config.http_config.as_ref())?;
     classify(request.send().await)

@@ -61,3 +61,61 @@ async fn a_slack_receiver_without_a_url_fails_visibly() {
     assert!(logs.contains("Notification failed.") && logs.contains("receiver=\"warnings\""), "{logs}");
     assert!(logs.contains("no Slack API URL is configured"), "{logs}");
 }
+
+fn slack_config(sink: &Sink) -> String {
+    format!(
+        "route:\n  receiver: s\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 1s\nreceivers:\n- name: s\n  slack_configs:\n  - api_url: {}/slack\n    channel: '#ops'\n",
+        sink.url
+    )
+}
+
+#[tokio::test]
+async fn a_429_is_retried_after_the_time_slack_asks_for() {
+    let sink = Sink::start().await;
+    sink.script.lock().expect("script").push((429, Some(2)));
+    let herald = Herald::start(&slack_config(&sink));
+    herald.post_alerts(json!([{"labels": {"alertname": "Busy"}}])).await;
+    let received = sink.wait_for(2, WAIT).await;
+    assert_eq!(received.len(), 2, "{}", herald.logs());
+    let waited = received[1].at.duration_since(received[0].at);
+    assert!(waited >= Duration::from_millis(1950), "Retry-After: 2 was not honoured ({waited:?})");
+    assert_eq!(received[0].raw, received[1].raw);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sink.received().len(), 2, "sent once it succeeded, not again");
+}
+
+#[tokio::test]
+async fn a_500_is_retried_and_a_400_is_not() {
+    let sink = Sink::start().await;
+    sink.script.lock().expect("script").push((500, None));
+    let herald = Herald::start(&slack_config(&sink));
+    herald.post_alerts(json!([{"labels": {"alertname": "Flaky"}}])).await;
+    assert_eq!(sink.wait_for(2, WAIT).await.len(), 2, "{}", herald.logs());
+
+    let bad = Sink::start().await;
+    bad.script.lock().expect("script").extend([(400, None), (400, None), (400, None), (400, None)]);
+    let herald = Herald::start(&slack_config(&bad).replace("group_interval: 1s", "group_interval: 30s"));
+    herald.post_alerts(json!([{"labels": {"alertname": "Refused"}}])).await;
+    bad.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    assert_eq!(bad.received().len(), 1, "a 400 is not retried");
+    let logs = herald.logs();
+    assert!(logs.contains("unexpected status 400 Bad Request") && logs.contains("retryable=false"), "{logs}");
+}
+
+#[tokio::test]
+async fn one_failing_integration_does_not_make_another_send_twice() {
+    let good = Sink::start().await;
+    let bad = Sink::start().await;
+    bad.script.lock().expect("script").extend((0..20).map(|_| (400, None)));
+    let config = format!(
+        "route:\n  receiver: both\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 1s\nreceivers:\n- name: both\n  webhook_configs:\n  - url: {}/ok\n  - url: {}/refuses\n",
+        good.url, bad.url
+    );
+    let herald = Herald::start(&config);
+    herald.post_alerts(json!([{"labels": {"alertname": "Split"}}])).await;
+    good.wait_for(1, WAIT).await;
+    bad.wait_for(3, WAIT).await;
+    assert_eq!(good.received().len(), 1, "the working webhook was not re-sent:\n{}", herald.logs());
+    assert!(bad.received().len() >= 3, "the failing one is tried again at each tick");
+}
