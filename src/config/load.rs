@@ -43,9 +43,12 @@ pub fn parse_str(text: &str, base_dir: &Path) -> Result<Loaded, ConfigError> {
         problems.sort_by_key(|problem| problem.line);
         problems
     };
-    let warnings = locate(checked.warnings);
     match checked.config {
-        Some(config) => Ok(Loaded { config, warnings }),
+        Some(config) => {
+            let mut warnings = checked.warnings;
+            warnings.extend(super::group_labels::ungrouped_label_warnings(&config));
+            Ok(Loaded { config, warnings: locate(warnings) })
+        }
         None => Err(ConfigError { problems: locate(checked.errors) }),
     }
 }

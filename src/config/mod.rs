@@ -3,6 +3,7 @@
 
 mod display;
 pub mod duration;
+mod group_labels;
 mod load;
 mod locate;
 pub mod model;

@@ -32,7 +32,7 @@ fn with_route(route: &str) -> String {
 }
 
 #[test]
-fn the_shipped_config_loads_with_one_warning_per_slack_receiver() {
+fn the_shipped_config_loads_with_warnings_for_its_traps() {
     let loaded = load(include_str!("../../config/alertmanager.yml")).expect("the shipped config loads");
     let warned: Vec<_> = loaded.warnings.iter().map(|w| (w.path.as_str(), w.line)).collect();
     assert_eq!(
@@ -40,15 +40,33 @@ fn the_shipped_config_loads_with_one_warning_per_slack_receiver() {
         vec![
             ("receivers[0].slack_configs[0].api_url", Some(49)),
             ("receivers[1].slack_configs[0].api_url", Some(55)),
+            ("receivers[1].pagerduty_configs[0].service_key", Some(58)),
+            ("receivers[2].pagerduty_configs[0].service_key", Some(63)),
+            ("receivers[2].opsgenie_configs[0].api_key", Some(65)),
+            ("receivers[2].opsgenie_configs[0].responders[0].name", Some(67)),
             ("receivers[3].slack_configs[0].api_url", Some(72)),
             ("receivers[4].slack_configs[0].api_url", Some(76)),
         ]
     );
-    for (warning, receiver) in loaded.warnings.iter().zip(["default", "critical", "warnings", "info"]) {
+    let slack: Vec<&Problem> = loaded.warnings.iter().filter(|w| w.path.ends_with("api_url")).collect();
+    for (warning, receiver) in slack.iter().zip(["default", "critical", "warnings", "info"]) {
         assert!(warning.message.contains(&format!("receiver {receiver:?}")), "{warning}");
     }
+    assert!(
+        loaded.warnings[2]
+            .message
+            .starts_with("reads .GroupLabels.pagerduty_key, but no route to receiver \"critical\"")
+    );
     assert_eq!(loaded.config.receivers.len(), 5);
     assert_eq!(loaded.config.resolve_timeout, Duration::from_secs(300));
+}
+
+#[test]
+fn grouping_by_the_label_a_template_reads_silences_the_warning() {
+    let yaml = "route:\n  receiver: pd\n  group_by: [alertname, key]\nreceivers:\n- name: pd\n  pagerduty_configs:\n  - routing_key: '{{ .GroupLabels.key }}'\n";
+    assert!(load(yaml).expect("loads").warnings.is_empty());
+    let everything = yaml.replace("[alertname, key]", "['...']");
+    assert!(load(&everything).expect("loads").warnings.is_empty());
 }
 
 #[test]

@@ -25,7 +25,13 @@ fn the_shipped_config_passes_and_names_each_slack_receiver_that_cannot_deliver()
         assert!(text.contains(&format!(" - line {line}: ")), "line {line} missing:\n{text}");
         assert!(text.contains(&format!("receiver \"{receiver}\": no Slack API URL")), "{receiver} missing:\n{text}");
     }
-    assert!(!text.contains("receiver \"escalation\""), "escalation has no Slack config:\n{text}");
+    assert!(!text.contains("receiver \"escalation\": no Slack"), "escalation has no Slack config:\n{text}");
+    for (line, label) in [(58, "pagerduty_key"), (63, "escalation_key"), (65, "opsgenie_key"), (67, "team")] {
+        assert!(
+            text.contains(&format!(" - line {line}: ")) && text.contains(&format!("reads .GroupLabels.{label}")),
+            "{label}:\n{text}"
+        );
+    }
 }
 
 #[test]
@@ -34,7 +40,7 @@ fn strict_mode_turns_warnings_into_a_failure() {
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stdout(&output)
-            .starts_with("Checking 'config/alertmanager.yml'  FAILED: 4 warning(s), which --strict makes errors\n")
+            .starts_with("Checking 'config/alertmanager.yml'  FAILED: 8 warning(s), which --strict makes errors\n")
     );
     assert_eq!(stderr(&output), "herald: error: failed to validate 1 file(s)\n");
 }
