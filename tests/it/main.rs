@@ -8,6 +8,7 @@ mod helpers;
 mod opsgenie;
 mod pagerduty;
 mod routing_oracle;
+mod seed;
 mod serve;
 mod slack;
 mod timelines;
