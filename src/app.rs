@@ -83,10 +83,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         nflog: snapshot.nflog,
         persister: persister.clone(),
         clients: Arc::new(HttpClients::new().context("building the HTTP client")?),
-        external_url,
+        external_url: external_url.clone(),
     };
     let (dispatcher, dispatcher_task) = Dispatcher::spawn(setup, committed_rx, shutdown.child_token());
-    let engine = Arc::new(Engine::new(alerts, persister, dispatcher, runtime, args.config.clone()));
+    let engine = Arc::new(Engine::new(alerts, persister, dispatcher, runtime, args.config.clone(), external_url));
 
     let background = [
         tokio::spawn(reload_on_sighup(Arc::clone(&engine))),

@@ -28,6 +28,8 @@ pub struct Engine {
     reloading: Mutex<()>,
     /// When Herald started.
     pub started_at: DateTime<Utc>,
+    /// Herald's external URL, as notifications show it.
+    pub external_url: String,
 }
 
 impl Engine {
@@ -38,6 +40,7 @@ impl Engine {
         dispatcher: Dispatcher,
         runtime: Arc<Runtime>,
         config_path: PathBuf,
+        external_url: String,
     ) -> Self {
         let (runtime_tx, runtime_rx) = watch::channel(runtime);
         Engine {
@@ -49,6 +52,7 @@ impl Engine {
             config_path,
             reloading: Mutex::new(()),
             started_at: Utc::now(),
+            external_url,
         }
     }
 

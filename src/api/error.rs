@@ -25,6 +25,15 @@ pub enum ApiError {
         /// What and where.
         message: String,
     },
+    /// An error on Herald's own endpoints: `{"code": code, "detail": detail}`.
+    Herald {
+        /// HTTP status.
+        status: StatusCode,
+        /// A stable, machine-readable code.
+        code: &'static str,
+        /// What and where, for a person.
+        detail: String,
+    },
     /// Something failed on Herald's side; the cause is logged, the client gets a generic message.
     Internal(String),
 }
@@ -33,6 +42,11 @@ impl ApiError {
     /// 400 with a bare JSON string, as Alertmanager's handlers answer bad input.
     pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError::Handler { status: StatusCode::BAD_REQUEST, message: message.into() }
+    }
+
+    /// An error on one of Herald's own endpoints.
+    pub fn herald(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Herald { status, code, detail: detail.into() }
     }
 
     /// A schema error with the HTTP status as its code.
@@ -48,6 +62,9 @@ impl IntoResponse for ApiError {
                 (status, Json(json!({"code": code, "message": message}))).into_response()
             }
             ApiError::Handler { status, message } => (status, Json(message)).into_response(),
+            ApiError::Herald { status, code, detail } => {
+                (status, Json(json!({"code": code, "detail": detail}))).into_response()
+            }
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, "Request failed.");
                 let message = "internal error: the request was not completed; see Herald's log";

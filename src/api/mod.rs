@@ -4,6 +4,7 @@ mod alerts;
 mod error;
 mod filter;
 mod groups;
+mod preview;
 mod status;
 
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/-/healthy", get(ok).head(ok))
         .route("/-/ready", get(ok).head(ok))
         .route("/-/reload", post(reload))
+        .route("/api/herald/receivers/{name}/preview", post(preview::preview_receiver))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

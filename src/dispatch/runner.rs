@@ -31,6 +31,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub struct GroupView {
     /// Stable id.
     pub id: GroupId,
+    /// Alertmanager's group key.
+    pub key: String,
     /// Group labels.
     pub labels: LabelSet,
     /// Receiver.
@@ -182,6 +184,7 @@ impl Actor {
                     .groups()
                     .map(|group| GroupView {
                         id: group.id,
+                        key: group.key.clone(),
                         labels: group.labels.clone(),
                         receiver: group.receiver.clone(),
                         // Sorted by the API handler, off the dispatcher's task.

@@ -119,11 +119,11 @@ async fn deliver_one(
     };
     match retry::retry(deadline, attempt, log_failure).await {
         Ok(()) => {
-            tracing::info!(receiver, integration, group = %request.group_key, alerts = alerts.len(), firing = firing.len(), "Notification sent.");
+            tracing::info!(receiver, integration, group = %request.group_key, group_id = %request.group_id, alerts = alerts.len(), firing = firing.len(), "Notification sent.");
             Ok(Some((job.key, entry)))
         }
         Err(err) => {
-            tracing::error!(receiver, integration, group = %request.group_key, error = %err, "Notification failed.");
+            tracing::error!(receiver, integration, group = %request.group_key, group_id = %request.group_id, error = %err, "Notification failed.");
             Err(())
         }
     }

@@ -8,6 +8,7 @@ pub mod http;
 pub mod json;
 pub mod opsgenie;
 pub mod pagerduty;
+pub mod preview;
 pub mod retry;
 pub mod slack;
 pub mod webhook;

@@ -7,6 +7,7 @@ mod engine;
 mod helpers;
 mod opsgenie;
 mod pagerduty;
+mod preview;
 mod routing_oracle;
 mod seed;
 mod serve;

@@ -1,0 +1,91 @@
+//! `POST /api/herald/receivers/{name}/preview`: rendered payloads for posted alerts or a live group, never sent.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Herald, Sink, client};
+
+fn config(sink: &Sink) -> String {
+    format!(
+        "route:
+  receiver: ops
+  group_by: [alertname]
+  group_wait: 1h
+receivers:
+- name: ops
+  slack_configs:
+  - api_url: {0}/slack-secret-path
+    title: 'Alert: {{{{ .GroupLabels.alertname }}}}'
+  pagerduty_configs:
+  - routing_key: '{{{{ .CommonLabels.key }}}}'
+    url: {0}/pd
+",
+        sink.url
+    )
+}
+
+async fn preview(herald: &Herald, receiver: &str, body: Value) -> (u16, Value) {
+    let response = client()
+        .post(herald.url(&format!("/api/herald/receivers/{receiver}/preview")))
+        .json(&body)
+        .send()
+        .await
+        .expect("answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("JSON"))
+}
+
+#[tokio::test]
+async fn previews_render_each_integration_and_send_nothing() {
+    let sink = Sink::start().await;
+    let herald = Herald::start(&config(&sink));
+    let (status, body) =
+        preview(&herald, "ops", json!({"alerts": [{"labels": {"alertname": "Disk", "key": "rk-1"}}]})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["groupKey"], "{}:{alertname=\"Disk\"}");
+    let integrations = body["integrations"].as_array().expect("list");
+    assert_eq!(integrations.len(), 2);
+    let slack = &integrations[0];
+    assert_eq!((slack["integration"].as_str(), slack["index"].as_u64()), (Some("slack"), Some(0)));
+    assert_eq!(slack["requests"][0]["url"], "<secret>", "a Slack webhook URL is a credential");
+    assert_eq!(slack["requests"][0]["body"]["attachments"][0]["title"], "Alert: Disk");
+    let pagerduty = &integrations[1];
+    assert_eq!(pagerduty["requests"][0]["body"]["routing_key"], "rk-1");
+
+    let (_, body) = preview(&herald, "ops", json!({"alerts": [{"labels": {"alertname": "Disk"}}]})).await;
+    assert!(
+        body["integrations"][1]["error"].as_str().expect("an error").contains("routing key cannot be empty"),
+        "{body}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(sink.received().is_empty(), "a preview sends nothing");
+}
+
+#[tokio::test]
+async fn preview_errors_are_json_with_a_code() {
+    let sink = Sink::start().await;
+    let herald = Herald::start(&config(&sink));
+    let (status, body) = preview(&herald, "nobody", json!({"alerts": []})).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("receiver_not_found")));
+    let (status, body) = preview(&herald, "ops", json!({"alerts": []})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("bad_alerts")));
+    let (status, body) = preview(&herald, "ops", json!({"group": "nothex"})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("bad_group")));
+    let (status, body) = preview(&herald, "ops", json!({"group": "0000000000000001"})).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("group_not_found")));
+    let (status, body) = preview(&herald, "ops", json!({"nonsense": 1})).await;
+    assert_eq!((status, body["code"].as_str()), (400, Some("bad_request")), "{body}");
+}
+
+#[tokio::test]
+async fn a_live_group_can_be_previewed() {
+    let sink = Sink::start().await;
+    let herald = Herald::start(&config(&sink));
+    herald.post_alerts(json!([{"labels": {"alertname": "Live", "key": "rk-2"}}])).await;
+    let id =
+        herald::dispatch::GroupId::of("{}", &[("alertname".to_string(), "Live".to_string())].into_iter().collect());
+    let (status, body) = preview(&herald, "ops", json!({"group": id.to_string()})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["integrations"][1]["requests"][0]["body"]["routing_key"], "rk-2");
+}
