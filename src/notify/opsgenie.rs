@@ -16,6 +16,11 @@ use crate::template::Templates;
 
 /// Opsgenie's limit on the alert message, in characters.
 const MAX_MESSAGE_CHARS: usize = 130;
+/// Opsgenie's limit on the description, in characters (Alertmanager does not cut it; Opsgenie refuses longer).
+const MAX_DESCRIPTION_CHARS: usize = 15_000;
+/// Opsgenie keeps at most 20 tags of at most 50 characters.
+const MAX_TAGS: usize = 20;
+const MAX_TAG_CHARS: usize = 50;
 
 const DEFAULT_MESSAGE: &str = r#"{{ template "opsgenie.default.message" . }}"#;
 const DEFAULT_DESCRIPTION: &str = r#"{{ template "opsgenie.default.description" . }}"#;
@@ -136,11 +141,18 @@ pub fn requests(
         let create = CreateAlert {
             alias: alias.clone(),
             message: super::slack::truncate(&field(&config.message, DEFAULT_MESSAGE)?, MAX_MESSAGE_CHARS),
-            description: field(&config.description, DEFAULT_DESCRIPTION)?,
+            description: super::slack::truncate(
+                &field(&config.description, DEFAULT_DESCRIPTION)?,
+                MAX_DESCRIPTION_CHARS,
+            ),
             details,
             source: field(&config.source, DEFAULT_SOURCE)?,
             responders,
-            tags: split_list(&field(&config.tags, "")?),
+            tags: split_list(&field(&config.tags, "")?)
+                .into_iter()
+                .take(MAX_TAGS)
+                .map(|tag| super::slack::truncate(&tag, MAX_TAG_CHARS))
+                .collect(),
             note: field(&config.note, "")?,
             priority: field(&config.priority, "")?,
             entity: field(&config.entity, "")?,
