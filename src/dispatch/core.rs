@@ -71,6 +71,8 @@ pub struct DispatchCore {
     /// How many groups hold each alert, to know when a notified resolved alert has left them all.
     holders: HashMap<Fingerprint, u32>,
     released: Vec<(Fingerprint, DateTime<Utc>)>,
+    /// Groups whose next flush came due while one was in flight.
+    superseded: Vec<GroupId>,
 }
 
 #[derive(Clone, Debug)]
@@ -92,6 +94,7 @@ impl DispatchCore {
             removed: Vec::new(),
             holders: HashMap::new(),
             released: Vec::new(),
+            superseded: Vec::new(),
         }
     }
 
@@ -173,6 +176,11 @@ impl DispatchCore {
         }
     }
 
+    /// Groups whose delivery in flight has newer content waiting (since the last call).
+    pub fn take_superseded(&mut self) -> Vec<GroupId> {
+        std::mem::take(&mut self.superseded)
+    }
+
     /// When the earliest group comes due.
     pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
         self.schedule.first().map(|(at, _)| *at)
@@ -196,6 +204,7 @@ impl DispatchCore {
             self.schedule.insert((group.timer.next_flush, id));
             if group.in_flight {
                 group.flush_pending = true;
+                self.superseded.push(id);
                 continue;
             }
             group.in_flight = true;

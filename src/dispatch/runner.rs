@@ -2,6 +2,7 @@
 //! due, spawns deliveries, and records their outcomes. Everything else talks to it through a
 //! [`Dispatcher`] handle.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -98,6 +99,7 @@ impl Dispatcher {
             clients: setup.clients,
             external_url: setup.external_url,
             deliveries: JoinSet::new(),
+            in_flight: HashMap::new(),
         };
         let task = tokio::spawn(actor.run(inbox, alerts, shutdown));
         (Dispatcher { commands }, task)
@@ -129,6 +131,8 @@ struct Actor {
     clients: Arc<HttpClients>,
     external_url: String,
     deliveries: JoinSet<FlushOutcome>,
+    /// Per group with a delivery in flight, the token that tells it newer content is waiting.
+    in_flight: HashMap<GroupId, CancellationToken>,
 }
 
 impl Actor {
@@ -200,6 +204,11 @@ impl Actor {
         for request in self.core.take_due(Utc::now()) {
             self.start_flush(request);
         }
+        for id in self.core.take_superseded() {
+            if let Some(token) = self.in_flight.get(&id) {
+                token.cancel();
+            }
+        }
     }
 
     fn start_flush(&mut self, request: FlushRequest) {
@@ -225,7 +234,10 @@ impl Actor {
                 }
             })
             .collect();
+        let superseded = CancellationToken::new();
+        self.in_flight.insert(request.group_id, superseded.clone());
         let job = FlushJob {
+            superseded,
             request,
             integrations,
             timeout,
@@ -236,6 +248,7 @@ impl Actor {
     }
 
     fn record(&mut self, outcome: FlushOutcome) {
+        self.in_flight.remove(&outcome.request.group_id);
         let mut batch = WriteBatch::default();
         for (key, entry) in outcome.nflog {
             self.nflog.set(key.clone(), entry.clone());

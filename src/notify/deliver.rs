@@ -14,6 +14,7 @@ use super::{Integration, opsgenie, pagerduty, retry, slack, webhook};
 use crate::dispatch::{FlushRequest, split_by_state};
 use crate::nflog::{NflogEntry, NflogKey, needs_update};
 use crate::template::Templates;
+use tokio_util::sync::CancellationToken;
 
 /// Everything a flush needs, captured when it came due.
 #[derive(Debug, Clone)]
@@ -28,6 +29,9 @@ pub struct FlushJob {
     pub external_url: String,
     /// The templates of the config in force.
     pub templates: Arc<Templates>,
+    /// Cancelled when the group's next flush comes due during this one: retries stop waiting and the newer
+    /// content goes out instead.
+    pub superseded: CancellationToken,
 }
 
 /// One integration within a flush.
@@ -64,9 +68,10 @@ pub async fn deliver(job: FlushJob, clients: Arc<HttpClients>) -> FlushOutcome {
         let clients = Arc::clone(&clients);
         let external_url = job.external_url.clone();
         let templates = Arc::clone(&job.templates);
-        tasks.spawn(
-            async move { deliver_one(&request, integration, &clients, &templates, &external_url, deadline).await },
-        );
+        let superseded = job.superseded.clone();
+        tasks.spawn(async move {
+            deliver_one(&request, integration, &clients, &templates, &external_url, deadline, &superseded).await
+        });
     }
     let mut success = true;
     let mut nflog = Vec::new();
@@ -94,6 +99,7 @@ async fn deliver_one(
     templates: &Templates,
     external_url: &str,
     deadline: Instant,
+    superseded: &CancellationToken,
 ) -> Result<Option<(NflogKey, NflogEntry)>, ()> {
     let (firing, resolved) = split_by_state(&request.alerts, request.now);
     if !needs_update(job.prior.as_ref(), &firing, &resolved, job.send_resolved, request.repeat_interval, request.now) {
@@ -117,7 +123,7 @@ async fn deliver_one(
     let log_failure = |number: u32, err: &Error| {
         tracing::warn!(receiver, integration, attempt = number, retryable = err.retryable, error = %err, "Notification attempt failed.");
     };
-    match retry::retry(deadline, attempt, log_failure).await {
+    match retry::retry(deadline, superseded, attempt, log_failure).await {
         Ok(()) => {
             tracing::info!(receiver, integration, group = %request.group_key, group_id = %request.group_id, alerts = alerts.len(), firing = firing.len(), "Notification sent.");
             Ok(Some((job.key, entry)))

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::error::{Error, Result};
 use super::http::random_u64;
@@ -34,9 +35,15 @@ impl Backoff {
     }
 }
 
-/// Runs `attempt` until it succeeds, fails permanently, or the next try would start after `deadline`.
-/// `on_failure` sees each failed attempt (for logs and counters).
-pub async fn retry<F, Fut>(deadline: Instant, mut attempt: F, mut on_failure: impl FnMut(u32, &Error)) -> Result<()>
+/// Runs `attempt` until it succeeds, fails permanently, the next try would start after `deadline`, or
+/// `superseded` is cancelled (newer content is waiting). An attempt under way is never cut short; only the
+/// wait before the next one is. `on_failure` sees each failed attempt (for logs and counters).
+pub async fn retry<F, Fut>(
+    deadline: Instant,
+    superseded: &CancellationToken,
+    mut attempt: F,
+    mut on_failure: impl FnMut(u32, &Error),
+) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<()>>,
@@ -57,7 +64,12 @@ where
         if Instant::now().checked_add(wait).is_none_or(|next| next > deadline) {
             return Err(Error { message: format!("gave up after {number} attempt(s): {}", err.message), ..err });
         }
-        tokio::time::sleep(wait).await;
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = superseded.cancelled() => {
+                return Err(Error { message: format!("superseded by newer content after {number} attempt(s): {}", err.message), ..err });
+            }
+        }
     }
 }
 
@@ -84,6 +96,7 @@ mod tests {
         let deadline = Instant::now() + Duration::from_secs(60);
         let result = retry(
             deadline,
+            &CancellationToken::new(),
             || async { if calls.fetch_add(1, Ordering::SeqCst) < 2 { Err(Error::transient("503")) } else { Ok(()) } },
             |_, _| {},
         )
@@ -97,6 +110,7 @@ mod tests {
         let calls = AtomicU32::new(0);
         let result = retry(
             Instant::now() + Duration::from_secs(60),
+            &CancellationToken::new(),
             || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 Err::<(), _>(Error::permanent("400 bad request"))
@@ -114,6 +128,7 @@ mod tests {
         let calls = AtomicU32::new(0);
         let result = retry(
             start + Duration::from_secs(10),
+            &CancellationToken::new(),
             || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 Err::<(), _>(Error { retry_after: Some(Duration::from_secs(4)), ..Error::transient("429") })
@@ -124,5 +139,25 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 3, "at 0 s, 4 s and 8 s; the next would pass the deadline");
         assert!(result.expect_err("gives up").message.starts_with("gave up after 3 attempt(s)"));
         assert!(start.elapsed() >= Duration::from_secs(8));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn newer_content_ends_the_wait_between_attempts() {
+        let superseded = CancellationToken::new();
+        let calls = AtomicU32::new(0);
+        let cancel = superseded.clone();
+        let result = retry(
+            Instant::now() + Duration::from_secs(600),
+            &superseded,
+            || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                cancel.cancel();
+                Err::<(), _>(Error::transient("503"))
+            },
+            |_, _| {},
+        )
+        .await;
+        assert!(result.expect_err("superseded").message.starts_with("superseded by newer content"));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 }

@@ -340,3 +340,22 @@ async fn a_resolve_already_notified_is_not_sent_again_after_a_crash() {
     let listed = herald.get_json("/api/v2/alerts").await;
     assert_eq!(listed.as_array().map(Vec::len), Some(2));
 }
+
+#[tokio::test]
+async fn a_send_waiting_to_retry_is_superseded_by_newer_content_at_the_next_tick() {
+    let sink = Sink::start().await;
+    sink.script.lock().expect("script").push((503, Some(5)));
+    let herald = Herald::start(&config(&sink, FAST));
+    let t0 = Instant::now();
+    herald.post_alerts(json!([alert("Slow", "a")])).await;
+    sink.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    herald.post_alerts(json!([alert("Slow", "b")])).await;
+    let received = sink.wait_for(2, WAIT).await;
+    assert_eq!(received.len(), 2, "{}", herald.logs());
+    // Retry-After asked for 5 s; the tick at 3 s brought newer content, which went out instead.
+    assert_near(secs(t0, received[1].at), 3.0, TOLERANCE, "superseding send");
+    assert_eq!(alert_names(&received[1].body).len(), 2);
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(sink.received().len(), 2, "the old content is not sent after all:\n{}", herald.logs());
+}
