@@ -359,3 +359,27 @@ async fn a_send_waiting_to_retry_is_superseded_by_newer_content_at_the_next_tick
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert_eq!(sink.received().len(), 2, "the old content is not sent after all:\n{}", herald.logs());
 }
+
+#[tokio::test]
+async fn http_config_credentials_are_sent() {
+    let sink = Sink::start().await;
+    let folder = tempfile::tempdir().expect("temp dir");
+    let token_file = folder.path().join("token");
+    std::fs::write(&token_file, "from-a-file\n").expect("written");
+    let yaml = format!(
+        "route:\n  receiver: r\n  group_by: [alertname]\n  group_wait: 1s\nreceivers:\n- name: r\n  webhook_configs:\n  - url: {0}/basic\n    http_config: {{basic_auth: {{username: u, password: p}}}}\n  - url: {0}/bearer\n    http_config: {{authorization: {{credentials_file: {1}}}}}\n",
+        sink.url,
+        token_file.display()
+    );
+    let herald = Herald::start(&yaml);
+    herald.post_alerts(json!([alert("Auth", "a")])).await;
+    let received = sink.wait_for(2, WAIT).await;
+    let header = |path: &str| {
+        received
+            .iter()
+            .find(|r| r.path == path)
+            .map(|r| r.headers["authorization"].to_str().expect("ascii").to_string())
+    };
+    assert_eq!(header("/basic").as_deref(), Some("Basic dTpw"));
+    assert_eq!(header("/bearer").as_deref(), Some("Bearer from-a-file"));
+}

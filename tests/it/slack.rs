@@ -119,3 +119,41 @@ async fn one_failing_integration_does_not_make_another_send_twice() {
     assert_eq!(good.received().len(), 1, "the working webhook was not re-sent:\n{}", herald.logs());
     assert!(bad.received().len() >= 3, "the failing one is tried again at each tick");
 }
+
+#[tokio::test]
+async fn firing_and_resolved_messages_with_fields_and_actions_match_alertmanagers() {
+    let sink = Sink::start().await;
+    let config = format!(
+        "route:
+  receiver: s
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 1s
+receivers:
+- name: s
+  slack_configs:
+  - api_url: {}/slack
+    send_resolved: true
+    channel: '#ops'
+    fields: [{{title: 'Team', value: '{{{{ .CommonLabels.team }}}}'}}, {{title: 'Sev', value: 'x', short: false}}]
+    short_fields: true
+    actions: [{{type: button, text: 'Runbook', url: 'http://rb/{{{{ .GroupLabels.alertname }}}}', style: primary}}]
+    link_names: true
+    footer: 'herald'
+",
+        sink.url
+    );
+    let herald = Herald::start(&config);
+    let alert = json!({"labels": {"alertname": "DiskFull", "team": "db"}, "annotations": {"summary": "Disk is full"}});
+    herald.post_alerts(json!([alert.clone()])).await;
+    sink.wait_for(1, WAIT).await;
+    let mut resolved = alert;
+    resolved["startsAt"] = json!((chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339());
+    resolved["endsAt"] = json!((chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339());
+    herald.post_alerts(json!([resolved])).await;
+    let received = sink.wait_for(2, WAIT).await;
+    let expected =
+        std::fs::read_to_string(repo_file("tests/fixtures/slack_firing_resolved_am025.txt")).expect("fixture");
+    let sent: String = received.iter().map(|r| r.raw.as_str()).collect();
+    assert_eq!(sent, expected, "{}", herald.logs());
+}
