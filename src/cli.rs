@@ -147,6 +147,10 @@ fn check_one(file: &std::path::Path, strict: bool) -> (String, bool) {
             out.push_str(&format!(" - {} inhibit rules\n", config.inhibit_rules.len()));
             out.push_str(&format!(" - {} receivers\n", config.receivers.len()));
             out.push_str(&format!(" - {} templates\n", config.templates.len()));
+            if !config.templates.is_empty() {
+                // As amtool: the template files parsed (they were checked with the config).
+                out.push_str("  SUCCESS\n");
+            }
             if !warnings.is_empty() {
                 out.push_str("Warnings:\n");
                 for warning in &warnings {

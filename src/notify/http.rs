@@ -39,8 +39,18 @@ impl HttpClients {
         })
     }
 
+    /// Holds back requests to an endpoint that answered with `Retry-After`, also those of later flushes:
+    /// newer content that supersedes a retrying send still waits as long as the endpoint asked.
+    pub fn hold(&self, endpoint: &str, wait: Duration) {
+        let mut slots = self.next_slot.lock().expect("pacing lock is never poisoned");
+        let until = tokio::time::Instant::now() + wait;
+        let slot = slots.entry(endpoint.to_string()).or_insert(until);
+        *slot = (*slot).max(until);
+    }
+
     /// Waits for this endpoint's next slot, so that requests to it start at least `spacing` apart (Slack
-    /// allows about one message per second per webhook). Slots are handed out in call order.
+    /// allows about one message per second per webhook) and not before a `Retry-After` it gave has passed.
+    /// Slots are handed out in call order.
     pub async fn pace(&self, endpoint: &str, spacing: Duration) {
         let start = {
             let mut slots = self.next_slot.lock().expect("pacing lock is never poisoned");
@@ -150,6 +160,22 @@ pub fn read_secret_file(path: &str) -> Result<String> {
         .map_err(|err| Error::permanent(format!("cannot read {path}: {err}")))
 }
 
+/// Sends a request to `endpoint` after its pacing slot, and classifies the answer; a `Retry-After` holds
+/// the endpoint for later requests too.
+pub async fn send_paced(
+    clients: &HttpClients,
+    endpoint: &str,
+    spacing: Duration,
+    request: RequestBuilder,
+) -> Result<reqwest::Response> {
+    clients.pace(endpoint, spacing).await;
+    let result = classify(request.send().await).await;
+    if let Err(Error { retry_after: Some(wait), .. }) = &result {
+        clients.hold(endpoint, *wait);
+    }
+    result
+}
+
 /// What became of one HTTP attempt.
 pub async fn classify(result: std::result::Result<reqwest::Response, reqwest::Error>) -> Result<reqwest::Response> {
     let response = match result {
@@ -206,6 +232,9 @@ mod tests {
         clients.pace("a", spacing).await;
         clients.pace("a", spacing).await;
         assert_eq!(start.elapsed(), Duration::from_secs(2));
+        clients.hold("b", Duration::from_secs(5));
+        clients.pace("b", Duration::ZERO).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(2 + 5), "a Retry-After holds later requests");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::data::NotificationData;
 use super::error::{Error, Result};
-use super::http::{HttpClients, authorize, classify, read_secret_file};
+use super::http::{HttpClients, authorize, read_secret_file, send_paced};
 use super::pagerduty::hash_key;
 use crate::config::model::OpsgenieConfig;
 use crate::template::Templates;
@@ -212,13 +212,14 @@ pub async fn send(
     let (requests, key) = requests(config, templates, data, template_data, group_key)?;
     let client = clients.client_for(config.http_config.as_ref())?;
     for request in requests {
+        let url = request.url.clone();
         let builder = client
             .request(request.method, &request.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(reqwest::header::AUTHORIZATION, format!("GenieKey {key}"))
             .body(request.body);
         let builder = authorize(builder, config.http_config.as_ref())?;
-        classify(builder.send().await).await?;
+        send_paced(clients, &url, std::time::Duration::ZERO, builder).await?;
     }
     Ok(())
 }

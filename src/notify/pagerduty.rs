@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::data::NotificationData;
 use super::error::{Error, Result};
-use super::http::{HttpClients, authorize, classify, read_secret_file};
+use super::http::{HttpClients, authorize, read_secret_file, send_paced};
 use crate::config::model::PagerdutyConfig;
 use crate::template::Templates;
 
@@ -291,7 +291,7 @@ pub async fn send(
     let client = clients.client_for(config.http_config.as_ref())?;
     let request = client.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
     let request = authorize(request, config.http_config.as_ref())?;
-    classify(request.send().await).await.map(drop).map_err(|mut err| {
+    send_paced(clients, &url, std::time::Duration::ZERO, request).await.map(drop).map_err(|mut err| {
         if v1 && err.message.starts_with("unexpected status 403") {
             err.retryable = true;
         }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::error::{Error, Result};
-use super::http::{HttpClients, authorize, classify, read_secret_file};
+use super::http::{HttpClients, authorize, read_secret_file, send_paced};
 use crate::config::model::{SlackAction, SlackConfig, SlackConfirmation, SlackField};
 use crate::template::Templates;
 
@@ -263,10 +263,9 @@ pub async fn send(clients: &HttpClients, config: &SlackConfig, templates: &Templ
     let message = render(config, templates, data)?;
     let body = super::json::to_go_json(&message).map_err(|err| Error::permanent(format!("encoding: {err}")))?;
     let client = clients.client_for(config.http_config.as_ref())?;
-    clients.pace(&url, MESSAGE_SPACING).await;
     let request = client.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
     let request = authorize(request, config.http_config.as_ref())?;
-    classify(request.send().await)
+    send_paced(clients, &url, MESSAGE_SPACING, request)
         .await
         .map(drop)
         .map_err(|err| Error { message: format!("channel {:?}: {}", message.channel, err.message), ..err })

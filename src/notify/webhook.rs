@@ -4,7 +4,9 @@ use serde::Serialize;
 
 use super::data::{AlertData, NotificationData};
 use super::error::{Error, Result};
-use super::http::{HttpClients, authorize, classify};
+use std::time::Duration;
+
+use super::http::{HttpClients, authorize, send_paced};
 use crate::alert::format_go_time;
 use crate::config::model::WebhookConfig;
 use crate::labels::LabelSet;
@@ -102,5 +104,5 @@ pub async fn send(
     let client = clients.client_for(config.http_config.as_ref())?;
     let request = client.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
     let request = authorize(request, config.http_config.as_ref())?;
-    classify(request.send().await).await.map(drop)
+    send_paced(clients, url, Duration::ZERO, request).await.map(drop)
 }

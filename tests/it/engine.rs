@@ -344,7 +344,7 @@ async fn a_resolve_already_notified_is_not_sent_again_after_a_crash() {
 #[tokio::test]
 async fn a_send_waiting_to_retry_is_superseded_by_newer_content_at_the_next_tick() {
     let sink = Sink::start().await;
-    sink.script.lock().expect("script").push((503, Some(5)));
+    sink.script.lock().expect("script").push((503, Some(3)));
     let herald = Herald::start(&config(&sink, FAST));
     let t0 = Instant::now();
     herald.post_alerts(json!([alert("Slow", "a")])).await;
@@ -353,10 +353,11 @@ async fn a_send_waiting_to_retry_is_superseded_by_newer_content_at_the_next_tick
     herald.post_alerts(json!([alert("Slow", "b")])).await;
     let received = sink.wait_for(2, WAIT).await;
     assert_eq!(received.len(), 2, "{}", herald.logs());
-    // Retry-After asked for 5 s; the tick at 3 s brought newer content, which went out instead.
-    assert_near(secs(t0, received[1].at), 3.0, TOLERANCE, "superseding send");
+    // The tick at 3 s brought newer content, which replaced the retry of the old; it still waited for the
+    // endpoint's Retry-After (until 4 s).
+    assert_near(secs(t0, received[1].at), 4.0, TOLERANCE, "superseding send");
     assert_eq!(alert_names(&received[1].body).len(), 2);
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(sink.received().len(), 2, "the old content is not sent after all:\n{}", herald.logs());
 }
 
@@ -382,4 +383,22 @@ async fn http_config_credentials_are_sent() {
     };
     assert_eq!(header("/basic").as_deref(), Some("Basic dTpw"));
     assert_eq!(header("/bearer").as_deref(), Some("Bearer from-a-file"));
+}
+
+#[tokio::test]
+async fn a_slow_send_is_not_cancelled_by_the_next_tick() {
+    let sink = Sink::start().await;
+    sink.delays.lock().expect("delays").push(2500);
+    let herald = Herald::start(&config(&sink, FAST));
+    let t0 = Instant::now();
+    herald.post_alerts(json!([alert("Sluggish", "a")])).await;
+    sink.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    herald.post_alerts(json!([alert("Sluggish", "b")])).await;
+    let received = sink.wait_for(2, WAIT).await;
+    assert_eq!(received.len(), 2, "{}", herald.logs());
+    // The first send took until 3.5 s, past the tick at 3 s; it was let finish, then the tick's flush ran.
+    assert_near(secs(t0, received[1].at), 3.5, TOLERANCE, "the tick's flush after the slow send");
+    assert_eq!(alert_names(&received[1].body).len(), 2);
+    assert!(!herald.logs().contains("Notification failed."), "{}", herald.logs());
 }

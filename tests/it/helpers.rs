@@ -183,6 +183,7 @@ pub type Script = Arc<Mutex<Vec<(u16, Option<u64>)>>>;
 struct SinkState {
     received: Arc<Mutex<Vec<Received>>>,
     script: Script,
+    delays: Arc<Mutex<Vec<u64>>>,
 }
 
 /// A webhook receiver on a loopback port that records every request.
@@ -192,17 +193,19 @@ pub struct Sink {
     received: Arc<Mutex<Vec<Received>>>,
     /// Responses to give, in order, before answering 200.
     pub script: Script,
+    /// How long to hold each response, in milliseconds, in order; then no delay.
+    pub delays: Arc<Mutex<Vec<u64>>>,
 }
 
 impl Sink {
     /// Starts the sink on the current Tokio runtime.
     pub async fn start() -> Sink {
-        let state = SinkState { received: Arc::default(), script: Arc::default() };
+        let state = SinkState { received: Arc::default(), script: Arc::default(), delays: Arc::default() };
         let app = axum::Router::new().fallback(record).with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("sink binds");
         let address: SocketAddr = listener.local_addr().expect("bound");
         tokio::spawn(async move { axum::serve(listener, app).await.expect("sink serves") });
-        Sink { url: format!("http://{address}"), received: state.received, script: state.script }
+        Sink { url: format!("http://{address}"), received: state.received, script: state.script, delays: state.delays }
     }
 
     /// Everything received so far.
@@ -240,6 +243,11 @@ async fn record(
         let mut script = state.script.lock().expect("script lock");
         if script.is_empty() { None } else { Some(script.remove(0)) }
     };
+    let delay = {
+        let mut delays = state.delays.lock().expect("delay lock");
+        if delays.is_empty() { 0 } else { delays.remove(0) }
+    };
+    tokio::time::sleep(Duration::from_millis(delay)).await;
     let mut response_headers = HeaderMap::new();
     let (status, retry_after) = next.unwrap_or((200, None));
     if let Some(seconds) = retry_after {
