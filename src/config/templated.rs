@@ -3,18 +3,28 @@
 
 use super::model::Receiver;
 
+/// Collects `(path, template)` pairs under one integration's path.
+struct Fields<'a, 'f> {
+    path: String,
+    out: &'f mut Vec<(String, &'a str)>,
+}
+
+impl<'a> Fields<'a, '_> {
+    fn add(&mut self, name: &str, value: Option<&'a str>) {
+        if let Some(value) = value {
+            self.out.push((format!("{}.{name}", self.path), value));
+        }
+    }
+}
+
 /// Every templated string of the receivers, with its field path.
 pub fn templated_fields<'a>(receivers: &'a [Receiver]) -> Vec<(String, &'a str)> {
     let mut fields = Vec::new();
     for (r, receiver) in receivers.iter().enumerate() {
         let base = format!("receivers[{r}]");
         for (i, slack) in receiver.slack_configs.iter().enumerate() {
-            let path = format!("{base}.slack_configs[{i}]");
-            let mut add = |name: &str, value: Option<&'a str>| {
-                if let Some(value) = value {
-                    fields.push((format!("{path}.{name}"), value));
-                }
-            };
+            let mut out = Fields { path: format!("{base}.slack_configs[{i}]"), out: &mut fields };
+            let mut add = |name: &str, value: Option<&'a str>| out.add(name, value);
             for (name, value) in [
                 ("channel", &slack.channel),
                 ("username", &slack.username),
@@ -61,12 +71,8 @@ pub fn templated_fields<'a>(receivers: &'a [Receiver]) -> Vec<(String, &'a str)>
             }
         }
         for (i, pagerduty) in receiver.pagerduty_configs.iter().enumerate() {
-            let path = format!("{base}.pagerduty_configs[{i}]");
-            let mut add = |name: &str, value: Option<&'a str>| {
-                if let Some(value) = value {
-                    fields.push((format!("{path}.{name}"), value));
-                }
-            };
+            let mut out = Fields { path: format!("{base}.pagerduty_configs[{i}]"), out: &mut fields };
+            let mut add = |name: &str, value: Option<&'a str>| out.add(name, value);
             add("service_key", pagerduty.service_key.as_ref().map(|s| s.expose()));
             add("routing_key", pagerduty.routing_key.as_ref().map(|s| s.expose()));
             for (name, value) in [
@@ -95,12 +101,8 @@ pub fn templated_fields<'a>(receivers: &'a [Receiver]) -> Vec<(String, &'a str)>
             }
         }
         for (i, opsgenie) in receiver.opsgenie_configs.iter().enumerate() {
-            let path = format!("{base}.opsgenie_configs[{i}]");
-            let mut add = |name: &str, value: Option<&'a str>| {
-                if let Some(value) = value {
-                    fields.push((format!("{path}.{name}"), value));
-                }
-            };
+            let mut out = Fields { path: format!("{base}.opsgenie_configs[{i}]"), out: &mut fields };
+            let mut add = |name: &str, value: Option<&'a str>| out.add(name, value);
             add("api_key", opsgenie.api_key.as_ref().map(|s| s.expose()));
             for (name, value) in [
                 ("message", &opsgenie.message),

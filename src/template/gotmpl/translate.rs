@@ -114,13 +114,7 @@ fn translate_node(node: &Node, out: &mut String) -> Result<(), String> {
                 }
                 out.push_str(&translate(body)?);
             }
-            if let Some(otherwise) = otherwise {
-                out.push_str(ANCHOR);
-                out.push_str("{{else}}");
-                out.push_str(&translate(otherwise)?);
-            }
-            out.push_str(ANCHOR);
-            out.push_str("{{/if}}");
+            close_block("if", otherwise.as_deref(), out)?;
         }
         Node::Range { variables, pipeline, body, otherwise } => {
             let list = pipeline_expr(pipeline)?.param();
@@ -132,25 +126,13 @@ fn translate_node(node: &Node, out: &mut String) -> Result<(), String> {
             };
             out.push_str(&format!("{ANCHOR}{{{{#each {list}{params}}}}}"));
             out.push_str(&translate(body)?);
-            if let Some(otherwise) = otherwise {
-                out.push_str(ANCHOR);
-                out.push_str("{{else}}");
-                out.push_str(&translate(otherwise)?);
-            }
-            out.push_str(ANCHOR);
-            out.push_str("{{/each}}");
+            close_block("each", otherwise.as_deref(), out)?;
         }
         Node::With { pipeline, body, otherwise } => {
             let value = pipeline_expr(pipeline)?.param();
             out.push_str(&format!("{ANCHOR}{{{{#with {value}}}}}"));
             out.push_str(&translate(body)?);
-            if let Some(otherwise) = otherwise {
-                out.push_str(ANCHOR);
-                out.push_str("{{else}}");
-                out.push_str(&translate(otherwise)?);
-            }
-            out.push_str(ANCHOR);
-            out.push_str("{{/with}}");
+            close_block("with", otherwise.as_deref(), out)?;
         }
         Node::Template { name, pipeline } => {
             let mut args = vec![Expr::Simple(string_literal(name))];
@@ -160,6 +142,17 @@ fn translate_node(node: &Node, out: &mut String) -> Result<(), String> {
             out.push_str(&Expr::Call("template".into(), args).mustache());
         }
     }
+    Ok(())
+}
+
+/// Writes a block's `{{else}}` part, if any, and its closing tag.
+fn close_block(helper: &str, otherwise: Option<&[Node]>, out: &mut String) -> Result<(), String> {
+    if let Some(otherwise) = otherwise {
+        out.push_str(ANCHOR);
+        out.push_str("{{else}}");
+        out.push_str(&translate(otherwise)?);
+    }
+    out.push_str(&format!("{ANCHOR}{{{{/{helper}}}}}"));
     Ok(())
 }
 
