@@ -16,6 +16,7 @@ use crate::api::{AppState, router};
 use crate::cli::ServeArgs;
 use crate::dispatch::{Dispatcher, DispatcherSetup};
 use crate::engine::Engine;
+use crate::inhibit::Inhibitor;
 use crate::notify::HttpClients;
 use crate::runtime::Runtime;
 use crate::store::{Persister, SqliteStore, Store};
@@ -75,8 +76,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let external_url = args.external_url.clone().unwrap_or_else(|| default_external_url(address.port()));
 
+    let inhibitor = Arc::new(Inhibitor::default());
+    inhibitor.reset(&runtime.config.inhibit_rules, &alerts.all());
+
     let shutdown = CancellationToken::new();
     let setup = DispatcherSetup {
+        inhibitor: Arc::clone(&inhibitor),
         runtime: Arc::clone(&runtime),
         alerts: alerts.all(),
         groups: snapshot.groups.into_iter().map(|g| (g.id, g.timer)).collect(),
@@ -86,7 +91,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         external_url: external_url.clone(),
     };
     let (dispatcher, dispatcher_task) = Dispatcher::spawn(setup, committed_rx, shutdown.child_token());
-    let engine = Arc::new(Engine::new(alerts, persister, dispatcher, runtime, args.config.clone(), external_url));
+    let engine =
+        Arc::new(Engine::new(alerts, persister, dispatcher, runtime, args.config.clone(), external_url, inhibitor));
 
     let background = [
         tokio::spawn(reload_on_sighup(Arc::clone(&engine))),
@@ -154,7 +160,9 @@ async fn collect_resolved_alerts(engine: Arc<Engine>, every: std::time::Duration
         ticks.tick().await;
         // Only the in-memory index: the stored rows are deleted by the dispatcher once a resolved alert has
         // been notified and has left its last group, so that a restart neither loses nor repeats a resolve.
-        let resolved = engine.alerts.collect_resolved(Utc::now());
+        let now = Utc::now();
+        engine.inhibitor.collect_resolved(now);
+        let resolved = engine.alerts.collect_resolved(now);
         if !resolved.is_empty() {
             tracing::debug!(alerts = resolved.len(), "Removed resolved alerts from the index.");
         }

@@ -10,6 +10,7 @@ use tokio::sync::{Mutex, watch};
 use crate::alert::{Alert, AlertIndex};
 use crate::config::ConfigError;
 use crate::dispatch::Dispatcher;
+use crate::inhibit::Inhibitor;
 use crate::runtime::Runtime;
 use crate::store::{self, Persister, WriteBatch};
 
@@ -30,6 +31,8 @@ pub struct Engine {
     pub started_at: DateTime<Utc>,
     /// Herald's external URL, as notifications show it.
     pub external_url: String,
+    /// Inhibition rules and their source alerts.
+    pub inhibitor: Arc<Inhibitor>,
 }
 
 impl Engine {
@@ -41,6 +44,7 @@ impl Engine {
         runtime: Arc<Runtime>,
         config_path: PathBuf,
         external_url: String,
+        inhibitor: Arc<Inhibitor>,
     ) -> Self {
         let (runtime_tx, runtime_rx) = watch::channel(runtime);
         Engine {
@@ -53,6 +57,7 @@ impl Engine {
             reloading: Mutex::new(()),
             started_at: Utc::now(),
             external_url,
+            inhibitor,
         }
     }
 
@@ -87,7 +92,9 @@ impl Engine {
         for warning in &runtime.warnings {
             tracing::warn!(config = %self.config_path.display(), "{warning}");
         }
-        self.dispatcher.reload(Arc::clone(&runtime), self.alerts.all()).await;
+        let alerts = self.alerts.all();
+        self.inhibitor.reset(&runtime.config.inhibit_rules, &alerts);
+        self.dispatcher.reload(Arc::clone(&runtime), alerts).await;
         self.runtime_tx.send_replace(runtime);
         tracing::info!(config = %self.config_path.display(), "Configuration reloaded.");
         Ok(())

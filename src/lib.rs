@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod dispatch;
 pub mod engine;
+pub mod inhibit;
 pub mod labels;
 pub mod nflog;
 pub mod notify;

@@ -1,6 +1,7 @@
 //! Everything derived from one loaded config: the checked config, its route tree and its integrations.
 //! Built completely before it replaces the running one, so a bad file never replaces a good one.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use crate::config::{self, Config, ConfigError, Problem};
 use crate::notify::Integrations;
 use crate::routing::RouteTree;
 use crate::template::Templates;
+use crate::timeinterval::{self, TimeInterval};
 
 /// The config in force and what is derived from it.
 pub struct Runtime {
@@ -19,6 +21,8 @@ pub struct Runtime {
     pub integrations: Arc<Integrations>,
     /// Its templates, compiled.
     pub templates: Arc<Templates>,
+    /// Its time intervals by name, parsed.
+    pub time_intervals: HashMap<String, Vec<TimeInterval>>,
     /// Warnings found when loading it.
     pub warnings: Vec<Problem>,
 }
@@ -35,12 +39,32 @@ impl Runtime {
         // Validation already compiled every template; an error here is a file changed under our feet.
         let templates = Templates::from_config(&config)
             .map_err(|message| ConfigError { problems: vec![Problem::at("templates", message)] })?;
+        let mut time_intervals = HashMap::new();
+        for (name, specs) in &config.time_intervals {
+            let parsed = specs.iter().map(timeinterval::parse).collect::<Result<Vec<_>, _>>().map_err(|message| {
+                ConfigError { problems: vec![Problem::at("time_intervals", format!("{name}: {message}"))] }
+            })?;
+            time_intervals.insert(name.clone(), parsed);
+        }
         Ok(Runtime {
+            time_intervals,
             tree: Arc::new(RouteTree::new(&config.route)),
             integrations: Arc::new(Integrations::new(&config.receivers)),
             templates: Arc::new(templates),
             config: Arc::new(config),
             warnings,
         })
+    }
+}
+
+impl Runtime {
+    /// Whether a route's notifications are muted at `now`: one of its `mute_time_intervals` contains it, or it
+    /// has `active_time_intervals` and none does. Each route has only its own intervals (none inherited).
+    pub fn muted(&self, route: crate::routing::RouteId, now: chrono::DateTime<chrono::Utc>) -> bool {
+        let node = self.tree.node(route);
+        let contains =
+            |name: &String| self.time_intervals.get(name).is_some_and(|i| timeinterval::any_contains(i, now));
+        node.mute_time_intervals.iter().any(contains)
+            || (!node.active_time_intervals.is_empty() && !node.active_time_intervals.iter().any(contains))
     }
 }

@@ -7,13 +7,14 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::AppState;
 use super::error::ApiError;
 use super::filter::AlertQuery;
 use crate::alert::{Alert, IngestError, accept, format_api_time};
+use crate::engine::Engine;
 use crate::labels::LabelSet;
 use crate::routing::RouteTree;
 
@@ -61,16 +62,34 @@ pub struct AlertStatus {
     pub state: &'static str,
 }
 
+impl AlertStatus {
+    /// The status of an alert at `now`: suppressed while a silence or an inhibiting alert mutes it.
+    pub fn of(engine: &Engine, alert: &Alert, now: DateTime<Utc>) -> Self {
+        let inhibited_by: Vec<String> =
+            engine.inhibitor.inhibited_by(&alert.labels, now).into_iter().map(|fp| fp.to_string()).collect();
+        let silenced_by: Vec<String> = Vec::new();
+        let suppressed = !inhibited_by.is_empty() || !silenced_by.is_empty();
+        AlertStatus { inhibited_by, silenced_by, state: if suppressed { "suppressed" } else { "active" } }
+    }
+
+    /// Whether the `active`, `silenced` and `inhibited` switches of a query let this status through.
+    pub fn passes(&self, query: &AlertQuery) -> bool {
+        (query.active || self.state != "active")
+            && (query.silenced || self.silenced_by.is_empty())
+            && (query.inhibited || self.inhibited_by.is_empty())
+    }
+}
+
 impl GettableAlert {
     /// The API form of an alert routed to `receivers`.
-    pub fn new(alert: &Alert, receivers: Vec<String>) -> Self {
+    pub fn new(alert: &Alert, receivers: Vec<String>, status: AlertStatus) -> Self {
         GettableAlert {
             annotations: alert.annotations.clone(),
             ends_at: format_api_time(alert.ends_at),
             fingerprint: alert.fingerprint.to_string(),
             receivers: receivers.into_iter().map(|name| ReceiverName { name }).collect(),
             starts_at: format_api_time(alert.starts_at),
-            status: AlertStatus { inhibited_by: Vec::new(), silenced_by: Vec::new(), state: "active" },
+            status,
             updated_at: format_api_time(alert.updated_at),
             generator_url: alert.generator_url.clone(),
             labels: alert.labels.clone(),
@@ -131,13 +150,17 @@ pub async fn get_alerts(State(state): State<AppState>, RawQuery(query): RawQuery
     let tree = Arc::clone(&state.engine.runtime().tree);
     let now = Utc::now();
     let mut alerts = state.engine.alerts.all();
-    alerts.retain(|alert| !alert.resolved_at(now) && query.matches_labels(&alert.labels) && query.active);
+    alerts.retain(|alert| !alert.resolved_at(now) && query.matches_labels(&alert.labels));
     alerts.sort_by_key(|alert| alert.fingerprint);
     let mut listed = Vec::with_capacity(alerts.len());
     for alert in alerts {
         let receivers = receivers_of(&tree, &alert.labels);
-        if query.matches_receivers(receivers.iter().map(String::as_str)) {
-            listed.push(GettableAlert::new(&alert, receivers));
+        if !query.matches_receivers(receivers.iter().map(String::as_str)) {
+            continue;
+        }
+        let status = AlertStatus::of(&state.engine, &alert, now);
+        if status.passes(&query) {
+            listed.push(GettableAlert::new(&alert, receivers, status));
         }
     }
     Ok(axum::Json(listed).into_response())

@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::AppState;
-use super::alerts::{GettableAlert, ReceiverName};
+use super::alerts::{AlertStatus, GettableAlert, ReceiverName};
 use super::error::ApiError;
 use super::filter::AlertQuery;
 use crate::dispatch::GroupView;
@@ -61,8 +61,12 @@ pub async fn get_groups(
             let alerts: Vec<GettableAlert> = group
                 .alerts
                 .iter()
-                .filter(|alert| !alert.resolved_at(now) && query.active && query.matches_labels(&alert.labels))
-                .map(|alert| GettableAlert::new(alert, receivers.get(&alert.fingerprint).cloned().unwrap_or_default()))
+                .filter(|alert| !alert.resolved_at(now) && query.matches_labels(&alert.labels))
+                .filter_map(|alert| {
+                    let status = AlertStatus::of(&state.engine, alert, now);
+                    let receivers = receivers.get(&alert.fingerprint).cloned().unwrap_or_default();
+                    status.passes(&query).then(|| GettableAlert::new(alert, receivers, status))
+                })
                 .collect();
             (!alerts.is_empty()).then_some(AlertGroup {
                 alerts,

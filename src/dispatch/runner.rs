@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::core::{DispatchCore, FlushRequest, GroupChanges};
 use super::group::{GroupId, GroupTimer};
 use crate::alert::Alert;
+use crate::inhibit::Inhibitor;
 use crate::labels::LabelSet;
 use crate::nflog::{Nflog, NflogEntry, NflogKey};
 use crate::notify::{FlushJob, FlushOutcome, HttpClients, IntegrationJob, deliver};
@@ -69,6 +70,8 @@ pub struct DispatcherSetup {
     pub clients: Arc<HttpClients>,
     /// Herald's external URL, for payloads.
     pub external_url: String,
+    /// Inhibition rules and their sources.
+    pub inhibitor: Arc<Inhibitor>,
 }
 
 impl Dispatcher {
@@ -99,6 +102,7 @@ impl Dispatcher {
             clients: setup.clients,
             external_url: setup.external_url,
             deliveries: JoinSet::new(),
+            inhibitor: setup.inhibitor,
             in_flight: HashMap::new(),
         };
         let task = tokio::spawn(actor.run(inbox, alerts, shutdown));
@@ -131,6 +135,7 @@ struct Actor {
     clients: Arc<HttpClients>,
     external_url: String,
     deliveries: JoinSet<FlushOutcome>,
+    inhibitor: Arc<Inhibitor>,
     /// Per group with a delivery in flight, the token that tells it newer content is waiting.
     in_flight: HashMap<GroupId, CancellationToken>,
 }
@@ -153,6 +158,8 @@ impl Actor {
                 Some(batch) = alerts.recv() => {
                     let now = Utc::now();
                     for alert in batch {
+                        // Before routing, so that a source and its target posted together are flushed knowing both.
+                        self.inhibitor.observe(&alert);
                         self.core.insert(alert, now);
                     }
                 }
@@ -212,6 +219,24 @@ impl Actor {
     }
 
     fn start_flush(&mut self, request: FlushRequest) {
+        // As in Alertmanager's pipeline: a muted route drops the whole flush, then inhibited alerts are left
+        // out. Either way an empty flush sends nothing and logs nothing, but counts as done (so resolved
+        // alerts leave the group).
+        let alerts: Vec<Arc<Alert>> = if self.runtime.muted(request.route, request.now) {
+            tracing::debug!(group = %request.group_key, "Flush muted by a time interval.");
+            Vec::new()
+        } else {
+            request
+                .alerts
+                .iter()
+                .filter(|alert| self.inhibitor.inhibited_by(&alert.labels, request.now).is_none())
+                .cloned()
+                .collect()
+        };
+        if alerts.is_empty() {
+            self.record(FlushOutcome { request, success: true, nflog: Vec::new() });
+            return;
+        }
         let route = self.core.tree().node(request.route);
         let timeout = route.group_interval.max(MIN_FLUSH_TIMEOUT);
         let integrations = self
@@ -238,6 +263,7 @@ impl Actor {
         self.in_flight.insert(request.group_id, superseded.clone());
         let job = FlushJob {
             superseded,
+            alerts,
             request,
             integrations,
             timeout,

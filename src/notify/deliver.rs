@@ -11,6 +11,7 @@ use super::data::NotificationData;
 use super::error::Error;
 use super::http::HttpClients;
 use super::{Integration, opsgenie, pagerduty, retry, slack, webhook};
+use crate::alert::Alert;
 use crate::dispatch::{FlushRequest, split_by_state};
 use crate::nflog::{NflogEntry, NflogKey, needs_update};
 use crate::template::Templates;
@@ -19,8 +20,10 @@ use tokio_util::sync::CancellationToken;
 /// Everything a flush needs, captured when it came due.
 #[derive(Debug, Clone)]
 pub struct FlushJob {
-    /// The group's snapshot.
+    /// The group's snapshot (all its alerts; what the dispatcher settles when the flush ends).
     pub request: FlushRequest,
+    /// The alerts to notify: the snapshot's, less those silenced or inhibited.
+    pub alerts: Vec<Arc<Alert>>,
     /// The receiver's integrations with their last log entries.
     pub integrations: Vec<IntegrationJob>,
     /// How long the flush may keep retrying.
@@ -61,10 +64,11 @@ pub struct FlushOutcome {
 /// Runs a flush to completion.
 pub async fn deliver(job: FlushJob, clients: Arc<HttpClients>) -> FlushOutcome {
     let deadline = Instant::now() + job.timeout;
-    let request = Arc::new(job.request);
+    // The integrations see only the alerts to notify; the outcome carries the whole snapshot back.
+    let notified = Arc::new(FlushRequest { alerts: job.alerts, ..job.request.clone() });
     let mut tasks = tokio::task::JoinSet::new();
     for integration in job.integrations {
-        let request = Arc::clone(&request);
+        let request = Arc::clone(&notified);
         let clients = Arc::clone(&clients);
         let external_url = job.external_url.clone();
         let templates = Arc::clone(&job.templates);
@@ -86,8 +90,7 @@ pub async fn deliver(job: FlushJob, clients: Arc<HttpClients>) -> FlushOutcome {
             }
         }
     }
-    let request = Arc::try_unwrap(request).unwrap_or_else(|shared| (*shared).clone());
-    FlushOutcome { request, success, nflog }
+    FlushOutcome { request: job.request, success, nflog }
 }
 
 /// Returns the log entry to record (`None` when there was nothing to notify), or `Err` after logging why

@@ -4,6 +4,7 @@
 use std::ops::RangeInclusive;
 use std::sync::LazyLock;
 
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use chrono_tz::Tz;
 use regex::Regex;
 
@@ -43,6 +44,53 @@ pub struct TimeInterval {
     pub years: Vec<RangeInclusive<i64>>,
     /// Time zone the fields are read in.
     pub location: Tz,
+}
+
+impl TimeInterval {
+    /// Whether `time` falls in this interval, read in its time zone, as Alertmanager decides it.
+    pub fn contains(&self, time: DateTime<Utc>) -> bool {
+        let local = time.with_timezone(&self.location);
+        let minute = local.hour() * 60 + local.minute();
+        if !self.times.is_empty() && !self.times.iter().any(|(start, end)| minute >= *start && minute < *end) {
+            return false;
+        }
+        if !self.days_of_month.is_empty() {
+            let days = days_in_month(local.year(), local.month()) as i32;
+            let day = local.day() as i32;
+            let within = self.days_of_month.iter().any(|range| {
+                let resolve = |d: i32| if d < 0 { days + d + 1 } else { d };
+                let (begin, end) = (resolve(*range.start()), resolve(*range.end()));
+                // A range starting after this month's last day does not apply; otherwise clamp to the month.
+                begin <= days && day >= begin.clamp(-days, days) && day <= end.clamp(-days, days)
+            });
+            if !within {
+                return false;
+            }
+        }
+        if !self.months.is_empty() && !self.months.iter().any(|range| range.contains(&local.month())) {
+            return false;
+        }
+        let weekday = local.weekday().num_days_from_sunday();
+        if !self.weekdays.is_empty() && !self.weekdays.iter().any(|range| range.contains(&weekday)) {
+            return false;
+        }
+        if !self.years.is_empty() && !self.years.iter().any(|range| range.contains(&i64::from(local.year()))) {
+            return false;
+        }
+        true
+    }
+}
+
+/// Whether any of a named interval's entries contains `time`.
+pub fn any_contains(intervals: &[TimeInterval], time: DateTime<Utc>) -> bool {
+    intervals.iter().any(|interval| interval.contains(time))
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    let (next_year, next_month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    chrono::NaiveDate::from_ymd_opt(next_year, next_month, 1)
+        .and_then(|first| first.pred_opt())
+        .map_or(31, |last| last.day())
 }
 
 /// Checks one interval as written; the error is the first thing wrong, in Alertmanager's words.
@@ -185,6 +233,50 @@ mod tests {
         assert_eq!(interval.months, vec![1..=3, 12..=12]);
         assert_eq!(interval.years, vec![2024..=2030]);
         assert_eq!(interval.location, chrono_tz::Europe::Berlin);
+    }
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).expect("valid time").with_timezone(&Utc)
+    }
+
+    #[test]
+    fn business_hours_in_a_time_zone() {
+        let interval = parse(&spec(
+            "times: [{start_time: '09:00', end_time: '17:00'}]\nweekdays: ['monday:friday']\nlocation: Europe/Berlin\n",
+        ))
+        .expect("valid");
+        // 2026-11-25 is a Wednesday; Berlin is UTC+1 in November.
+        assert!(interval.contains(utc("2026-11-25T08:00:00Z")), "09:00 in Berlin");
+        assert!(!interval.contains(utc("2026-11-25T07:59:59Z")), "08:59 in Berlin");
+        assert!(!interval.contains(utc("2026-11-25T16:00:00Z")), "17:00 is the exclusive end");
+        assert!(!interval.contains(utc("2026-11-28T10:00:00Z")), "Saturday");
+        // The weekday is Berlin's: Friday 23:30 UTC is Saturday 00:30 in Berlin.
+        let evenings = parse(&spec("weekdays: [saturday]\nlocation: Europe/Berlin\n")).expect("valid");
+        assert!(evenings.contains(utc("2026-11-27T23:30:00Z")));
+    }
+
+    #[test]
+    fn daylight_saving_changes_follow_the_wall_clock() {
+        let morning = parse(&spec("times: [{start_time: '09:00', end_time: '10:00'}]\nlocation: America/New_York\n"))
+            .expect("valid");
+        // New York is UTC-4 before 2026-11-01 and UTC-5 after.
+        assert!(morning.contains(utc("2026-10-30T13:30:00Z")));
+        assert!(!morning.contains(utc("2026-11-02T13:30:00Z")), "08:30 after the change");
+        assert!(morning.contains(utc("2026-11-02T14:30:00Z")));
+    }
+
+    #[test]
+    fn negative_days_count_from_the_end_of_each_month() {
+        let last_days = parse(&spec("days_of_month: ['-3:-1']\n")).expect("valid");
+        assert!(last_days.contains(utc("2026-02-26T12:00:00Z")), "Feb has 28 days: 26..28");
+        assert!(!last_days.contains(utc("2026-02-25T12:00:00Z")));
+        assert!(last_days.contains(utc("2024-02-29T12:00:00Z")), "leap year: 27..29");
+        assert!(!last_days.contains(utc("2024-02-26T12:00:00Z")));
+        assert!(last_days.contains(utc("2026-12-31T23:59:00Z")));
+        let thirty_first = parse(&spec("days_of_month: ['31']\n")).expect("valid");
+        assert!(!thirty_first.contains(utc("2026-04-30T12:00:00Z")), "April has no 31st");
+        let mixed = parse(&spec("days_of_month: ['25:-1']\nmonths: ['february']\nyears: ['2026']\n")).expect("valid");
+        assert!(mixed.contains(utc("2026-02-28T00:00:00Z")) && !mixed.contains(utc("2027-02-28T00:00:00Z")));
     }
 
     #[test]

@@ -12,4 +12,5 @@ mod routing_oracle;
 mod seed;
 mod serve;
 mod slack;
+mod suppression;
 mod timelines;
