@@ -15,11 +15,12 @@ use crate::alert::AlertIndex;
 use crate::api::{AppState, router};
 use crate::cli::ServeArgs;
 use crate::dispatch::{Dispatcher, DispatcherSetup};
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineParts};
 use crate::inhibit::Inhibitor;
 use crate::notify::HttpClients;
 use crate::runtime::Runtime;
-use crate::store::{Persister, SqliteStore, Store};
+use crate::silence::Silences;
+use crate::store::{Persister, SqliteStore, Store, WriteBatch};
 
 /// Runs `herald serve` on a new Tokio runtime; returns the exit status.
 pub fn serve_blocking(args: ServeArgs) -> ExitCode {
@@ -66,6 +67,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         alerts = snapshot.alerts.len(),
         groups = snapshot.groups.len(),
         notifications = snapshot.nflog.len(),
+        silences = snapshot.silences.len(),
         "Stored state loaded."
     );
     let alerts = Arc::new(AlertIndex::with_alerts(snapshot.alerts));
@@ -76,12 +78,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let external_url = args.external_url.clone().unwrap_or_else(|| default_external_url(address.port()));
 
+    let silences = Arc::new(Silences::with(snapshot.silences));
     let inhibitor = Arc::new(Inhibitor::default());
     inhibitor.reset(&runtime.config.inhibit_rules, &alerts.all());
 
     let shutdown = CancellationToken::new();
     let setup = DispatcherSetup {
         inhibitor: Arc::clone(&inhibitor),
+        silences: Arc::clone(&silences),
         runtime: Arc::clone(&runtime),
         alerts: alerts.all(),
         groups: snapshot.groups.into_iter().map(|g| (g.id, g.timer)).collect(),
@@ -91,8 +95,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         external_url: external_url.clone(),
     };
     let (dispatcher, dispatcher_task) = Dispatcher::spawn(setup, committed_rx, shutdown.child_token());
-    let engine =
-        Arc::new(Engine::new(alerts, persister, dispatcher, runtime, args.config.clone(), external_url, inhibitor));
+    let engine = Arc::new(Engine::new(EngineParts {
+        alerts,
+        persister,
+        dispatcher,
+        runtime,
+        config_path: args.config.clone(),
+        external_url,
+        inhibitor,
+        silences,
+    }));
 
     let background = [
         tokio::spawn(reload_on_sighup(Arc::clone(&engine))),
@@ -162,6 +174,10 @@ async fn collect_resolved_alerts(engine: Arc<Engine>, every: std::time::Duration
         // been notified and has left its last group, so that a restart neither loses nor repeats a resolve.
         let now = Utc::now();
         engine.inhibitor.collect_resolved(now);
+        let expired = engine.silences.collect_expired(now);
+        if !expired.is_empty() {
+            engine.persister.submit(WriteBatch { deleted_silences: expired, ..WriteBatch::default() });
+        }
         let resolved = engine.alerts.collect_resolved(now);
         if !resolved.is_empty() {
             tracing::debug!(alerts = resolved.len(), "Removed resolved alerts from the index.");

@@ -12,6 +12,7 @@ use crate::config::ConfigError;
 use crate::dispatch::Dispatcher;
 use crate::inhibit::Inhibitor;
 use crate::runtime::Runtime;
+use crate::silence::Silences;
 use crate::store::{self, Persister, WriteBatch};
 
 /// Shared handles; cheap to clone behind an `Arc`.
@@ -33,19 +34,35 @@ pub struct Engine {
     pub external_url: String,
     /// Inhibition rules and their source alerts.
     pub inhibitor: Arc<Inhibitor>,
+    /// Silences.
+    pub silences: Arc<Silences>,
+}
+
+/// What the engine is assembled from.
+pub struct EngineParts {
+    /// Every known alert.
+    pub alerts: Arc<AlertIndex>,
+    /// Durable writes.
+    pub persister: Persister,
+    /// Aggregation groups.
+    pub dispatcher: Dispatcher,
+    /// The config in force.
+    pub runtime: Arc<Runtime>,
+    /// Where the config is read from (for reloads).
+    pub config_path: PathBuf,
+    /// Herald's external URL.
+    pub external_url: String,
+    /// Inhibition rules and their source alerts.
+    pub inhibitor: Arc<Inhibitor>,
+    /// Silences.
+    pub silences: Arc<Silences>,
 }
 
 impl Engine {
     /// Assembles the engine.
-    pub fn new(
-        alerts: Arc<AlertIndex>,
-        persister: Persister,
-        dispatcher: Dispatcher,
-        runtime: Arc<Runtime>,
-        config_path: PathBuf,
-        external_url: String,
-        inhibitor: Arc<Inhibitor>,
-    ) -> Self {
+    pub fn new(parts: EngineParts) -> Self {
+        let EngineParts { alerts, persister, dispatcher, runtime, config_path, external_url, inhibitor, silences } =
+            parts;
         let (runtime_tx, runtime_rx) = watch::channel(runtime);
         Engine {
             alerts,
@@ -58,6 +75,7 @@ impl Engine {
             started_at: Utc::now(),
             external_url,
             inhibitor,
+            silences,
         }
     }
 

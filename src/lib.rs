@@ -21,6 +21,7 @@ pub mod nflog;
 pub mod notify;
 pub mod routing;
 pub mod runtime;
+pub mod silence;
 pub mod store;
 pub mod template;
 pub mod timeinterval;

@@ -67,7 +67,7 @@ impl AlertStatus {
     pub fn of(engine: &Engine, alert: &Alert, now: DateTime<Utc>) -> Self {
         let inhibited_by: Vec<String> =
             engine.inhibitor.inhibited_by(&alert.labels, now).into_iter().map(|fp| fp.to_string()).collect();
-        let silenced_by: Vec<String> = Vec::new();
+        let silenced_by = engine.silences.silenced_by(&alert.labels, now);
         let suppressed = !inhibited_by.is_empty() || !silenced_by.is_empty();
         AlertStatus { inhibited_by, silenced_by, state: if suppressed { "suppressed" } else { "active" } }
     }
@@ -132,7 +132,7 @@ pub async fn post_alerts(
     Ok(StatusCode::OK)
 }
 
-fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+pub(super) fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let mime = content_type.split(';').next().unwrap_or_default().trim();
     if mime.eq_ignore_ascii_case("application/json") {

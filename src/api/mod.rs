@@ -5,6 +5,7 @@ mod error;
 mod filter;
 mod groups;
 mod preview;
+mod silences;
 mod status;
 
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts/groups", get(groups::get_groups))
         .route("/status", get(status::get_status))
         .route("/receivers", get(status::get_receivers))
+        .route("/silences", get(silences::get_silences).post(silences::post_silence))
+        .route("/silence/{id}", get(silences::get_silence).delete(silences::delete_silence))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()

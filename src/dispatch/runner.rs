@@ -19,6 +19,7 @@ use crate::labels::LabelSet;
 use crate::nflog::{Nflog, NflogEntry, NflogKey};
 use crate::notify::{FlushJob, FlushOutcome, HttpClients, IntegrationJob, deliver};
 use crate::runtime::Runtime;
+use crate::silence::Silences;
 use crate::store::{Persister, WriteBatch};
 
 /// How often empty groups and expired log entries are cleaned up (Alertmanager: 30 s).
@@ -72,6 +73,8 @@ pub struct DispatcherSetup {
     pub external_url: String,
     /// Inhibition rules and their sources.
     pub inhibitor: Arc<Inhibitor>,
+    /// Silences.
+    pub silences: Arc<Silences>,
 }
 
 impl Dispatcher {
@@ -103,6 +106,7 @@ impl Dispatcher {
             external_url: setup.external_url,
             deliveries: JoinSet::new(),
             inhibitor: setup.inhibitor,
+            silences: setup.silences,
             in_flight: HashMap::new(),
         };
         let task = tokio::spawn(actor.run(inbox, alerts, shutdown));
@@ -136,6 +140,7 @@ struct Actor {
     external_url: String,
     deliveries: JoinSet<FlushOutcome>,
     inhibitor: Arc<Inhibitor>,
+    silences: Arc<Silences>,
     /// Per group with a delivery in flight, the token that tells it newer content is waiting.
     in_flight: HashMap<GroupId, CancellationToken>,
 }
@@ -219,8 +224,8 @@ impl Actor {
     }
 
     fn start_flush(&mut self, request: FlushRequest) {
-        // As in Alertmanager's pipeline: a muted route drops the whole flush, then inhibited alerts are left
-        // out. Either way an empty flush sends nothing and logs nothing, but counts as done (so resolved
+        // As in Alertmanager's pipeline: a muted route drops the whole flush, then inhibited and silenced
+        // alerts are left out. Either way an empty flush sends nothing and logs nothing, but counts as done (so resolved
         // alerts leave the group).
         let alerts: Vec<Arc<Alert>> = if self.runtime.muted(request.route, request.now) {
             tracing::debug!(group = %request.group_key, "Flush muted by a time interval.");
@@ -230,6 +235,7 @@ impl Actor {
                 .alerts
                 .iter()
                 .filter(|alert| self.inhibitor.inhibited_by(&alert.labels, request.now).is_none())
+                .filter(|alert| self.silences.silenced_by(&alert.labels, request.now).is_empty())
                 .cloned()
                 .collect()
         };

@@ -9,6 +9,7 @@ use crate::alert::Alert;
 use crate::dispatch::{GroupId, GroupSnapshot};
 use crate::labels::Fingerprint;
 use crate::nflog::{NflogEntry, NflogKey};
+use crate::silence::Silence;
 
 /// Everything Herald persisted, as read back at start-up.
 #[derive(Debug, Default)]
@@ -19,6 +20,8 @@ pub struct Snapshot {
     pub groups: Vec<GroupSnapshot>,
     /// The notification log.
     pub nflog: Vec<(NflogKey, NflogEntry)>,
+    /// Silences, expired ones until their retention ends.
+    pub silences: Vec<Silence>,
 }
 
 /// A set of changes applied atomically. Later changes to the same row replace earlier ones.
@@ -37,6 +40,10 @@ pub struct WriteBatch {
     pub nflog: HashMap<NflogKey, NflogEntry>,
     /// Notification log entries to delete.
     pub deleted_nflog: Vec<NflogKey>,
+    /// Silences to insert or replace.
+    pub silences: HashMap<String, Silence>,
+    /// Silences to delete.
+    pub deleted_silences: Vec<String>,
 }
 
 impl WriteBatch {
@@ -48,6 +55,8 @@ impl WriteBatch {
             && self.deleted_groups.is_empty()
             && self.nflog.is_empty()
             && self.deleted_nflog.is_empty()
+            && self.silences.is_empty()
+            && self.deleted_silences.is_empty()
     }
 
     /// Folds a later batch into this one; for a row touched by both, the later change wins.
@@ -69,6 +78,11 @@ impl WriteBatch {
             self.deleted_nflog.push(key);
         }
         self.nflog.extend(later.nflog);
+        for id in later.deleted_silences {
+            self.silences.remove(&id);
+            self.deleted_silences.push(id);
+        }
+        self.silences.extend(later.silences);
     }
 }
 

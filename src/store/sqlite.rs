@@ -14,6 +14,7 @@ use crate::alert::Alert;
 use crate::dispatch::{GroupId, GroupSnapshot, GroupTimer};
 use crate::labels::{Fingerprint, LabelSet};
 use crate::nflog::{NflogEntry, NflogKey};
+use crate::silence::Silence;
 
 /// The database file inside `--data-dir`.
 pub const DATABASE_FILE: &str = "herald.db";
@@ -120,6 +121,24 @@ impl SqliteStore {
             };
             snapshot.nflog.push((key, entry));
         }
+        let rows =
+            sqlx::query("SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+        for row in rows {
+            let silence = Silence::new(
+                row.get("id"),
+                from_json("silences", row.get("matchers"))?,
+                from_micros(row.get("starts_at")),
+                from_micros(row.get("ends_at")),
+                row.get("created_by"),
+                row.get("comment"),
+                from_micros(row.get("updated_at")),
+            )
+            .map_err(|reason| Error::Corrupt { table: "silences", reason })?;
+            snapshot.silences.push(silence);
+        }
         Ok(snapshot)
     }
 
@@ -185,6 +204,27 @@ impl SqliteStore {
             .bind(hashes(&entry.resolved))
             .bind(to_micros(entry.sent_at))
             .bind(to_micros(entry.expires_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+        for id in &batch.deleted_silences {
+            sqlx::query("DELETE FROM silences WHERE id = ?").bind(id).execute(&mut *tx).await.map_err(db)?;
+        }
+        for silence in batch.silences.values() {
+            sqlx::query(
+                "INSERT INTO silences (id, matchers, starts_at, ends_at, updated_at, created_by, comment) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET matchers = excluded.matchers, \
+                 starts_at = excluded.starts_at, ends_at = excluded.ends_at, updated_at = excluded.updated_at, \
+                 created_by = excluded.created_by, comment = excluded.comment",
+            )
+            .bind(&silence.id)
+            .bind(to_json(&silence.matchers))
+            .bind(to_micros(silence.starts_at))
+            .bind(to_micros(silence.ends_at))
+            .bind(to_micros(silence.updated_at))
+            .bind(&silence.created_by)
+            .bind(&silence.comment)
             .execute(&mut *tx)
             .await
             .map_err(db)?;

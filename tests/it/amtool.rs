@@ -53,3 +53,28 @@ async fn amtool_tests_routes_against_the_running_config() {
     assert!(ok, "{out}");
     assert!(out.contains("receiver: escalation"), "{out}");
 }
+
+#[tokio::test]
+async fn amtool_adds_queries_and_expires_silences() {
+    let herald = Herald::start(&shipped_config());
+    let (ok, out) = amtool(&herald, &["alert", "add", "Noisy", "severity=warning"]);
+    assert!(ok, "{out}");
+    let (ok, out) = amtool(
+        &herald,
+        &["silence", "add", "alertname=Noisy", "--comment=maintenance", "--author=ops", "--duration=1h"],
+    );
+    assert!(ok, "{out}");
+    let id = out.lines().find(|line| line.len() == 36).expect("amtool prints the new id").to_string();
+
+    let (ok, out) = amtool(&herald, &["silence", "query"]);
+    assert!(ok && out.contains(&id) && out.contains("maintenance"), "{out}");
+    let (ok, out) = amtool(&herald, &["alert", "query", "--silenced"]);
+    assert!(ok && out.contains("Noisy") && out.contains("suppressed"), "{out}");
+    let (ok, out) = amtool(&herald, &["alert", "query"]);
+    assert!(ok && !out.contains("Noisy"), "silenced alerts are hidden by default: {out}");
+
+    let (ok, out) = amtool(&herald, &["silence", "expire", &id]);
+    assert!(ok, "{out}");
+    let (ok, out) = amtool(&herald, &["silence", "query", "--expired"]);
+    assert!(ok && out.contains(&id), "{out}");
+}

@@ -11,6 +11,7 @@ mod preview;
 mod routing_oracle;
 mod seed;
 mod serve;
+mod silences;
 mod slack;
 mod suppression;
 mod timelines;

@@ -1,0 +1,363 @@
+//! Silences: the model, Alertmanager's validation and update rules, and the set of silences in force.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::labels::{LabelSet, MatchType, Matcher, is_valid_label_name};
+
+/// How long expired silences are kept (Alertmanager's `--data.retention` default).
+pub const RETENTION: Duration = Duration::from_secs(120 * 3600);
+
+/// One matcher of a silence, as the API writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SilenceMatcher {
+    /// Label name.
+    pub name: String,
+    /// Value or regex.
+    pub value: String,
+    /// Whether `value` is a regex.
+    pub is_regex: bool,
+    /// False for `!=` / `!~`.
+    #[serde(default = "yes")]
+    pub is_equal: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl SilenceMatcher {
+    fn compile(&self) -> Result<Matcher, String> {
+        let kind = match (self.is_regex, self.is_equal) {
+            (false, true) => MatchType::Equal,
+            (false, false) => MatchType::NotEqual,
+            (true, true) => MatchType::Regex,
+            (true, false) => MatchType::NotRegex,
+        };
+        Matcher::new(kind, &self.name, &self.value).map_err(|err| err.to_string())
+    }
+}
+
+/// A silence.
+#[derive(Debug, Clone)]
+pub struct Silence {
+    /// UUID.
+    pub id: String,
+    /// What it matches.
+    pub matchers: Vec<SilenceMatcher>,
+    compiled: Vec<Matcher>,
+    /// Start.
+    pub starts_at: DateTime<Utc>,
+    /// End.
+    pub ends_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Author.
+    pub created_by: String,
+    /// Why.
+    pub comment: String,
+}
+
+/// Where a silence is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum State {
+    /// Muting now.
+    Active,
+    /// Starts later.
+    Pending,
+    /// Ended.
+    Expired,
+}
+
+impl State {
+    /// The API's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Active => "active",
+            State::Pending => "pending",
+            State::Expired => "expired",
+        }
+    }
+}
+
+impl Silence {
+    /// Builds and validates a silence as Alertmanager's `validateSilence` does.
+    pub fn new(
+        id: String,
+        matchers: Vec<SilenceMatcher>,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        created_by: String,
+        comment: String,
+        updated_at: DateTime<Utc>,
+    ) -> Result<Silence, String> {
+        if matchers.is_empty() {
+            return Err("at least one matcher required".into());
+        }
+        let mut compiled = Vec::with_capacity(matchers.len());
+        for matcher in &matchers {
+            if !is_valid_label_name(&matcher.name) {
+                return Err(format!("invalid label matcher: invalid label name {:?}", matcher.name));
+            }
+            compiled.push(matcher.compile().map_err(|err| format!("invalid label matcher: {err}"))?);
+        }
+        if compiled.iter().all(|m| m.matches_value("")) {
+            return Err("at least one matcher must not match the empty string".into());
+        }
+        if ends_at < starts_at {
+            return Err("end time must not be before start time".into());
+        }
+        Ok(Silence { id, matchers, compiled, starts_at, ends_at, updated_at, created_by, comment })
+    }
+
+    /// Its state at `now`.
+    pub fn state(&self, now: DateTime<Utc>) -> State {
+        if self.ends_at <= now {
+            State::Expired
+        } else if self.starts_at > now {
+            State::Pending
+        } else {
+            State::Active
+        }
+    }
+
+    /// Whether it mutes an alert with these labels (when active).
+    pub fn matches(&self, labels: &LabelSet) -> bool {
+        self.compiled.iter().all(|m| m.matches(labels))
+    }
+}
+
+/// Why a change to the silences was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SilenceError {
+    /// No silence has that id.
+    #[error("silence not found")]
+    NotFound,
+    /// The silence is not valid.
+    #[error("silence invalid: {0}")]
+    Invalid(String),
+}
+
+/// What a change did, for the store.
+#[derive(Debug, Default)]
+pub struct Changed {
+    /// Silences to write.
+    pub written: Vec<Silence>,
+}
+
+/// All silences, expired ones included until the retention passes.
+#[derive(Default)]
+pub struct Silences {
+    by_id: RwLock<HashMap<String, Silence>>,
+}
+
+impl Silences {
+    /// Silences loaded from the store.
+    pub fn with(silences: impl IntoIterator<Item = Silence>) -> Self {
+        Silences { by_id: RwLock::new(silences.into_iter().map(|s| (s.id.clone(), s)).collect()) }
+    }
+
+    /// Creates a silence, or updates the one with `id`, with Alertmanager's rules: an update that changes
+    /// the matchers, or moves the start of an active silence, expires the old one and creates a new one.
+    pub fn set(
+        &self,
+        id: Option<&str>,
+        mut silence: Silence,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Changed), SilenceError> {
+        let now = to_millis(now);
+        let mut by_id = self.by_id.write().expect("silence lock is never poisoned");
+        let mut changed = Changed::default();
+        if let Some(id) = id.filter(|id| !id.is_empty()) {
+            let previous = by_id.get(id).cloned().ok_or(SilenceError::NotFound)?;
+            if can_update(&previous, &silence, now) {
+                silence.id = id.to_string();
+                silence.updated_at = now;
+                changed.written.push(silence.clone());
+                by_id.insert(silence.id.clone(), silence);
+                return Ok((id.to_string(), changed));
+            }
+            if previous.state(now) != State::Expired {
+                let expired = expire_at(previous, now);
+                changed.written.push(expired.clone());
+                by_id.insert(expired.id.clone(), expired);
+            }
+        }
+        silence.id = uuid::Uuid::new_v4().to_string();
+        silence.starts_at = silence.starts_at.max(now);
+        if silence.ends_at < silence.starts_at {
+            return Err(SilenceError::Invalid("end time must not be before start time".into()));
+        }
+        silence.updated_at = now;
+        changed.written.push(silence.clone());
+        let id = silence.id.clone();
+        by_id.insert(id.clone(), silence);
+        Ok((id, changed))
+    }
+
+    /// Expires a silence now; an expired one stays as it is.
+    pub fn expire(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Silence>, SilenceError> {
+        let now = to_millis(now);
+        let mut by_id = self.by_id.write().expect("silence lock is never poisoned");
+        let silence = by_id.get(id).cloned().ok_or(SilenceError::NotFound)?;
+        if silence.state(now) == State::Expired {
+            return Ok(None);
+        }
+        let expired = expire_at(silence, now);
+        by_id.insert(expired.id.clone(), expired.clone());
+        Ok(Some(expired))
+    }
+
+    /// A silence by id.
+    pub fn get(&self, id: &str) -> Option<Silence> {
+        self.by_id.read().expect("silence lock is never poisoned").get(id).cloned()
+    }
+
+    /// Every silence.
+    pub fn all(&self) -> Vec<Silence> {
+        self.by_id.read().expect("silence lock is never poisoned").values().cloned().collect()
+    }
+
+    /// Ids of the active silences muting an alert with these labels, sorted.
+    pub fn silenced_by(&self, labels: &LabelSet, now: DateTime<Utc>) -> Vec<String> {
+        let by_id = self.by_id.read().expect("silence lock is never poisoned");
+        let mut ids: Vec<String> = by_id
+            .values()
+            .filter(|s| s.state(now) == State::Active && s.matches(labels))
+            .map(|s| s.id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Removes silences expired for longer than the retention and returns their ids.
+    pub fn collect_expired(&self, now: DateTime<Utc>) -> Vec<String> {
+        let keep = chrono::Duration::from_std(RETENTION).unwrap_or(chrono::Duration::MAX);
+        let mut by_id = self.by_id.write().expect("silence lock is never poisoned");
+        let old: Vec<String> = by_id.values().filter(|s| s.ends_at + keep <= now).map(|s| s.id.clone()).collect();
+        for id in &old {
+            by_id.remove(id);
+        }
+        old
+    }
+}
+
+/// Times Herald sets are whole milliseconds, the API's precision, so that a client posting back the
+/// `startsAt` it read updates the silence in place (as Alertmanager's clients do).
+fn to_millis(time: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(time.timestamp_millis()).unwrap_or(time)
+}
+
+fn expire_at(mut silence: Silence, now: DateTime<Utc>) -> Silence {
+    match silence.state(now) {
+        State::Active => silence.ends_at = now,
+        State::Pending => {
+            silence.starts_at = now;
+            silence.ends_at = now;
+        }
+        State::Expired => {}
+    }
+    silence.updated_at = now;
+    silence
+}
+
+/// Alertmanager's `canUpdate`: same matchers, and only the changes its state allows.
+fn can_update(old: &Silence, new: &Silence, now: DateTime<Utc>) -> bool {
+    if old.matchers != new.matchers {
+        return false;
+    }
+    match old.state(now) {
+        State::Active => new.starts_at == old.starts_at && new.ends_at >= now,
+        State::Pending => new.starts_at >= now,
+        State::Expired => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + seconds, 0).expect("valid")
+    }
+
+    fn matcher(name: &str, value: &str) -> SilenceMatcher {
+        SilenceMatcher { name: name.into(), value: value.into(), is_regex: false, is_equal: true }
+    }
+
+    fn silence(matchers: Vec<SilenceMatcher>, starts: i64, ends: i64) -> Result<Silence, String> {
+        Silence::new(String::new(), matchers, at(starts), at(ends), "me".into(), "why".into(), at(0))
+    }
+
+    #[test]
+    fn validation_follows_alertmanager() {
+        assert_eq!(silence(vec![], 0, 10).expect_err("no matchers"), "at least one matcher required");
+        let empty = SilenceMatcher { is_regex: true, ..matcher("a", ".*") };
+        assert_eq!(
+            silence(vec![empty], 0, 10).expect_err("matches empty"),
+            "at least one matcher must not match the empty string"
+        );
+        assert!(silence(vec![matcher("0a", "x")], 0, 10).expect_err("bad name").contains("invalid label name"));
+        assert!(silence(vec![SilenceMatcher { is_regex: true, ..matcher("a", "(") }], 0, 10).is_err());
+        assert_eq!(
+            silence(vec![matcher("a", "x")], 10, 0).expect_err("backwards"),
+            "end time must not be before start time"
+        );
+    }
+
+    #[test]
+    fn states_and_matching() {
+        let s = silence(vec![matcher("a", "x"), SilenceMatcher { is_equal: false, ..matcher("b", "y") }], 10, 20)
+            .expect("valid");
+        assert_eq!((s.state(at(5)), s.state(at(10)), s.state(at(20))), (State::Pending, State::Active, State::Expired));
+        let labels: LabelSet = [("a".to_string(), "x".to_string())].into_iter().collect();
+        assert!(s.matches(&labels));
+        let mut with_b = labels.clone();
+        with_b.insert("b".into(), "y".into());
+        assert!(!s.matches(&with_b));
+    }
+
+    #[test]
+    fn creating_moves_a_past_start_to_now_and_updates_follow_canupdate() {
+        let silences = Silences::default();
+        let (id, _) =
+            silences.set(None, silence(vec![matcher("a", "x")], -100, 100).expect("valid"), at(0)).expect("created");
+        let stored = silences.get(&id).expect("stored");
+        assert_eq!(stored.starts_at, at(0));
+        // Same matchers and start, later end: in place.
+        let longer = silence(vec![matcher("a", "x")], 0, 200).expect("valid");
+        let (same, _) = silences.set(Some(&id), longer, at(10)).expect("updated");
+        assert_eq!(same, id);
+        // New matchers: the old one is expired and a new id returned.
+        let other = silence(vec![matcher("a", "y")], 0, 200).expect("valid");
+        let (new_id, changed) = silences.set(Some(&id), other, at(20)).expect("replaced");
+        assert_ne!(new_id, id);
+        assert_eq!(changed.written.len(), 2);
+        assert_eq!(silences.get(&id).expect("kept").state(at(20)), State::Expired);
+        assert_eq!(
+            silences.set(Some("nope"), silence(vec![matcher("a", "x")], 0, 10).expect("valid"), at(0)).err(),
+            Some(SilenceError::NotFound)
+        );
+    }
+
+    #[test]
+    fn expiring_and_collecting() {
+        let silences = Silences::default();
+        let (active, _) =
+            silences.set(None, silence(vec![matcher("a", "x")], 0, 100).expect("valid"), at(0)).expect("set");
+        let (pending, _) =
+            silences.set(None, silence(vec![matcher("a", "x")], 50, 100).expect("valid"), at(0)).expect("set");
+        assert_eq!(silences.expire(&active, at(10)).expect("expired").map(|s| s.ends_at), Some(at(10)));
+        let expired_pending = silences.expire(&pending, at(10)).expect("expired").expect("changed");
+        assert_eq!((expired_pending.starts_at, expired_pending.ends_at), (at(10), at(10)));
+        assert!(silences.expire(&active, at(11)).expect("no-op").is_none(), "already expired");
+        assert_eq!(silences.expire("nope", at(11)).err(), Some(SilenceError::NotFound));
+        assert!(silences.collect_expired(at(11)).is_empty());
+        assert_eq!(silences.collect_expired(at(10 + 120 * 3600)).len(), 2);
+    }
+}
