@@ -23,7 +23,21 @@ struct Timeline {
 #[derive(Deserialize)]
 struct Post {
     at: f64,
+    #[serde(default)]
     alerts: Vec<PostedAlert>,
+    /// Create a silence (remembered by name).
+    #[serde(default)]
+    silence: Option<SilenceStep>,
+    /// Expire the silence of that name.
+    #[serde(default)]
+    expire: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SilenceStep {
+    name: String,
+    matchers: Value,
+    duration: f64,
 }
 
 #[derive(Deserialize)]
@@ -93,8 +107,26 @@ async fn replay(name: &str) {
     let sink = Sink::start().await;
     let herald = Herald::start(&timeline.config.replace("{sink}", &sink.url));
     let (t0, t0_wall) = (Instant::now(), Utc::now());
+    let mut silences = std::collections::HashMap::new();
     for post in &timeline.posts {
         tokio::time::sleep_until((t0 + Duration::from_secs_f64(post.at)).into()).await;
+        if let Some(step) = &post.silence {
+            let now = Utc::now();
+            let ends = now + chrono::Duration::milliseconds((step.duration * 1000.0) as i64);
+            let body = json!({"matchers": step.matchers, "startsAt": now.to_rfc3339(), "endsAt": ends.to_rfc3339(),
+                              "createdBy": "timeline", "comment": "timeline"});
+            let (status, text) = herald.post_json("/api/v2/silences", &body).await;
+            assert_eq!(status.as_u16(), 200, "{text}");
+            let id: Value = serde_json::from_str(&text).expect("silence id");
+            silences.insert(step.name.clone(), id["silenceID"].as_str().unwrap_or_default().to_string());
+            continue;
+        }
+        if let Some(name) = &post.expire {
+            let id = silences.get(name).expect("the timeline created this silence");
+            let response = crate::helpers::client().delete(herald.url(&format!("/api/v2/silence/{id}"))).send().await;
+            assert_eq!(response.expect("answers").status().as_u16(), 200);
+            continue;
+        }
         let alerts: Vec<Value> = post
             .alerts
             .iter()
