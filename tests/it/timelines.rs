@@ -194,3 +194,18 @@ async fn timeline_old_alert_matches_alertmanager() {
 async fn timeline_send_resolved_false_matches_alertmanager() {
     replay("send_resolved_false").await;
 }
+
+#[tokio::test]
+async fn timeline_silence_mid_group_matches_alertmanager() {
+    replay("silence_mid_group").await;
+}
+
+#[tokio::test]
+async fn timeline_inhibition_matches_alertmanager() {
+    replay("inhibition").await;
+}
+
+#[tokio::test]
+async fn timeline_mute_interval_matches_alertmanager() {
+    replay("mute_interval").await;
+}

@@ -45,6 +45,13 @@ READY_TIMEOUT = 30.0  # seconds
 # this label set was first posted by this run).
 # A step {"at": t, "repost": "A"} re-sends the exact payload of the alert whose
 # step alert carried "name": "A" (unchanged).
+# A step {"at": t, "silence": {"name": "s1", "matchers": [{"name", "value", "isRegex", "isEqual"}, ...],
+# "duration": seconds}} creates a silence (POST /api/v2/silences, startsAt=now, endsAt=now+duration) and
+# remembers its silenceID under "s1"; {"at": t, "expire": "s1"} expires it (DELETE /api/v2/silence/<id>).
+#
+# Besides "route" and "receivers", a scenario may carry "inhibit_rules" (list of {"source_matchers",
+# "target_matchers", "equal"}) and "time_intervals" (list of {"name", "time_intervals": [{...}]});
+# routes may carry "mute_time_intervals" / "active_time_intervals" (lists of names).
 # ---------------------------------------------------------------------------
 
 def receiver(name, sink, send_resolved=True):
@@ -56,6 +63,10 @@ def base_route(**kw):
          "group_interval": "3s", "repeat_interval": "1h"}
     r.update(kw)
     return r
+
+
+def matcher(name, value, is_regex=False, is_equal=True):
+    return {"name": name, "value": value, "isRegex": is_regex, "isEqual": is_equal}
 
 
 def scenarios(sink):
@@ -121,10 +132,61 @@ def scenarios(sink):
             {"at": 2.0, "alerts": [{"labels": {"alertname": "X"}, "startsAt": "first", "endsAt": "now"}]},
         ],
     }
+    S["silence_mid_group"] = {
+        "duration": 11.0,
+        "route": base_route(),
+        "receivers": [receiver("hook", sink)],
+        "steps": [
+            {"at": 0.0, "alerts": [{"labels": {"alertname": "S", "i": "1"}},
+                                   {"labels": {"alertname": "S", "i": "2"}}]},
+            {"at": 1.5, "silence": {"name": "s1", "matchers": [matcher("alertname", "S"), matcher("i", "1")],
+                                    "duration": 3600}},
+            {"at": 2.0, "alerts": [{"labels": {"alertname": "S", "i": "3"}}]},
+            {"at": 4.5, "expire": "s1"},
+        ],
+    }
+    S["inhibition"] = {
+        "duration": 9.0,
+        "route": base_route(),
+        "receivers": [receiver("hook", sink)],
+        "inhibit_rules": [{"source_matchers": ['severity="critical"'],
+                           "target_matchers": ['severity="warning"'],
+                           "equal": ["cluster"]}],
+        "steps": [
+            {"at": 0.0, "alerts": [
+                {"labels": {"alertname": "Down", "severity": "critical", "cluster": "a"}},
+                {"labels": {"alertname": "Slow", "severity": "warning", "cluster": "a"}},
+                {"labels": {"alertname": "Other", "severity": "warning", "cluster": "b"}},
+            ]},
+            {"at": 2.0, "alerts": [{"labels": {"alertname": "Down", "severity": "critical", "cluster": "a"},
+                                    "startsAt": "first", "endsAt": "now"}]},
+        ],
+    }
+    S["mute_interval"] = {
+        "duration": 5.0,
+        "route": base_route(receiver="hook-root", routes=[
+            {"receiver": "hook-muted", "matchers": ['team="night"'], "mute_time_intervals": ["always"]},
+            {"receiver": "hook-active", "matchers": ['team="day"'], "active_time_intervals": ["never"]},
+            {"receiver": "hook-ok", "matchers": ['team="ok"'], "active_time_intervals": ["always"]},
+        ]),
+        "receivers": [receiver("hook-root", sink), receiver("hook-muted", sink),
+                      receiver("hook-active", sink), receiver("hook-ok", sink)],
+        "time_intervals": [
+            {"name": "always", "time_intervals": [{"weekdays": ["sunday:saturday"]}]},
+            {"name": "never", "time_intervals": [{"years": ["2000"]}]},
+        ],
+        "steps": [{"at": 0.0, "alerts": [
+            {"labels": {"alertname": "M", "team": "night"}},
+            {"labels": {"alertname": "M", "team": "day"}},
+            {"labels": {"alertname": "M", "team": "ok"}},
+            {"labels": {"alertname": "M"}},
+        ]}],
+    }
     return S
 
 
-SCENARIO_NAMES = ["batching", "resolve", "repeat", "groups_and_continue", "old_alert", "send_resolved_false"]
+SCENARIO_NAMES = ["batching", "resolve", "repeat", "groups_and_continue", "old_alert", "send_resolved_false",
+                  "silence_mid_group", "inhibition", "mute_interval"]
 
 # ---------------------------------------------------------------------------
 # Config (hand-written YAML; values are quoted JSON strings, which YAML accepts).
@@ -134,10 +196,43 @@ def q(s):
     return json.dumps(s)
 
 
+def yaml_value(k, v, p):
+    """Block YAML for key k with value v (scalars, lists, dicts), indented by the prefix p."""
+    if isinstance(v, bool):
+        return [f"{p}{k}: {'true' if v else 'false'}"]
+    if isinstance(v, dict):
+        out = [f"{p}{k}:"]
+        for kk, vv in v.items():
+            out += yaml_value(kk, vv, p + "  ")
+        return out
+    if isinstance(v, list):
+        if all(not isinstance(x, (dict, list)) for x in v):
+            return [f"{p}{k}: [{', '.join(q(x) for x in v)}]"]
+        out = [f"{p}{k}:"]
+        for x in v:
+            out += yaml_item(x, p)
+        return out
+    return [f"{p}{k}: {q(v)}"]
+
+
+def yaml_item(x, p):
+    """A block-sequence item "- ..." at prefix p (x a dict or scalar)."""
+    if not isinstance(x, dict):
+        return [f"{p}- {q(x)}"]
+    out = []
+    for kk, vv in x.items():
+        out += yaml_value(kk, vv, p + "  ")
+    if not out:
+        return [f"{p}- {{}}"]
+    out[0] = p + "- " + out[0][len(p) + 2:]
+    return out
+
+
 def route_yaml(r, indent):
     p = " " * indent
     out = []
-    for k in ("receiver", "group_by", "group_wait", "group_interval", "repeat_interval", "matchers", "continue"):
+    for k in ("receiver", "group_by", "group_wait", "group_interval", "repeat_interval", "matchers", "continue",
+              "mute_time_intervals", "active_time_intervals"):
         if k not in r:
             continue
         v = r[k]
@@ -163,6 +258,14 @@ def config_yaml(sc):
                   "  webhook_configs:",
                   f"  - url: {q(rc['url'])}",
                   f"    send_resolved: {'true' if rc['send_resolved'] else 'false'}"]
+    if sc.get("inhibit_rules"):
+        lines.append("inhibit_rules:")
+        for rule in sc["inhibit_rules"]:
+            lines += yaml_item({k: rule[k] for k in ("source_matchers", "target_matchers", "equal") if k in rule}, "")
+    if sc.get("time_intervals"):
+        lines.append("time_intervals:")
+        for ti in sc["time_intervals"]:
+            lines += yaml_item({"name": ti["name"], "time_intervals": ti["time_intervals"]}, "")
     return "\n".join(lines) + "\n"
 
 # ---------------------------------------------------------------------------
@@ -316,9 +419,10 @@ def stop_server(proc):
             proc.wait(timeout=5)
 
 
-def post_json(url, payload):
-    data = json.dumps(payload).encode()
-    req = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json"})
+def post_json(url, payload, method="POST"):
+    data = None if payload is None else json.dumps(payload).encode()
+    headers = {"Content-Type": "application/json"} if data is not None else {}
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=5) as r:
             return r.status, r.read().decode("utf-8", "replace")[:500]
@@ -363,11 +467,43 @@ def run_scenario(kind, name, out):
         sink.t0, sink.t0_wall = t0, t0_wall
         first = {}  # label-set key -> wall time of first post
         named = {}  # name -> payload element
+        silences = {}  # silence name -> silenceID
         for step in sorted(sc["steps"], key=lambda s: s["at"]):
             delay = t0 + step["at"] - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
             now_wall = time.time()
+            if "silence" in step:
+                sil = step["silence"]
+                payload = {"matchers": sil["matchers"], "startsAt": rfc3339(now_wall),
+                           "endsAt": rfc3339(now_wall + float(sil["duration"])),
+                           "createdBy": "record.py", "comment": f"timeline {name}: silence {sil['name']}"}
+                off = round(time.monotonic() - t0, 3)
+                code, body = post_json(base + "/api/v2/silences", payload)
+                sid = None
+                if code == 200:
+                    try:
+                        sid = json.loads(body).get("silenceID")
+                    except Exception:
+                        sid = None
+                    if sid:
+                        silences[sil["name"]] = sid
+                posts.append({"at": step["at"], "offset": off,
+                              "silence": {"name": sil["name"], "matchers": sil["matchers"],
+                                          "duration": sil["duration"]},
+                              "payload": payload, "silenceID": sid, "http_status": code,
+                              "response": body if (code != 200 or not sid) else ""})
+                continue
+            if "expire" in step:
+                sid = silences.get(step["expire"])
+                off = round(time.monotonic() - t0, 3)
+                if sid is None:
+                    code, body = None, f"unknown silence name {step['expire']!r}"
+                else:
+                    code, body = post_json(base + f"/api/v2/silence/{sid}", None, method="DELETE")
+                posts.append({"at": step["at"], "offset": off, "expire": step["expire"], "silenceID": sid,
+                              "http_status": code, "response": body if code != 200 else ""})
+                continue
             if "repost" in step:
                 payload = [named[step["repost"]]]
             else:
@@ -440,7 +576,8 @@ def print_list(res):
     print(f"== {res['server']} / {res['scenario']} ({len(res['notifications'])} notifications)")
     bad = [p for p in res["posts"] if p["http_status"] != 200]
     for p in bad:
-        print(f"   POST at {p['at']} -> {p['http_status']} {p['response']}")
+        what = "silence" if "silence" in p else "expire" if "expire" in p else "POST"
+        print(f"   {what} at {p['at']} -> {p['http_status']} {p['response']}")
     for n in res["notifications"]:
         print("  " + fmt_note(n))
 
@@ -537,6 +674,14 @@ def export(recording_path, out_dir):
     t0 = seconds(rec["t0_wall"])
     posts = []
     for post in rec["posts"]:
+        if "silence" in post:
+            sil = post["silence"]
+            posts.append({"at": post["at"], "silence": {"name": sil["name"], "matchers": sil["matchers"],
+                                                        "duration": sil["duration"]}})
+            continue
+        if "expire" in post:
+            posts.append({"at": post["at"], "expire": post["expire"]})
+            continue
         alerts = []
         for alert in post["payload"]:
             out = {"labels": alert["labels"]}
