@@ -346,7 +346,7 @@ impl Checker<'_> {
         if (keys[0] || keys[1]) && (keys[2] || keys[3]) {
             self.warn(
                 path.to_string(),
-                "both a routing_key (Events API v2) and a service_key (v1) are set; the routing_key is used",
+                "both a routing_key (Events API v2) and a service_key (v1) are set; the service_key is used, as in Alertmanager",
             );
         }
         for (key, file) in [

@@ -18,6 +18,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of an error response body is kept for the log.
 const MAX_LOGGED_BODY_BYTES: usize = 512;
 
+/// The longest `Retry-After` honoured: a larger (or absurd) value holds the endpoint this long.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("Herald/", env!("CARGO_PKG_VERSION"));
 
@@ -42,8 +45,8 @@ impl HttpClients {
     /// Holds back requests to an endpoint that answered with `Retry-After`, also those of later flushes:
     /// newer content that supersedes a retrying send still waits as long as the endpoint asked.
     pub fn hold(&self, endpoint: &str, wait: Duration) {
+        let until = tokio::time::Instant::now() + wait.min(MAX_RETRY_AFTER);
         let mut slots = self.next_slot.lock().expect("pacing lock is never poisoned");
-        let until = tokio::time::Instant::now() + wait;
         let slot = slots.entry(endpoint.to_string()).or_insert(until);
         *slot = (*slot).max(until);
     }
@@ -202,10 +205,10 @@ pub async fn classify(result: std::result::Result<reqwest::Response, reqwest::Er
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
     let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().ok()
+    (at.with_timezone(&chrono::Utc) - chrono::Utc::now()).to_std().ok().map(|wait| wait.min(MAX_RETRY_AFTER))
 }
 
 /// A random number for jitter, from the standard library's per-process random keys.
@@ -248,5 +251,7 @@ mod tests {
         assert!(wait > Duration::from_secs(25) && wait <= Duration::from_secs(30), "{wait:?}");
         headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&headers), None);
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("10000000000000000000"));
+        assert_eq!(retry_after(&headers), Some(MAX_RETRY_AFTER), "absurd values are capped, not overflowed");
     }
 }

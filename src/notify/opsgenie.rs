@@ -130,9 +130,9 @@ pub fn requests(
                 continue;
             }
             if rendered.kind == "teams" {
-                // Alertmanager splits on commas without trimming the names.
-                for team in rendered.name.split(',') {
-                    responders.push(Responder { name: team.to_string(), kind: "team".into(), ..Responder::default() });
+                // As Alertmanager: trim the list, split on commas, drop empty names (not trimmed one by one).
+                for team in split_list(&rendered.name) {
+                    responders.push(Responder { name: team, kind: "team".into(), ..Responder::default() });
                 }
                 continue;
             }

@@ -226,11 +226,9 @@ pub fn render(
     })
 }
 
-/// The v1 key (inline or from its file), if this config uses Events API v1.
+/// The v1 key (inline or from its file), if this config uses Events API v1 (as in Alertmanager, a
+/// `service_key` wins over a `routing_key`).
 fn v1_key(config: &PagerdutyConfig) -> Result<Option<String>> {
-    if config.routing_key.is_some() || config.routing_key_file.is_some() {
-        return Ok(None);
-    }
     match (&config.service_key, &config.service_key_file) {
         (Some(key), _) => Ok(Some(key.expose().to_string())),
         (None, Some(file)) => read_secret_file(file).map(Some),
@@ -271,6 +269,19 @@ pub fn encode(message: &mut PagerdutyMessage) -> Result<Vec<u8>> {
     encode(message)
 }
 
+/// Where an event goes. v2: `url`. v1: PagerDuty's v1 endpoint on the host of a PagerDuty v2 URL (the
+/// default, or a regional one), or `url` itself when it points elsewhere (a proxy, a test server).
+pub fn endpoint(config: &PagerdutyConfig, v1: bool) -> String {
+    let url = config.url.clone().unwrap_or_else(|| V2_DEFAULT_URL.to_string());
+    if !v1 {
+        return url;
+    }
+    match url.strip_suffix("/v2/enqueue") {
+        Some(host) => format!("{host}/generic/2010-04-15/create_event.json"),
+        None => url,
+    }
+}
+
 /// Sends one event. v1's 403 is PagerDuty's rate-limit signal and is retried like 429 and 5xx.
 pub async fn send(
     clients: &HttpClients,
@@ -282,11 +293,7 @@ pub async fn send(
 ) -> Result<()> {
     let mut message = render(config, templates, data, template_data, group_key)?;
     let v1 = !message.service_key.is_empty();
-    let url = match config.url.as_deref() {
-        Some(url) if !(v1 && url == V2_DEFAULT_URL) => url.to_string(),
-        _ if v1 => V1_URL.to_string(),
-        _ => V2_DEFAULT_URL.to_string(),
-    };
+    let url = endpoint(config, v1);
     let body = encode(&mut message)?;
     let client = clients.client_for(config.http_config.as_ref())?;
     let request = client.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
@@ -302,6 +309,18 @@ pub async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn v1_events_go_to_the_v1_endpoint_of_a_pagerduty_host_or_to_a_custom_url() {
+        let with = |url: &str| PagerdutyConfig { url: Some(url.to_string()), ..PagerdutyConfig::default() };
+        assert_eq!(endpoint(&with(V2_DEFAULT_URL), true), V1_URL);
+        assert_eq!(
+            endpoint(&with("https://events.eu.pagerduty.com/v2/enqueue"), true),
+            "https://events.eu.pagerduty.com/generic/2010-04-15/create_event.json"
+        );
+        assert_eq!(endpoint(&with("http://proxy/pd"), true), "http://proxy/pd");
+        assert_eq!(endpoint(&with("http://proxy/pd"), false), "http://proxy/pd");
+    }
 
     #[test]
     fn dedup_keys_are_the_sha256_of_the_group_key() {

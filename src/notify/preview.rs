@@ -75,12 +75,14 @@ fn render(
             body: json(&slack::render(config, templates, template_data)?),
         }]),
         Integration::Pagerduty(config) => {
-            let message = pagerduty::render(config, templates, data, template_data, group_key)?;
-            let url = if message.service_key.is_empty() {
-                config.url.clone().unwrap_or_else(|| pagerduty::V2_DEFAULT_URL.into())
-            } else {
-                pagerduty::V1_URL.into()
-            };
+            let mut message = pagerduty::render(config, templates, data, template_data, group_key)?;
+            let url = pagerduty::endpoint(config, !message.service_key.is_empty());
+            // The keys are credentials: show that they rendered, not what they are.
+            for key in [&mut message.routing_key, &mut message.service_key] {
+                if !key.is_empty() {
+                    *key = REDACTED.to_string();
+                }
+            }
             Ok(vec![RequestPreview { method: "POST".into(), url, body: json(&message) }])
         }
         Integration::Opsgenie(config) => {

@@ -115,9 +115,9 @@ impl Silence {
         Ok(Silence { id, matchers, compiled, starts_at, ends_at, updated_at, created_by, comment })
     }
 
-    /// Its state at `now`.
+    /// Its state at `now` (still active at the very instant of its end, as in Alertmanager).
     pub fn state(&self, now: DateTime<Utc>) -> State {
-        if self.ends_at <= now {
+        if self.ends_at < now {
             State::Expired
         } else if self.starts_at > now {
             State::Pending
@@ -314,7 +314,7 @@ mod tests {
     fn states_and_matching() {
         let s = silence(vec![matcher("a", "x"), SilenceMatcher { is_equal: false, ..matcher("b", "y") }], 10, 20)
             .expect("valid");
-        assert_eq!((s.state(at(5)), s.state(at(10)), s.state(at(20))), (State::Pending, State::Active, State::Expired));
+        assert_eq!((s.state(at(5)), s.state(at(10)), s.state(at(21))), (State::Pending, State::Active, State::Expired));
         let labels: LabelSet = [("a".to_string(), "x".to_string())].into_iter().collect();
         assert!(s.matches(&labels));
         let mut with_b = labels.clone();
@@ -338,7 +338,7 @@ mod tests {
         let (new_id, changed) = silences.set(Some(&id), other, at(20)).expect("replaced");
         assert_ne!(new_id, id);
         assert_eq!(changed.written.len(), 2);
-        assert_eq!(silences.get(&id).expect("kept").state(at(20)), State::Expired);
+        assert_eq!(silences.get(&id).expect("kept").state(at(21)), State::Expired);
         assert_eq!(
             silences.set(Some("nope"), silence(vec![matcher("a", "x")], 0, 10).expect("valid"), at(0)).err(),
             Some(SilenceError::NotFound)

@@ -50,7 +50,7 @@ impl HelperDef for TemplateHelper {
 
 /// Registers every helper.
 pub fn register(registry: &mut Handlebars<'static>) {
-    let functions: [(&'static str, Function); 28] = [
+    let functions: [(&'static str, Function); 29] = [
         ("toUpper", |a| Ok(json!(text(a, 0)?.to_uppercase()))),
         ("toLower", |a| Ok(json!(text(a, 0)?.to_lowercase()))),
         ("title", |a| Ok(json!(title(&text(a, 0)?)))),
@@ -79,6 +79,7 @@ pub fn register(registry: &mut Handlebars<'static>) {
         ("remove", remove),
         ("identity", |a| Ok(arg(a, 0)?.clone())),
         ("nothing", |_| Ok(json!(""))),
+        ("goPrint", |a| Ok(json!(a.first().map(display).unwrap_or_default()))),
     ];
     for (name, function) in functions {
         registry.register_helper(name, Box::new(ValueHelper { name, function }));

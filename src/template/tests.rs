@@ -166,3 +166,15 @@ fn the_default_alert_list_and_opsgenie_description() {
         format!("Disk is full\nAlerts Firing:\n{firing}\nAlerts Resolved:\n{}", alert_text("c", "c was full"));
     assert_eq!(render(r#"{{ template "opsgenie.default.description" . }}"#), expected);
 }
+
+#[test]
+fn go_printing_of_maps_lists_and_helper_named_fields() {
+    assert_eq!(render("{{ .GroupLabels }}"), "map[alertname:DiskFull]");
+    assert_eq!(render("{{ .CommonLabels.SortedPairs.Values }}"), "[DiskFull critical db]");
+    assert_eq!(render("{{ range .Alerts.Firing }}{{ .Labels.instance }}{{ \"\\n\" }}{{ end }}"), "a\nb\n");
+    assert_eq!(render("{{ with .CommonAnnotations }}{{ .summary }}{{ end }}"), "Disk is full");
+    let titled =
+        Templates::new().render_go_string("{{ .title }}", &serde_json::json!({"title": "T"})).expect("renders");
+    assert_eq!(titled, "T", "a field named like a helper is a field");
+    assert_eq!(render("{{ range .Alerts }}{{ template \"__subject\" $ }}|{{ end }}").matches("[FIRING:2]").count(), 3);
+}

@@ -51,7 +51,8 @@ async fn previews_render_each_integration_and_send_nothing() {
     assert_eq!(slack["requests"][0]["url"], "<secret>", "a Slack webhook URL is a credential");
     assert_eq!(slack["requests"][0]["body"]["attachments"][0]["title"], "Alert: Disk");
     let pagerduty = &integrations[1];
-    assert_eq!(pagerduty["requests"][0]["body"]["routing_key"], "rk-1");
+    assert_eq!(pagerduty["requests"][0]["body"]["routing_key"], "<secret>", "a rendered key is shown redacted");
+    assert_eq!(pagerduty["requests"][0]["body"]["payload"]["summary"], "[FIRING:1] Disk (rk-1)");
 
     let (_, body) = preview(&herald, "ops", json!({"alerts": [{"labels": {"alertname": "Disk"}}]})).await;
     assert!(
@@ -87,5 +88,7 @@ async fn a_live_group_can_be_previewed() {
         herald::dispatch::GroupId::of("{}", &[("alertname".to_string(), "Live".to_string())].into_iter().collect());
     let (status, body) = preview(&herald, "ops", json!({"group": id.to_string()})).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["integrations"][1]["requests"][0]["body"]["routing_key"], "rk-2");
+    let event = &body["integrations"][1]["requests"][0]["body"];
+    assert_eq!(event["routing_key"], "<secret>");
+    assert_eq!(event["payload"]["summary"], "[FIRING:1] Live (rk-2)");
 }

@@ -62,19 +62,12 @@ impl Expr {
         }
     }
 
-    /// As the content of a mustache. Handlebars prints only paths and helper calls, so a literal goes
-    /// through the `identity` helper.
+    /// As the content of a mustache that prints. Everything goes through `goPrint`, which formats values
+    /// as Go does (maps as `map[k:v]`, lists as `[a b]`) and keeps a field named like a helper (`.title`) a
+    /// field.
     fn mustache(&self) -> String {
-        match self {
-            Expr::Simple(text) if is_literal(text) => format!("{{{{identity {text}}}}}"),
-            Expr::Simple(text) => format!("{{{{{text}}}}}"),
-            Expr::Call(name, args) => format!("{{{{{}}}}}", call_text(name, args)),
-        }
+        format!("{{{{goPrint {}}}}}", self.param())
     }
-}
-
-fn is_literal(text: &str) -> bool {
-    text.starts_with('"') || text == "true" || text == "false" || text == "null" || text.parse::<f64>().is_ok()
 }
 
 /// Put before every block tag. Handlebars drops the line break after a block tag that stands alone on its
@@ -166,17 +159,9 @@ fn escape_text(text: &str) -> String {
     text.replace("{{", "\\{{")
 }
 
+/// A Handlebars string literal; Handlebars reads it as JSON, so control characters are escaped.
 fn string_literal(value: &str) -> String {
-    let mut out = String::from("\"");
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    serde_json::to_string(value).expect("a string always serializes")
 }
 
 /// The value of a pipeline: each command's value is the last argument of the next.
@@ -223,7 +208,8 @@ fn method_call(base: Expr, fields: &[String], args: Vec<Expr>) -> Result<Expr, S
 }
 
 fn variable_base(name: &str) -> Expr {
-    if name.is_empty() { Expr::Simple("@root".into()) } else { Expr::Simple(block_param(name)) }
+    // `@root` alone is not the root in Handlebars; `@root.this` is.
+    if name.is_empty() { Expr::Simple("@root.this".into()) } else { Expr::Simple(block_param(name)) }
 }
 
 fn operand_expr(operand: &Operand) -> Result<Expr, String> {
@@ -257,6 +243,7 @@ fn chain(base: Expr, fields: &[String]) -> Expr {
         value = match (method, is_method, value) {
             (Some(helper), true, value) => Expr::Call(helper.to_string(), vec![value]),
             (_, _, Expr::Simple(path)) if path == "this" => Expr::Simple(field.clone()),
+            (_, _, Expr::Simple(path)) if path == "@root.this" => Expr::Simple(format!("@root.{field}")),
             (_, _, Expr::Simple(path)) if !path.starts_with('"') => Expr::Simple(format!("{path}.{field}")),
             (_, _, value) => Expr::Call("lookup".into(), vec![value, Expr::Simple(string_literal(field))]),
         };
@@ -292,20 +279,23 @@ mod tests {
 
     #[test]
     fn fields_dot_and_root() {
-        assert_eq!(hbs("Alert: {{ .GroupLabels.alertname }}"), "Alert: {{GroupLabels.alertname}}");
-        assert_eq!(hbs("{{ . }}"), "{{this}}");
-        assert_eq!(hbs("{{ $.CommonLabels.x }}"), "{{@root.CommonLabels.x}}");
+        assert_eq!(hbs("Alert: {{ .GroupLabels.alertname }}"), "Alert: {{goPrint GroupLabels.alertname}}");
+        assert_eq!(hbs("{{ . }}"), "{{goPrint this}}");
+        assert_eq!(hbs("{{ $.CommonLabels.x }}"), "{{goPrint @root.CommonLabels.x}}");
     }
 
     #[test]
     fn pipelines_become_nested_helper_calls() {
-        assert_eq!(hbs("{{ .Alerts.Firing | len }}"), "{{len (firing Alerts)}}");
-        assert_eq!(hbs("{{ .Status | toUpper }}"), "{{toUpper Status}}");
+        assert_eq!(hbs("{{ .Alerts.Firing | len }}"), "{{goPrint (len (firing Alerts))}}");
+        assert_eq!(hbs("{{ .Status | toUpper }}"), "{{goPrint (toUpper Status)}}");
         assert_eq!(
             hbs(r#"{{ .GroupLabels.SortedPairs.Values | join " " }}"#),
-            r#"{{join " " (values (sortedPairs GroupLabels))}}"#
+            r#"{{goPrint (join " " (values (sortedPairs GroupLabels)))}}"#
         );
-        assert_eq!(hbs(r#"{{ reReplaceAll "a(.)" "$1" .Status }}"#), r#"{{reReplaceAll "a(.)" "$1" Status}}"#);
+        assert_eq!(
+            hbs(r#"{{ reReplaceAll "a(.)" "$1" .Status }}"#),
+            r#"{{goPrint (reReplaceAll "a(.)" "$1" Status)}}"#
+        );
     }
 
     #[test]
@@ -316,27 +306,34 @@ mod tests {
         );
         assert_eq!(
             hbs("{{ range .Alerts }}{{ .Annotations.d }}{{ end }}"),
-            "{{#each Alerts}}{{Annotations.d}}{{/each}}"
+            "{{#each Alerts}}{{goPrint Annotations.d}}{{/each}}"
         );
         assert_eq!(
             hbs("{{ range $i, $a := .Alerts }}{{ $i }}{{ $a.Labels.x }}{{ end }}"),
-            "{{#each Alerts as |v_a v_i|}}{{v_i}}{{v_a.Labels.x}}{{/each}}"
+            "{{#each Alerts as |v_a v_i|}}{{goPrint v_i}}{{goPrint v_a.Labels.x}}{{/each}}"
         );
-        assert_eq!(hbs(r#"{{ template "slack.title" . }}"#), r#"{{template "slack.title" this}}"#);
+        assert_eq!(hbs(r#"{{ template "slack.title" . }}"#), r#"{{goPrint (template "slack.title" this)}}"#);
         assert_eq!(
             hbs("{{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join \" \" }}{{ end }}"),
-            "{{#with (remove CommonLabels (names GroupLabels))}}{{join \" \" (values this)}}{{/with}}"
+            "{{#with (remove CommonLabels (names GroupLabels))}}{{goPrint (join \" \" (values this))}}{{/with}}"
         );
     }
 
     #[test]
     fn a_label_named_like_a_method_stays_a_field() {
-        assert_eq!(hbs("{{ .Labels.Firing }}"), "{{Labels.Firing}}");
+        assert_eq!(hbs("{{ .Labels.Firing }}"), "{{goPrint Labels.Firing}}");
+    }
+
+    #[test]
+    fn string_literals_keep_control_characters_and_the_root_is_reachable() {
+        assert_eq!(hbs(r#"{{ "a\nb" }}"#), r#"{{goPrint "a\nb"}}"#);
+        assert_eq!(hbs("{{ template \"x\" $ }}"), "{{goPrint (template \"x\" @root.this)}}");
+        assert_eq!(hbs("{{ $.Status }}"), "{{goPrint @root.Status}}");
     }
 
     #[test]
     fn literal_braces_are_escaped() {
-        assert_eq!(hbs("{{ `{{ x }}` }}"), "{{identity \"{{ x }}\"}}");
+        assert_eq!(hbs("{{ `{{ x }}` }}"), "{{goPrint \"{{ x }}\"}}");
     }
 
     #[test]
