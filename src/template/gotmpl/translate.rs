@@ -178,6 +178,15 @@ fn command_expr(command: &Command, piped: Option<Expr>) -> Result<Expr, String> 
     let mut args = rest.iter().map(operand_expr).collect::<Result<Vec<_>, _>>()?;
     args.extend(piped);
     match first {
+        Operand::Function(name) if name == "printf" => {
+            // A format Herald cannot print is refused at load, not at send time.
+            if let Some(Expr::Simple(format)) = args.first()
+                && let Ok(format) = serde_json::from_str::<String>(format)
+            {
+                check_printf(&format)?;
+            }
+            Ok(Expr::Call("printf".to_string(), args))
+        }
         Operand::Function(name) => {
             let helper = FUNCTIONS
                 .iter()
@@ -192,6 +201,23 @@ fn command_expr(command: &Command, piped: Option<Expr>) -> Result<Expr, String> 
         operand if args.is_empty() => operand_expr(operand),
         _ => Err("only functions and methods take arguments".into()),
     }
+}
+
+/// The `printf` verbs Herald implements: `%s %v %d %q` and `%%`, without flags, widths or precisions.
+fn check_printf(format: &str) -> Result<(), String> {
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c == '%' {
+            match chars.next() {
+                Some('s' | 'v' | 'd' | 'q' | '%') => {}
+                Some(other) => {
+                    return Err(format!("printf verb %{other}... is not supported by Herald (use %s, %v, %d or %q)"));
+                }
+                None => return Err("printf format ends with %".into()),
+            }
+        }
+    }
+    Ok(())
 }
 
 fn method_call(base: Expr, fields: &[String], args: Vec<Expr>) -> Result<Expr, String> {
@@ -338,7 +364,9 @@ mod tests {
 
     #[test]
     fn unsupported_constructs_are_errors() {
-        for go in ["{{ $x := 1 }}", "{{ block \"x\" . }}{{ end }}", "{{ call .F }}", "{{ if .X }}"] {
+        for go in
+            ["{{ $x := 1 }}", "{{ block \"x\" . }}{{ end }}", "{{ call .F }}", "{{ if .X }}", "{{ printf \"%.2f\" 1 }}"]
+        {
             let result = parse(go).and_then(|parsed| translate(&parsed.body));
             assert!(result.is_err(), "{go}: {result:?}");
         }
