@@ -8,6 +8,7 @@ mod helpers;
 mod opsgenie;
 mod pagerduty;
 mod preview;
+mod prometheus;
 mod routing_oracle;
 mod seed;
 mod serve;
