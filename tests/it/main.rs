@@ -3,6 +3,7 @@
 mod amtool;
 mod api;
 mod check_config;
+mod compose;
 mod engine;
 mod helpers;
 mod opsgenie;

@@ -1,0 +1,24 @@
+# Herald in a container: a build stage with the Rust toolchain, a small Debian runtime running as a
+# non-root user. `docker compose up` builds it; see docker-compose.yml.
+FROM rust:1-bookworm AS build
+WORKDIR /src
+RUN apt-get update && apt-get install -y --no-install-recommends libssl-dev pkg-config && rm -rf /var/lib/apt/lists/*
+COPY Cargo.toml Cargo.lock ./
+COPY src src
+COPY migrations migrations
+COPY templates templates
+COPY config config
+RUN cargo build --release --locked
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates libssl3 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /var/lib/herald herald \
+    && mkdir -p /var/lib/herald && chown herald /var/lib/herald
+COPY --from=build /src/target/release/herald /usr/local/bin/herald
+COPY config /etc/herald
+USER herald
+EXPOSE 9093
+VOLUME /var/lib/herald
+ENTRYPOINT ["herald"]
+CMD ["serve", "--config", "/etc/herald/alertmanager.yml", "--listen", "0.0.0.0:9093", "--data-dir", "/var/lib/herald"]
