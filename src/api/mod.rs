@@ -20,6 +20,25 @@ pub use error::ApiError;
 
 use crate::engine::Engine;
 
+/// Every route Herald serves, as `(method, path)` with `{param}` placeholders; `openapi.yaml` documents
+/// exactly these (checked by a test).
+pub const ROUTES: [(&str, &str); 14] = [
+    ("GET", "/api/v2/alerts"),
+    ("POST", "/api/v2/alerts"),
+    ("GET", "/api/v2/alerts/groups"),
+    ("GET", "/api/v2/status"),
+    ("GET", "/api/v2/receivers"),
+    ("GET", "/api/v2/silences"),
+    ("POST", "/api/v2/silences"),
+    ("GET", "/api/v2/silence/{silenceID}"),
+    ("DELETE", "/api/v2/silence/{silenceID}"),
+    ("POST", "/api/herald/receivers/{name}/preview"),
+    ("GET", "/-/healthy"),
+    ("GET", "/-/ready"),
+    ("POST", "/-/reload"),
+    ("HEAD", "/-/healthy"),
+];
+
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 

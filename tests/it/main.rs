@@ -6,6 +6,7 @@ mod check_config;
 mod compose;
 mod engine;
 mod helpers;
+mod openapi;
 mod opsgenie;
 mod pagerduty;
 mod preview;
