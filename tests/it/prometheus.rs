@@ -1,6 +1,7 @@
 //! End to end with a real Prometheus (Debian's `prometheus`, which `.ci/run` installs): a rule that fires at
-//! once sends its alert to Herald, Herald groups it and notifies a local webhook, and when the rule stops
-//! firing Prometheus resolves it and Herald notifies the resolve.
+//! once sends its alert to Herald, Herald groups it and notifies a local webhook, amtool queries and
+//! silences through the same Herald, and when the rule stops firing Prometheus resolves it and Herald
+//! notifies the resolve.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -97,6 +98,30 @@ async fn prometheus_alerts_are_grouped_notified_and_resolved() {
     let listed = herald.get_json("/api/v2/alerts").await;
     assert_eq!(listed[0]["labels"]["alertname"], "HeraldEndToEnd");
 
+    // amtool against the same Herald, while Prometheus keeps sending.
+    let amtool = |args: &[&str]| {
+        let output = Command::new("amtool")
+            .arg(format!("--alertmanager.url=http://{}", herald.address))
+            .args(args)
+            .output()
+            .expect("amtool is installed");
+        (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let (ok, out) = amtool(&["alert", "query"]);
+    assert!(ok && out.contains("HeraldEndToEnd"), "{out}");
+    let (ok, out) = amtool(&["config", "routes", "test", "alertname=HeraldEndToEnd"]);
+    assert!(ok && out.trim() == "hook", "{out}");
+    let (ok, _) = amtool(&["alert", "add", "FromAmtool", "team=e2e"]);
+    assert!(ok);
+    let (ok, id) = amtool(&["silence", "add", "alertname=FromAmtool", "--comment=e2e", "--author=ci", "--duration=1h"]);
+    assert!(ok && id.trim().len() == 36, "{id}");
+    let (ok, out) = amtool(&["silence", "query"]);
+    assert!(ok && out.contains(id.trim()), "{out}");
+    let (ok, out) = amtool(&["alert", "query", "--silenced", "alertname=FromAmtool"]);
+    assert!(ok && out.contains("suppressed"), "{out}");
+    let (ok, _) = amtool(&["silence", "expire", id.trim()]);
+    assert!(ok);
+
     std::fs::write(dir.path().join("rules.yml"), QUIET_RULES).expect("rules rewritten");
     let reload =
         client().post(format!("http://{}/-/reload", prometheus.address)).send().await.expect("prometheus answers");
@@ -112,6 +137,10 @@ async fn prometheus_alerts_are_grouped_notified_and_resolved() {
     };
     assert_eq!(resolved.body["alerts"][0]["status"], "resolved");
     assert_eq!(resolved.body["groupLabels"], json!({"alertname": "HeraldEndToEnd", "team": "e2e"}));
-    let firing_sent = sink.received().iter().filter(|r| r.body["status"] == "firing").count();
+    let firing_sent = sink
+        .received()
+        .iter()
+        .filter(|r| r.body["status"] == "firing" && r.body["groupLabels"]["alertname"] == "HeraldEndToEnd")
+        .count();
     assert_eq!(firing_sent, 1, "Prometheus re-sends its alert; Herald notifies it once");
 }
