@@ -13,7 +13,7 @@ use serde_json::json;
 use super::AppState;
 use super::error::ApiError;
 use crate::alert::{format_api_time, parse_time};
-use crate::labels::{MatchType, parse_matcher};
+use crate::labels::parse_matcher;
 use crate::silence::{Silence, SilenceError, SilenceMatcher, State as SilenceState};
 use crate::store::WriteBatch;
 
@@ -133,13 +133,7 @@ pub async fn post_silence(
         SilenceError::NotFound => ApiError::Handler { status: StatusCode::NOT_FOUND, message: err.to_string() },
         SilenceError::Invalid(_) => ApiError::bad_request(err.to_string()),
     })?;
-    let silences = changed.written.into_iter().map(|s| (s.id.clone(), s)).collect();
-    state
-        .engine
-        .persister
-        .commit(WriteBatch { silences, ..WriteBatch::default() })
-        .await
-        .map_err(|err| ApiError::Internal(format!("storing a silence: {err}")))?;
+    persist(&state, changed.written).await?;
     Ok(Json(json!({"silenceID": id})))
 }
 
@@ -162,15 +156,10 @@ pub async fn get_silences(
         .into_iter()
         .filter(|silence| {
             filters.iter().all(|filter| {
-                silence.matchers.iter().any(|m| {
-                    let kind = match (m.is_regex, m.is_equal) {
-                        (false, true) => MatchType::Equal,
-                        (false, false) => MatchType::NotEqual,
-                        (true, true) => MatchType::Regex,
-                        (true, false) => MatchType::NotRegex,
-                    };
-                    m.name == filter.name() && m.value == filter.value() && kind == filter.kind()
-                })
+                silence
+                    .matchers
+                    .iter()
+                    .any(|m| m.name == filter.name() && m.value == filter.value() && m.kind() == filter.kind())
             })
         })
         .collect();
@@ -204,15 +193,20 @@ pub async fn delete_silence(State(state): State<AppState>, Path(id): Path<String
         .expire(&id, Utc::now())
         .map_err(|err| ApiError::Handler { status: StatusCode::NOT_FOUND, message: err.to_string() })?;
     if let Some(silence) = expired {
-        let silences = [(silence.id.clone(), silence)].into_iter().collect();
-        state
-            .engine
-            .persister
-            .commit(WriteBatch { silences, ..WriteBatch::default() })
-            .await
-            .map_err(|err| ApiError::Internal(format!("storing a silence: {err}")))?;
+        persist(&state, vec![silence]).await?;
     }
     Ok(StatusCode::OK)
+}
+
+/// Writes changed silences and waits for the commit.
+async fn persist(state: &AppState, written: Vec<Silence>) -> Result<(), ApiError> {
+    let silences = written.into_iter().map(|s| (s.id.clone(), s)).collect();
+    state
+        .engine
+        .persister
+        .commit(WriteBatch { silences, ..WriteBatch::default() })
+        .await
+        .map_err(|err| ApiError::Internal(format!("storing a silence: {err}")))
 }
 
 fn check_uuid(id: &str) -> Result<(), ApiError> {

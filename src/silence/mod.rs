@@ -32,14 +32,18 @@ fn yes() -> bool {
 }
 
 impl SilenceMatcher {
-    fn compile(&self) -> Result<Matcher, String> {
-        let kind = match (self.is_regex, self.is_equal) {
+    /// The matcher operator these flags stand for.
+    pub fn kind(&self) -> MatchType {
+        match (self.is_regex, self.is_equal) {
             (false, true) => MatchType::Equal,
             (false, false) => MatchType::NotEqual,
             (true, true) => MatchType::Regex,
             (true, false) => MatchType::NotRegex,
-        };
-        Matcher::new(kind, &self.name, &self.value).map_err(|err| err.to_string())
+        }
+    }
+
+    fn compile(&self) -> Result<Matcher, String> {
+        Matcher::new(self.kind(), &self.name, &self.value).map_err(|err| err.to_string())
     }
 }
 
