@@ -21,10 +21,15 @@ pub const DATABASE_FILE: &str = "herald.db";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// How often the WAL is checkpointed into the database file, off the commit path.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// SQLite-backed [`Store`].
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// A second connection that checkpoints the WAL in the background, so that commits do not pay for it.
+    checkpointer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -40,13 +45,33 @@ impl SqliteStore {
             // FULL: a commit is on disk before the API answers 200.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.map_err(db)?;
+        // The writer never checkpoints (profiling showed a fifth of ingest time there); the checkpointer does.
+        let writer_options = options.clone().pragma("wal_autocheckpoint", "0");
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(writer_options).await.map_err(db)?;
         MIGRATOR.run(&pool).await.map_err(|err| Error::Database(format!("migrations: {err}")))?;
-        Ok(SqliteStore { pool })
+        let checkpointer = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.map_err(db)?;
+        let background = checkpointer.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
+            while !background.is_closed() {
+                ticks.tick().await;
+                // PASSIVE: copies what it can without blocking the writer.
+                if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&background).await
+                    && !background.is_closed()
+                {
+                    tracing::warn!(error = %err, "WAL checkpoint failed.");
+                }
+            }
+        });
+        Ok(SqliteStore { pool, checkpointer })
     }
 
-    /// Closes the connection, checkpointing the WAL.
+    /// Checkpoints the WAL completely and closes the connections.
     pub async fn close(&self) {
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
+            tracing::warn!(error = %err, "Final WAL checkpoint failed.");
+        }
+        self.checkpointer.close().await;
         self.pool.close().await;
     }
 
