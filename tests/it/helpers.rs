@@ -291,3 +291,11 @@ pub fn alert_names(body: &Value) -> Vec<(String, String)> {
 pub fn repo_file(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
+
+/// The same alert, resolved a second ago after an hour of firing (as Prometheus posts a resolve).
+pub fn resolved_a_second_ago(mut alert: Value) -> Value {
+    let now = chrono::Utc::now();
+    alert["startsAt"] = serde_json::json!((now - chrono::Duration::hours(1)).to_rfc3339());
+    alert["endsAt"] = serde_json::json!((now - chrono::Duration::seconds(1)).to_rfc3339());
+    alert
+}

@@ -54,10 +54,7 @@ async fn opsgenie_requests_match_alertmanagers() {
                        "annotations": {"description": "a is full", "summary": "Disk is full"}});
     herald.post_alerts(json!([alert.clone()])).await;
     sink.wait_for(3, WAIT).await;
-    let mut resolved = alert;
-    resolved["startsAt"] = json!((chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339());
-    resolved["endsAt"] = json!((chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339());
-    herald.post_alerts(json!([resolved])).await;
+    herald.post_alerts(json!([crate::helpers::resolved_a_second_ago(alert)])).await;
     let received = sink.wait_for(4, WAIT).await;
 
     let expected: Vec<Recorded> = serde_json::from_str(

@@ -14,11 +14,8 @@ fn alert(instance: &str, description: &str) -> Value {
            "annotations": {"description": description, "summary": "Disk is full"}})
 }
 
-fn resolved(mut alert: Value) -> Value {
-    let now = chrono::Utc::now();
-    alert["startsAt"] = json!((now - chrono::Duration::hours(1)).to_rfc3339());
-    alert["endsAt"] = json!((now - chrono::Duration::seconds(1)).to_rfc3339());
-    alert
+fn resolved(alert: Value) -> Value {
+    crate::helpers::resolved_a_second_ago(alert)
 }
 
 #[tokio::test]

@@ -10,14 +10,11 @@ use crate::helpers::{Herald, Sink, repo_file};
 const WAIT: Duration = Duration::from_secs(10);
 
 fn three_alerts() -> serde_json::Value {
-    let now = chrono::Utc::now();
     let alert = |instance: &str, description: &str| {
         json!({"labels": {"alertname": "DiskFull", "instance": instance, "severity": "critical", "team": "db"},
                "annotations": {"description": description, "summary": "Disk is full"}})
     };
-    let mut resolved = alert("c", "c was full");
-    resolved["startsAt"] = json!((now - chrono::Duration::hours(1)).to_rfc3339());
-    resolved["endsAt"] = json!((now - chrono::Duration::seconds(1)).to_rfc3339());
+    let resolved = crate::helpers::resolved_a_second_ago(alert("c", "c was full"));
     json!([alert("a", "a is full"), alert("b", "b is full"), resolved])
 }
 
@@ -147,10 +144,7 @@ receivers:
     let alert = json!({"labels": {"alertname": "DiskFull", "team": "db"}, "annotations": {"summary": "Disk is full"}});
     herald.post_alerts(json!([alert.clone()])).await;
     sink.wait_for(1, WAIT).await;
-    let mut resolved = alert;
-    resolved["startsAt"] = json!((chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339());
-    resolved["endsAt"] = json!((chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339());
-    herald.post_alerts(json!([resolved])).await;
+    herald.post_alerts(json!([crate::helpers::resolved_a_second_ago(alert)])).await;
     let received = sink.wait_for(2, WAIT).await;
     let expected =
         std::fs::read_to_string(repo_file("tests/fixtures/slack_firing_resolved_am025.txt")).expect("fixture");
