@@ -18,12 +18,12 @@ use crate::engine::Engine;
 use crate::labels::LabelSet;
 use crate::routing::RouteTree;
 
-/// Alertmanager's `gettableAlert`.
+/// Alertmanager's `gettableAlert`, borrowing from the stored alert (listings serialise many of them).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GettableAlert {
+pub struct GettableAlert<'a> {
     /// Annotations.
-    pub annotations: LabelSet,
+    pub annotations: &'a LabelSet,
     /// End (the stored one, also while firing).
     pub ends_at: String,
     /// 16 hex digits.
@@ -37,10 +37,10 @@ pub struct GettableAlert {
     /// Last update.
     pub updated_at: String,
     /// Link to the source.
-    #[serde(rename = "generatorURL", skip_serializing_if = "String::is_empty")]
-    pub generator_url: String,
+    #[serde(rename = "generatorURL", skip_serializing_if = "str::is_empty")]
+    pub generator_url: &'a str,
     /// Labels.
-    pub labels: LabelSet,
+    pub labels: &'a LabelSet,
 }
 
 /// `{"name": ...}`.
@@ -80,19 +80,19 @@ impl AlertStatus {
     }
 }
 
-impl GettableAlert {
+impl<'a> GettableAlert<'a> {
     /// The API form of an alert routed to `receivers`.
-    pub fn new(alert: &Alert, receivers: Vec<String>, status: AlertStatus) -> Self {
+    pub fn new(alert: &'a Alert, receivers: Vec<String>, status: AlertStatus) -> Self {
         GettableAlert {
-            annotations: alert.annotations.clone(),
+            annotations: &alert.annotations,
             ends_at: format_api_time(alert.ends_at),
             fingerprint: alert.fingerprint.to_string(),
             receivers: receivers.into_iter().map(|name| ReceiverName { name }).collect(),
             starts_at: format_api_time(alert.starts_at),
             status,
             updated_at: format_api_time(alert.updated_at),
-            generator_url: alert.generator_url.clone(),
-            labels: alert.labels.clone(),
+            generator_url: &alert.generator_url,
+            labels: &alert.labels,
         }
     }
 }
@@ -153,14 +153,14 @@ pub async fn get_alerts(State(state): State<AppState>, RawQuery(query): RawQuery
     alerts.retain(|alert| !alert.resolved_at(now) && query.matches_labels(&alert.labels));
     alerts.sort_by_key(|alert| alert.fingerprint);
     let mut listed = Vec::with_capacity(alerts.len());
-    for alert in alerts {
+    for alert in &alerts {
         let receivers = receivers_of(&tree, &alert.labels);
         if !query.matches_receivers(receivers.iter().map(String::as_str)) {
             continue;
         }
-        let status = AlertStatus::of(&state.engine, &alert, now);
+        let status = AlertStatus::of(&state.engine, alert, now);
         if status.passes(&query) {
-            listed.push(GettableAlert::new(&alert, receivers, status));
+            listed.push(GettableAlert::new(alert, receivers, status));
         }
     }
     Ok(axum::Json(listed).into_response())

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Serialize;
 
@@ -14,23 +15,20 @@ use super::filter::AlertQuery;
 use crate::dispatch::GroupView;
 use crate::labels::{Fingerprint, LabelSet};
 
-/// Alertmanager's `alertGroup`.
+/// Alertmanager's `alertGroup`, borrowing from the dispatcher's snapshot.
 #[derive(Debug, Serialize)]
-pub struct AlertGroup {
+pub struct AlertGroup<'a> {
     /// The alerts of the group that pass the filters.
-    pub alerts: Vec<GettableAlert>,
+    pub alerts: Vec<GettableAlert<'a>>,
     /// Group labels.
-    pub labels: LabelSet,
+    pub labels: &'a LabelSet,
     /// The group's receiver.
     pub receiver: ReceiverName,
 }
 
 /// `GET /api/v2/alerts/groups`: groups with at least one alert passing the filters, sorted by labels, then
 /// receiver.
-pub async fn get_groups(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Vec<AlertGroup>>, ApiError> {
+pub async fn get_groups(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let query = AlertQuery::parse(query.as_deref())?;
     let now = Utc::now();
     let mut groups: Vec<GroupView> = state
@@ -55,10 +53,10 @@ pub async fn get_groups(
     for group in &mut groups {
         crate::dispatch::sort_alerts(&mut group.alerts);
     }
-    let listed = groups
-        .into_iter()
+    let listed: Vec<AlertGroup<'_>> = groups
+        .iter()
         .filter_map(|group| {
-            let alerts: Vec<GettableAlert> = group
+            let alerts: Vec<GettableAlert<'_>> = group
                 .alerts
                 .iter()
                 .filter(|alert| !alert.resolved_at(now) && query.matches_labels(&alert.labels))
@@ -68,14 +66,14 @@ pub async fn get_groups(
                     status.passes(&query).then(|| GettableAlert::new(alert, receivers, status))
                 })
                 .collect();
-            (!alerts.is_empty()).then_some(AlertGroup {
+            (!alerts.is_empty()).then(|| AlertGroup {
                 alerts,
-                labels: group.labels,
-                receiver: ReceiverName { name: group.receiver },
+                labels: &group.labels,
+                receiver: ReceiverName { name: group.receiver.clone() },
             })
         })
         .collect();
-    Ok(Json(listed))
+    Ok(Json(listed).into_response())
 }
 
 /// Alertmanager's `AlertGroups` order: by labels (fewer first, then values), then receiver.

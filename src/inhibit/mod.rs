@@ -42,11 +42,12 @@ impl Inhibitor {
     /// The fingerprint of an alert inhibiting one with these labels at `now`, if any.
     pub fn inhibited_by(&self, labels: &LabelSet, now: DateTime<Utc>) -> Option<Fingerprint> {
         let rules = self.rules.read().expect("inhibitor lock is never poisoned");
-        let own = crate::labels::fingerprint(labels);
         for Rule { rule, sources } in rules.iter() {
             if !rule.target.matches(labels) {
                 continue;
             }
+            // Only for targets: most alerts match no rule, and listings ask for every alert.
+            let own = crate::labels::fingerprint(labels);
             // An alert matching both sides must not be inhibited by another that does too (nor by itself).
             let two_sided = rule.source.matches(labels);
             let source = sources.values().find(|source| {
