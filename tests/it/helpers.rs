@@ -108,6 +108,15 @@ impl Herald {
         self.logs.lock().expect("log lock").join("\n")
     }
 
+    /// Waits until the log contains `needle`, at most `timeout`; returns the log.
+    pub async fn wait_for_log(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        while !self.logs().contains(needle) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.logs()
+    }
+
     /// Kills the process at once (SIGKILL), as a crash would.
     pub fn kill(mut self) {
         let _ = self.child.kill();

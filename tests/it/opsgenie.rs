@@ -76,10 +76,7 @@ async fn an_api_key_that_renders_empty_is_a_visible_failure() {
     let herald =
         Herald::start(&config(&sink).replace("'k-{{ .GroupLabels.alertname }}'", "'{{ .GroupLabels.opsgenie_key }}'"));
     herald.post_alerts(json!([{"labels": {"alertname": "DiskFull"}}])).await;
-    let deadline = std::time::Instant::now() + WAIT;
-    while !herald.logs().contains("the API key is empty") && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    herald.wait_for_log("the API key is empty", WAIT).await;
     assert!(herald.logs().contains("the API key is empty"), "{}", herald.logs());
     assert!(sink.received().is_empty());
 }

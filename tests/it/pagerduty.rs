@@ -104,10 +104,7 @@ receivers:
     );
     let herald = Herald::start(&config);
     herald.post_alerts(json!([{"labels": {"alertname": "DiskFull", "pagerduty_key": "svc-123"}}])).await;
-    let deadline = std::time::Instant::now() + WAIT;
-    while !herald.logs().contains("service key cannot be empty") && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    herald.wait_for_log("service key cannot be empty", WAIT).await;
     assert!(herald.logs().contains("service key cannot be empty"), "{}", herald.logs());
     assert!(sink.received().is_empty(), "nothing is sent with an empty key");
 }

@@ -50,10 +50,7 @@ async fn a_slack_receiver_without_a_url_fails_visibly() {
     let config = std::fs::read_to_string(repo_file("config/alertmanager.yml")).expect("shipped config");
     let herald = Herald::start(&config.replace("group_wait: 30s", "group_wait: 1s"));
     herald.post_alerts(json!([{"labels": {"alertname": "Load", "severity": "warning"}}])).await;
-    let deadline = std::time::Instant::now() + WAIT;
-    while !herald.logs().contains("no Slack API URL is configured") && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    herald.wait_for_log("no Slack API URL is configured", WAIT).await;
     let logs = herald.logs();
     assert!(logs.contains("Notification failed.") && logs.contains("receiver=\"warnings\""), "{logs}");
     assert!(logs.contains("no Slack API URL is configured"), "{logs}");
