@@ -70,7 +70,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         silences = snapshot.silences.len(),
         "Stored state loaded."
     );
-    let alerts = Arc::new(AlertIndex::with_alerts(snapshot.alerts));
+    let alerts = Arc::new(AlertIndex::with_alerts(snapshot.alerts, snapshot.last_alert_version));
     let (committed_tx, committed_rx) = mpsc::unbounded_channel();
     let (persister, persister_task) = Persister::spawn(Arc::new(store.clone()), committed_tx);
 

@@ -92,9 +92,10 @@ impl Engine {
             return Ok(());
         }
         let persister = &self.persister;
-        let (merged, committed) = self.alerts.merge(received, |stored| {
-            let alerts = stored.iter().map(|alert| (alert.fingerprint, Arc::clone(alert))).collect();
-            persister.enqueue(WriteBatch { alerts, ..WriteBatch::default() })
+        let (merged, committed) = self.alerts.merge(received, |merged| {
+            // Each new version is a new row; the row of the version it replaces goes in the same transaction.
+            let deleted_alerts = merged.previous.iter().flatten().map(|old| old.version).collect();
+            persister.enqueue(WriteBatch { alerts: merged.stored.clone(), deleted_alerts, ..WriteBatch::default() })
         });
         let result = committed.await;
         if result.is_err() {

@@ -1,6 +1,7 @@
 //! The working set of alerts in memory, by fingerprint. The store holds the durable copy.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -21,35 +22,41 @@ pub struct Merged {
 #[derive(Default)]
 pub struct AlertIndex {
     alerts: RwLock<HashMap<Fingerprint, Arc<Alert>>>,
+    /// The last version handed out (see [`Alert::version`]).
+    last_version: AtomicU64,
 }
 
 impl AlertIndex {
-    /// An index holding `alerts` (as loaded at start-up).
-    pub fn with_alerts(alerts: impl IntoIterator<Item = Alert>) -> Self {
-        let map = alerts.into_iter().map(|a| (a.fingerprint, Arc::new(a))).collect();
-        AlertIndex { alerts: RwLock::new(map) }
+    /// An index holding `alerts` (as loaded at start-up, with their stored versions). `last_version` is the
+    /// highest version ever stored, so that new versions never reuse one.
+    pub fn with_alerts(alerts: impl IntoIterator<Item = Alert>, last_version: u64) -> Self {
+        let map: HashMap<Fingerprint, Arc<Alert>> = alerts.into_iter().map(|a| (a.fingerprint, Arc::new(a))).collect();
+        let last_version = map.values().map(|a| a.version).fold(last_version, u64::max);
+        AlertIndex { alerts: RwLock::new(map), last_version: AtomicU64::new(last_version) }
     }
 
     /// Merges received alerts into the index. `while_locked` runs before the lock is released, so that
-    /// whatever it queues (the store write) is ordered like the merges. Each alert's `updated_at` is stamped
-    /// under the lock, so versions of one alert are ordered by it exactly as they are committed.
-    pub fn merge<R>(&self, received: Vec<Alert>, while_locked: impl FnOnce(&[Arc<Alert>]) -> R) -> (Merged, R) {
+    /// whatever it queues (the store write) is ordered like the merges. Each alert's `updated_at` and
+    /// `version` are stamped under the lock, so versions of one alert are ordered exactly as they are committed.
+    pub fn merge<R>(&self, received: Vec<Alert>, while_locked: impl FnOnce(&Merged) -> R) -> (Merged, R) {
         let mut alerts = self.alerts.write().expect("alert index lock is never poisoned");
         let now = Utc::now();
-        let mut merged = Merged::default();
+        let mut merged =
+            Merged { stored: Vec::with_capacity(received.len()), previous: Vec::with_capacity(received.len()) };
         for mut alert in received {
             alert.updated_at = now;
             let previous = alerts.get(&alert.fingerprint).cloned();
-            let version = match &previous {
+            let mut version = match &previous {
                 Some(old) => Alert::merge_into(old, alert, now),
                 None => alert,
             };
+            version.version = self.last_version.fetch_add(1, Ordering::Relaxed) + 1;
             let version = Arc::new(version);
             alerts.insert(version.fingerprint, Arc::clone(&version));
             merged.stored.push(version);
             merged.previous.push(previous);
         }
-        let result = while_locked(&merged.stored);
+        let result = while_locked(&merged);
         (merged, result)
     }
 
@@ -106,7 +113,8 @@ mod tests {
         let alert = |name: &str, ends| {
             Alert::new(LabelSet::from([("a".into(), name.into())]), LabelSet::new(), now - hour, ends, now)
         };
-        let (merged, count) = index.merge(vec![alert("x", now + hour), alert("y", now - hour)], <[_]>::len);
+        let (merged, count) = index.merge(vec![alert("x", now + hour), alert("y", now - hour)], |m| m.stored.len());
+        assert_eq!(merged.stored.iter().map(|a| a.version).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!((merged.stored.len(), count), (2, 2));
         let (newer, ()) = index.merge(vec![alert("x", now + hour + hour)], |_| ());
         assert_eq!(index.len(), 2);

@@ -32,6 +32,9 @@ pub struct Alert {
     pub generator_url: String,
     /// `ends_at` was not sent but derived from `resolve_timeout`.
     pub timeout: bool,
+    /// Which stored row holds this version: assigned when the version is stored, increasing with every store,
+    /// never reused; 0 before then.
+    pub version: u64,
 }
 
 impl Alert {
@@ -52,6 +55,7 @@ impl Alert {
             updated_at,
             generator_url: String::new(),
             timeout: false,
+            version: 0,
         }
     }
 

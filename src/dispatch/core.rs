@@ -41,7 +41,7 @@ pub struct GroupChanges {
     /// Groups that are gone.
     pub removed: Vec<GroupId>,
     /// Alert versions that left their last group after being notified as resolved: the store may forget them.
-    pub released_alerts: Vec<(Fingerprint, DateTime<Utc>)>,
+    pub released_alerts: Vec<u64>,
 }
 
 /// The persisted form of a group.
@@ -70,7 +70,7 @@ pub struct DispatchCore {
     removed: Vec<GroupId>,
     /// How many groups hold each alert, to know when a notified resolved alert has left them all.
     holders: HashMap<Fingerprint, u32>,
-    released: Vec<(Fingerprint, DateTime<Utc>)>,
+    released: Vec<u64>,
     /// Groups whose next flush came due while one was in flight.
     superseded: Vec<GroupId>,
 }
@@ -310,12 +310,12 @@ impl DispatchCore {
 }
 
 /// One group fewer holds `alert`; when none does, the store may forget this version.
-fn release(holders: &mut HashMap<Fingerprint, u32>, released: &mut Vec<(Fingerprint, DateTime<Utc>)>, alert: &Alert) {
+fn release(holders: &mut HashMap<Fingerprint, u32>, released: &mut Vec<u64>, alert: &Alert) {
     let Some(count) = holders.get_mut(&alert.fingerprint) else { return };
     *count = count.saturating_sub(1);
     if *count == 0 {
         holders.remove(&alert.fingerprint);
-        released.push((alert.fingerprint, alert.updated_at));
+        released.push(alert.version);
     }
 }
 
@@ -376,7 +376,8 @@ receivers: [{name: hook}, {name: team-b}]
 
     fn alert(name: &str, starts: i64, ends: i64, updated: i64) -> Arc<Alert> {
         let labels = LabelSet::from([("alertname".to_string(), name.to_string())]);
-        Arc::new(Alert::new(labels, LabelSet::new(), t(starts), t(ends), t(updated)))
+        let version = 100 + updated as u64;
+        Arc::new(Alert { version, ..Alert::new(labels, LabelSet::new(), t(starts), t(ends), t(updated)) })
     }
 
     fn names(request: &FlushRequest) -> Vec<String> {
@@ -449,7 +450,7 @@ receivers: [{name: hook}, {name: team-b}]
         assert_eq!(core.groups().count(), 0);
         let changes = core.take_changes();
         assert_eq!(changes.removed.len(), 1);
-        assert_eq!(changes.released_alerts, vec![(retried.alerts[0].fingerprint, t(0))], "the store may forget it now");
+        assert_eq!(changes.released_alerts, vec![retried.alerts[0].version], "the store may forget it now");
     }
 
     #[test]

@@ -1,13 +1,10 @@
 //! What goes into the store and what comes out of it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-
-use chrono::{DateTime, Utc};
 
 use crate::alert::Alert;
 use crate::dispatch::{GroupId, GroupSnapshot};
-use crate::labels::Fingerprint;
 use crate::nflog::{NflogEntry, NflogKey};
 use crate::silence::Silence;
 
@@ -16,6 +13,8 @@ use crate::silence::Silence;
 pub struct Snapshot {
     /// Alerts, resolved ones included until they are collected.
     pub alerts: Vec<Alert>,
+    /// The highest alert version ever stored (new versions continue after it).
+    pub last_alert_version: u64,
     /// Aggregation groups and their timers.
     pub groups: Vec<GroupSnapshot>,
     /// The notification log.
@@ -27,11 +26,12 @@ pub struct Snapshot {
 /// A set of changes applied atomically. Later changes to the same row replace earlier ones.
 #[derive(Debug, Default, Clone)]
 pub struct WriteBatch {
-    /// Alerts to insert or replace, by fingerprint.
-    pub alerts: HashMap<Fingerprint, Arc<Alert>>,
-    /// Alert versions to delete: a row is deleted only if it still holds that version (its `updated_at`), so
-    /// a delete can never remove a newer post of the same alert that raced it.
-    pub deleted_alerts: Vec<(Fingerprint, DateTime<Utc>)>,
+    /// Alert versions to store, each a new row keyed by its [`Alert::version`]: rows are only ever appended
+    /// at the end of the table, which is what makes ingest cheap.
+    pub alerts: Vec<Arc<Alert>>,
+    /// Alert versions to delete (superseded by a newer version, or resolved and notified). Versions are never
+    /// reused, so a delete can never remove a newer post of the same alert that raced it.
+    pub deleted_alerts: Vec<u64>,
     /// Groups to insert or replace.
     pub groups: HashMap<GroupId, GroupSnapshot>,
     /// Groups to delete.
@@ -61,12 +61,12 @@ impl WriteBatch {
 
     /// Folds a later batch into this one; for a row touched by both, the later change wins.
     pub fn absorb(&mut self, later: WriteBatch) {
-        for (fingerprint, version) in later.deleted_alerts {
-            if self.alerts.get(&fingerprint).is_some_and(|alert| alert.updated_at == version) {
-                self.alerts.remove(&fingerprint);
-            }
-            self.deleted_alerts.push((fingerprint, version));
+        if !later.deleted_alerts.is_empty() && !self.alerts.is_empty() {
+            // A version written and deleted before the commit need not touch the disk at all.
+            let deleted: HashSet<u64> = later.deleted_alerts.iter().copied().collect();
+            self.alerts.retain(|alert| !deleted.contains(&alert.version));
         }
+        self.deleted_alerts.extend(later.deleted_alerts);
         self.alerts.extend(later.alerts);
         for id in later.deleted_groups {
             self.groups.remove(&id);
@@ -96,17 +96,15 @@ mod tests {
     #[test]
     fn a_delete_only_cancels_a_pending_write_of_the_same_version() {
         let now = Utc::now();
-        let alert = Arc::new(Alert::new(LabelSet::from([("a".into(), "1".into())]), LabelSet::new(), now, now, now));
-        let fp = alert.fingerprint;
+        let alert = Alert::new(LabelSet::from([("a".into(), "1".into())]), LabelSet::new(), now, now, now);
         let mut first = WriteBatch::default();
-        first.alerts.insert(fp, Arc::clone(&alert));
-        first.absorb(WriteBatch { deleted_alerts: vec![(fp, now)], ..WriteBatch::default() });
+        first.alerts.push(Arc::new(Alert { version: 7, ..alert.clone() }));
+        first.absorb(WriteBatch { deleted_alerts: vec![7], ..WriteBatch::default() });
         assert!(first.alerts.is_empty(), "written then deleted: nothing to write");
 
         let mut newer = WriteBatch::default();
-        let later = now + chrono::Duration::seconds(1);
-        newer.alerts.insert(fp, Arc::new(Alert { updated_at: later, ..(*alert).clone() }));
-        newer.absorb(WriteBatch { deleted_alerts: vec![(fp, now)], ..WriteBatch::default() });
+        newer.alerts.push(Arc::new(Alert { version: 8, ..alert }));
+        newer.absorb(WriteBatch { deleted_alerts: vec![7], ..WriteBatch::default() });
         assert_eq!(newer.alerts.len(), 1, "a delete of an older version leaves the newer write");
     }
 }

@@ -1,6 +1,7 @@
 //! Durable state: the [`Store`] trait and its SQLite implementation (the only place with SQL), and the
 //! group-commit [`Persister`] that batches writes from the rest of Herald.
 
+mod alert_row;
 mod batch;
 mod persister;
 mod sqlite;

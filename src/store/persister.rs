@@ -64,10 +64,10 @@ async fn run(
     while let Some((first, ack)) = inbox.recv().await {
         let mut batch = first;
         let mut acks: Vec<Ack> = ack.into_iter().collect();
-        let mut alerts: Vec<Arc<Alert>> = batch.alerts.values().cloned().collect();
+        let mut alerts: Vec<Arc<Alert>> = batch.alerts.clone();
         for _ in 1..MAX_WRITES_PER_COMMIT {
             let Ok((next, ack)) = inbox.try_recv() else { break };
-            alerts.extend(next.alerts.values().cloned());
+            alerts.extend(next.alerts.iter().cloned());
             batch.absorb(next);
             acks.extend(ack);
         }
@@ -117,7 +117,7 @@ mod tests {
         let now = Utc::now();
         let alert = Arc::new(Alert::new(LabelSet::from([("a".into(), name.into())]), LabelSet::new(), now, now, now));
         let mut batch = WriteBatch::default();
-        batch.alerts.insert(alert.fingerprint, alert);
+        batch.alerts.push(alert);
         batch
     }
 

@@ -1,18 +1,19 @@
 //! The embedded default backend: one SQLite file in WAL mode, written by a single connection.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, Transaction};
 
+use super::alert_row::{self, from_micros, to_micros};
 use super::{BoxFuture, Error, Result, Snapshot, Store, WriteBatch};
 use crate::alert::Alert;
 use crate::dispatch::{GroupId, GroupSnapshot, GroupTimer};
-use crate::labels::{Fingerprint, LabelSet};
+use crate::labels::Fingerprint;
 use crate::nflog::{NflogEntry, NflogKey};
 use crate::silence::Silence;
 
@@ -77,32 +78,7 @@ impl SqliteStore {
 
     async fn load_all(&self) -> Result<Snapshot> {
         let mut snapshot = Snapshot::default();
-        let rows = sqlx::query(
-            "SELECT fingerprint, labels, annotations, starts_at, ends_at, updated_at, generator_url, timeout FROM alerts",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        for row in rows {
-            let labels: LabelSet = from_json("alerts", row.get("labels"))?;
-            let mut alert = Alert::new(
-                labels,
-                from_json("alerts", row.get("annotations"))?,
-                from_micros(row.get("starts_at")),
-                from_micros(row.get("ends_at")),
-                from_micros(row.get("updated_at")),
-            );
-            alert.generator_url = row.get("generator_url");
-            alert.timeout = row.get::<i64, _>("timeout") != 0;
-            let stored = Fingerprint(row.get::<i64, _>("fingerprint") as u64);
-            if stored != alert.fingerprint {
-                return Err(Error::Corrupt {
-                    table: "alerts",
-                    reason: format!("fingerprint {stored} does not match its labels"),
-                });
-            }
-            snapshot.alerts.push(alert);
-        }
+        self.load_alerts(&mut snapshot).await?;
         let rows =
             sqlx::query("SELECT id, group_key, labels, receiver, next_flush_at, has_flushed, created_at FROM groups")
                 .fetch_all(&self.pool)
@@ -167,21 +143,40 @@ impl SqliteStore {
         Ok(snapshot)
     }
 
+    /// Reads every alert version. Two versions of one alert exist only if a resolved version was collected
+    /// from memory before it was notified and the alert fired again; the newer one wins and the older row is
+    /// deleted, as the dispatcher would have done.
+    async fn load_alerts(&self, snapshot: &mut Snapshot) -> Result<()> {
+        let mut rows = sqlx::query("SELECT version, data FROM alert_versions ORDER BY version").fetch(&self.pool);
+        let mut latest: HashMap<Fingerprint, usize> = HashMap::new();
+        let mut stale = Vec::new();
+        while let Some(row) = rows.try_next().await.map_err(db)? {
+            let version = row.get::<i64, _>(0) as u64;
+            snapshot.last_alert_version = snapshot.last_alert_version.max(version);
+            let data: &str = row.try_get(1).map_err(db)?;
+            let alert = alert_row::decode(version, data)
+                .map_err(|reason| Error::Corrupt { table: "alert_versions", reason })?;
+            match latest.insert(alert.fingerprint, snapshot.alerts.len()) {
+                Some(older) => {
+                    stale.push(snapshot.alerts[older].version);
+                    snapshot.alerts[older] = alert;
+                    latest.insert(snapshot.alerts[older].fingerprint, older);
+                }
+                None => snapshot.alerts.push(alert),
+            }
+        }
+        drop(rows);
+        if !stale.is_empty() {
+            let mut tx = self.pool.begin().await.map_err(db)?;
+            write_alerts(&mut tx, &[], &stale).await?;
+            tx.commit().await.map_err(db)?;
+        }
+        Ok(())
+    }
+
     async fn apply_batch(&self, batch: &WriteBatch) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        // Deletes first: a batch may delete a row and then write it again.
-        for (fingerprint, version) in &batch.deleted_alerts {
-            sqlx::query("DELETE FROM alerts WHERE fingerprint = ? AND updated_at = ?")
-                .bind(fingerprint.0 as i64)
-                .bind(to_micros(*version))
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
-        let alerts: Vec<&Arc<Alert>> = batch.alerts.values().collect();
-        for chunk in alerts.chunks(ALERTS_PER_STATEMENT) {
-            upsert_alerts(&mut tx, chunk).await?;
-        }
+        write_alerts(&mut tx, &batch.alerts, &batch.deleted_alerts).await?;
         for id in &batch.deleted_groups {
             sqlx::query("DELETE FROM groups WHERE id = ?").bind(id.0 as i64).execute(&mut *tx).await.map_err(db)?;
         }
@@ -258,36 +253,45 @@ impl SqliteStore {
     }
 }
 
-/// Rows per multi-row INSERT: one statement per few hundred alerts instead of one per alert (8 bound values
-/// each, well under SQLite's limit of 32766).
-const ALERTS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row statement: one statement per few hundred alerts instead of one per alert (well under
+/// SQLite's limit of 32766 bound values).
+const ROWS_PER_STATEMENT: usize = 500;
 
-async fn upsert_alerts(tx: &mut Transaction<'_, Sqlite>, alerts: &[&Arc<Alert>]) -> Result<()> {
-    let mut sql = String::from(
-        "INSERT INTO alerts (fingerprint, labels, annotations, starts_at, ends_at, updated_at, generator_url, timeout) VALUES ",
-    );
-    for i in 0..alerts.len() {
-        sql.push_str(if i == 0 { "(?, ?, ?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?, ?, ?)" });
+/// Appends the new versions, then deletes the replaced ones (versions are never reused, so the order cannot
+/// delete a row just written). No statement can fail half-way (no NOT NULL, and OR REPLACE on the key), so
+/// SQLite needs no statement journal for the multi-row statements.
+async fn write_alerts(tx: &mut Transaction<'_, Sqlite>, alerts: &[Arc<Alert>], deleted: &[u64]) -> Result<()> {
+    for chunk in alerts.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::with_capacity(64 + chunk.len() * 8);
+        sql.push_str("INSERT OR REPLACE INTO alert_versions (version, data) VALUES ");
+        push_placeholders(&mut sql, chunk.len(), "(?, ?)");
+        let mut query = sqlx::query(&sql);
+        for alert in chunk {
+            query = query.bind(alert.version as i64).bind(alert_row::encode(alert));
+        }
+        query.execute(&mut **tx).await.map_err(db)?;
     }
-    sql.push_str(
-        " ON CONFLICT (fingerprint) DO UPDATE SET labels = excluded.labels, annotations = excluded.annotations, \
-         starts_at = excluded.starts_at, ends_at = excluded.ends_at, updated_at = excluded.updated_at, \
-         generator_url = excluded.generator_url, timeout = excluded.timeout",
-    );
-    let mut query = sqlx::query(&sql);
-    for alert in alerts {
-        query = query
-            .bind(alert.fingerprint.0 as i64)
-            .bind(to_json(&alert.labels))
-            .bind(to_json(&alert.annotations))
-            .bind(to_micros(alert.starts_at))
-            .bind(to_micros(alert.ends_at))
-            .bind(to_micros(alert.updated_at))
-            .bind(alert.generator_url.as_str())
-            .bind(i64::from(alert.timeout));
+    for chunk in deleted.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::with_capacity(64 + chunk.len() * 3);
+        sql.push_str("DELETE FROM alert_versions WHERE version IN (");
+        push_placeholders(&mut sql, chunk.len(), "?");
+        sql.push(')');
+        let mut query = sqlx::query(&sql);
+        for version in chunk {
+            query = query.bind(*version as i64);
+        }
+        query.execute(&mut **tx).await.map_err(db)?;
     }
-    query.execute(&mut **tx).await.map_err(db)?;
     Ok(())
+}
+
+fn push_placeholders(sql: &mut String, count: usize, one: &str) {
+    for i in 0..count {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(one);
+    }
 }
 
 impl Store for SqliteStore {
@@ -312,17 +316,12 @@ fn from_json<T: serde::de::DeserializeOwned>(table: &'static str, text: String) 
     serde_json::from_str(&text).map_err(|err| Error::Corrupt { table, reason: err.to_string() })
 }
 
-fn to_micros(time: DateTime<Utc>) -> i64 {
-    time.timestamp_micros()
-}
-
-fn from_micros(micros: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
-
 #[cfg(test)]
 mod tests {
+    use chrono::{DateTime, Utc};
+
     use super::*;
+    use crate::labels::LabelSet;
 
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + seconds, 123_456_000).expect("valid")
@@ -341,6 +340,7 @@ mod tests {
         );
         alert.generator_url = "http://prom/graph".into();
         alert.timeout = true;
+        alert.version = 9;
         let group = GroupSnapshot {
             id: GroupId(u64::MAX - 3),
             key: "{}:{alertname=\"x\"}".into(),
@@ -357,7 +357,7 @@ mod tests {
             expires_at: at(7202),
         };
         let mut batch = WriteBatch::default();
-        batch.alerts.insert(alert.fingerprint, Arc::new(alert.clone()));
+        batch.alerts.push(Arc::new(alert.clone()));
         batch.groups.insert(group.id, group.clone());
         batch.nflog.insert(key.clone(), entry.clone());
         store.apply(&batch).await.expect("applies");
@@ -370,11 +370,62 @@ mod tests {
         assert_eq!(snapshot.nflog, vec![(key.clone(), entry)]);
 
         let mut deletes = WriteBatch::default();
-        deletes.deleted_alerts.push((alert.fingerprint, alert.updated_at));
+        deletes.deleted_alerts.push(alert.version);
         deletes.deleted_groups.push(group.id);
         deletes.deleted_nflog.push(key);
         reopened.apply(&deletes).await.expect("applies");
         let empty = reopened.load().await.expect("loads");
         assert!(empty.alerts.is_empty() && empty.groups.is_empty() && empty.nflog.is_empty());
+    }
+
+    #[tokio::test]
+    async fn alerts_stored_by_an_earlier_release_survive_the_move_to_versioned_rows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(DATABASE_FILE);
+        let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+        let old = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.expect("opens");
+        let mut before = sqlx::migrate!("./migrations");
+        before.migrations = std::borrow::Cow::Owned(before.migrations[..2].to_vec());
+        before.run(&old).await.expect("the first two migrations apply");
+        sqlx::query(
+            "INSERT INTO alerts (fingerprint, labels, annotations, starts_at, ends_at, updated_at, generator_url, \
+             timeout) VALUES (?, '{\"alertname\":\"Old\"}', '{\"summary\":\"kept\"}', 1, 2, 3, 'http://g', 1)",
+        )
+        .bind(crate::labels::fingerprint(&LabelSet::from([("alertname".into(), "Old".into())])).0 as i64)
+        .execute(&old)
+        .await
+        .expect("inserts");
+        old.close().await;
+
+        let store = SqliteStore::open(dir.path()).await.expect("migrates");
+        let snapshot = store.load().await.expect("loads");
+        let mut expected = Alert::new(
+            LabelSet::from([("alertname".into(), "Old".into())]),
+            LabelSet::from([("summary".into(), "kept".into())]),
+            from_micros(1),
+            from_micros(2),
+            from_micros(3),
+        );
+        expected.generator_url = "http://g".into();
+        expected.timeout = true;
+        expected.version = 1;
+        assert_eq!(snapshot.alerts, vec![expected]);
+        assert_eq!(snapshot.last_alert_version, 1);
+    }
+
+    #[tokio::test]
+    async fn of_two_stored_versions_of_one_alert_the_newer_is_loaded_and_the_older_deleted() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).await.expect("opens");
+        let alert = Alert::new(LabelSet::from([("a".into(), "1".into())]), LabelSet::new(), at(0), at(9), at(0));
+        let mut batch = WriteBatch::default();
+        batch.alerts.push(Arc::new(Alert { version: 3, ..alert.clone() }));
+        batch.alerts.push(Arc::new(Alert { version: 5, ends_at: at(99), ..alert.clone() }));
+        store.apply(&batch).await.expect("applies");
+        let snapshot = store.load().await.expect("loads");
+        assert_eq!(snapshot.alerts.iter().map(|a| (a.version, a.ends_at)).collect::<Vec<_>>(), vec![(5, at(99))]);
+        let rows: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM alert_versions").fetch_one(&store.pool).await.expect("counts");
+        assert_eq!(rows, 1, "the stale row is gone");
     }
 }
