@@ -3,6 +3,7 @@
 
 mod alert_row;
 mod batch;
+mod migrate;
 mod persister;
 mod sqlite;
 
@@ -43,5 +44,5 @@ pub trait Store: Send + Sync + 'static {
     /// Reads everything back (at start-up).
     fn load(&self) -> BoxFuture<'_, Result<Snapshot>>;
     /// Applies a batch in one transaction.
-    fn apply<'a>(&'a self, batch: &'a WriteBatch) -> BoxFuture<'a, Result<()>>;
+    fn apply(&self, batch: WriteBatch) -> BoxFuture<'_, Result<()>>;
 }

@@ -71,7 +71,7 @@ async fn run(
             batch.absorb(next);
             acks.extend(ack);
         }
-        let result = store.apply(&batch).await;
+        let result = store.apply(batch).await;
         if let Err(err) = &result {
             tracing::error!(error = %err, writes = acks.len(), "Commit failed.");
         } else if !alerts.is_empty() && committed.send(alerts).is_err() {
@@ -105,7 +105,7 @@ mod tests {
             Box::pin(async { Ok(Snapshot::default()) })
         }
 
-        fn apply<'a>(&'a self, batch: &'a WriteBatch) -> BoxFuture<'a, Result<()>> {
+        fn apply(&self, batch: WriteBatch) -> BoxFuture<'_, Result<()>> {
             Box::pin(async move {
                 self.applied.lock().expect("not poisoned").push(batch.alerts.len());
                 if self.fail { Err(Error::Database("disk full".into())) } else { Ok(()) }

@@ -1,17 +1,18 @@
-//! The embedded default backend: one SQLite file in WAL mode, written by a single connection.
+//! The embedded default backend: one SQLite file in WAL mode. A dedicated thread owns the writing connection
+//! and runs each batch as one synchronous transaction; a second thread checkpoints the WAL in the background.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
-use futures_util::TryStreamExt;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, Sqlite, Transaction};
+use rusqlite::{Connection, OpenFlags, Transaction, params};
+use tokio::sync::{mpsc, oneshot};
 
 use super::alert_row::{self, from_micros, to_micros};
-use super::{BoxFuture, Error, Result, Snapshot, Store, WriteBatch};
-use crate::alert::Alert;
+use super::{BoxFuture, Error, Result, Snapshot, Store, WriteBatch, migrate};
 use crate::dispatch::{GroupId, GroupSnapshot, GroupTimer};
 use crate::labels::Fingerprint;
 use crate::nflog::{NflogEntry, NflogKey};
@@ -20,17 +21,31 @@ use crate::silence::Silence;
 /// The database file inside `--data-dir`.
 pub const DATABASE_FILE: &str = "herald.db";
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
 /// How often the WAL is checkpointed into the database file, off the commit path.
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
-/// SQLite-backed [`Store`].
+/// How long a connection waits for a lock held by the other one before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the writer thread is asked to do.
+enum Command {
+    Load(oneshot::Sender<Result<Snapshot>>),
+    Apply(Box<WriteBatch>, oneshot::Sender<Result<()>>),
+    Close(oneshot::Sender<()>),
+}
+
+/// SQLite-backed [`Store`]. Cloning is cheap; every clone talks to the same writer thread.
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
-    /// A second connection that checkpoints the WAL in the background, so that commits do not pay for it.
-    checkpointer: SqlitePool,
+    commands: mpsc::UnboundedSender<Command>,
+    threads: Arc<Threads>,
+}
+
+/// The writer and checkpointer threads, stopped by [`SqliteStore::close`].
+struct Threads {
+    writer: std::sync::Mutex<Option<JoinHandle<()>>>,
+    checkpointer: std::sync::Mutex<Option<JoinHandle<()>>>,
+    stop_checkpoints: Arc<AtomicBool>,
 }
 
 impl SqliteStore {
@@ -38,282 +53,349 @@ impl SqliteStore {
     pub async fn open(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir)
             .map_err(|err| Error::Database(format!("cannot create {}: {err}", data_dir.display())))?;
-        let options = SqliteConnectOptions::from_str("sqlite://")
-            .map_err(db)?
-            .filename(data_dir.join(DATABASE_FILE))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit is on disk before the API answers 200.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true);
-        // The writer never checkpoints (profiling showed a fifth of ingest time there); the checkpointer does.
-        let writer_options = options.clone().pragma("wal_autocheckpoint", "0");
-        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(writer_options).await.map_err(db)?;
-        MIGRATOR.run(&pool).await.map_err(|err| Error::Database(format!("migrations: {err}")))?;
-        let checkpointer = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.map_err(db)?;
-        let background = checkpointer.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
-            while !background.is_closed() {
-                ticks.tick().await;
-                // PASSIVE: copies what it can without blocking the writer.
-                if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&background).await
-                    && !background.is_closed()
-                {
-                    tracing::warn!(error = %err, "WAL checkpoint failed.");
+        let path = data_dir.join(DATABASE_FILE);
+        let (opened_tx, opened) = oneshot::channel();
+        let (commands, inbox) = mpsc::unbounded_channel();
+        let writer_path = path.clone();
+        let writer = std::thread::Builder::new()
+            .name("herald-store".into())
+            .spawn(move || match open_writer(&writer_path) {
+                Ok(conn) => {
+                    let _ = opened_tx.send(Ok(()));
+                    serve(conn, inbox);
+                }
+                Err(err) => {
+                    let _ = opened_tx.send(Err(err));
+                }
+            })
+            .map_err(|err| Error::Database(format!("cannot start the store thread: {err}")))?;
+        opened.await.map_err(|_| Error::Closed)??;
+        let stop_checkpoints = Arc::new(AtomicBool::new(false));
+        let checkpointer = spawn_checkpointer(path, Arc::clone(&stop_checkpoints))?;
+        let threads = Threads {
+            writer: std::sync::Mutex::new(Some(writer)),
+            checkpointer: std::sync::Mutex::new(Some(checkpointer)),
+            stop_checkpoints,
+        };
+        Ok(SqliteStore { commands, threads: Arc::new(threads) })
+    }
+
+    /// Stops the checkpointer, lets the writer finish what is queued, checkpoints the WAL completely and
+    /// closes the database. Call it once every other user of the store is done.
+    pub async fn close(&self) {
+        self.threads.stop_checkpoints.store(true, Ordering::Relaxed);
+        let checkpointer = self.threads.checkpointer.lock().ok().and_then(|mut handle| handle.take());
+        let writer = self.threads.writer.lock().ok().and_then(|mut handle| handle.take());
+        let (closed_tx, closed) = oneshot::channel();
+        if self.commands.send(Command::Close(closed_tx)).is_ok() {
+            let _ = closed.await;
+        }
+        let joined = tokio::task::spawn_blocking(move || {
+            for handle in [checkpointer, writer].into_iter().flatten() {
+                handle.thread().unpark();
+                if handle.join().is_err() {
+                    tracing::error!("A store thread panicked.");
                 }
             }
         });
-        Ok(SqliteStore { pool, checkpointer })
+        let _ = joined.await;
     }
 
-    /// Checkpoints the WAL completely and closes the connections.
-    pub async fn close(&self) {
-        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
-            tracing::warn!(error = %err, "Final WAL checkpoint failed.");
-        }
-        self.checkpointer.close().await;
-        self.pool.close().await;
-    }
-
-    async fn load_all(&self) -> Result<Snapshot> {
-        let mut snapshot = Snapshot::default();
-        self.load_alerts(&mut snapshot).await?;
-        let rows =
-            sqlx::query("SELECT id, group_key, labels, receiver, next_flush_at, has_flushed, created_at FROM groups")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db)?;
-        for row in rows {
-            snapshot.groups.push(GroupSnapshot {
-                id: GroupId(row.get::<i64, _>("id") as u64),
-                key: row.get("group_key"),
-                labels: from_json("groups", row.get("labels"))?,
-                receiver: row.get("receiver"),
-                timer: GroupTimer {
-                    next_flush: from_micros(row.get("next_flush_at")),
-                    has_flushed: row.get::<i64, _>("has_flushed") != 0,
-                    created_at: from_micros(row.get("created_at")),
-                },
-            });
-        }
-        let rows = sqlx::query(
-            "SELECT group_key, receiver, integration, idx, firing, resolved, sent_at, expires_at FROM nflog",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?;
-        for row in rows {
-            let key = NflogKey {
-                group_key: row.get("group_key"),
-                receiver: row.get("receiver"),
-                integration: row.get("integration"),
-                index: row.get::<i64, _>("idx") as usize,
-            };
-            let hashes = |column: &str| -> Result<BTreeSet<u64>> {
-                let signed: Vec<i64> = from_json("nflog", row.get(column))?;
-                Ok(signed.into_iter().map(|h| h as u64).collect())
-            };
-            let entry = NflogEntry {
-                firing: hashes("firing")?,
-                resolved: hashes("resolved")?,
-                sent_at: from_micros(row.get("sent_at")),
-                expires_at: from_micros(row.get("expires_at")),
-            };
-            snapshot.nflog.push((key, entry));
-        }
-        let rows =
-            sqlx::query("SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db)?;
-        for row in rows {
-            let silence = Silence::new(
-                row.get("id"),
-                from_json("silences", row.get("matchers"))?,
-                from_micros(row.get("starts_at")),
-                from_micros(row.get("ends_at")),
-                row.get("created_by"),
-                row.get("comment"),
-                from_micros(row.get("updated_at")),
-            )
-            .map_err(|reason| Error::Corrupt { table: "silences", reason })?;
-            snapshot.silences.push(silence);
-        }
-        Ok(snapshot)
-    }
-
-    /// Reads every alert version. Two versions of one alert exist only if a resolved version was collected
-    /// from memory before it was notified and the alert fired again; the newer one wins and the older row is
-    /// deleted, as the dispatcher would have done.
-    async fn load_alerts(&self, snapshot: &mut Snapshot) -> Result<()> {
-        let mut rows = sqlx::query("SELECT version, data FROM alert_versions ORDER BY version").fetch(&self.pool);
-        let mut latest: HashMap<Fingerprint, usize> = HashMap::new();
-        let mut stale = Vec::new();
-        while let Some(row) = rows.try_next().await.map_err(db)? {
-            let version = row.get::<i64, _>(0) as u64;
-            snapshot.last_alert_version = snapshot.last_alert_version.max(version);
-            let data: &str = row.try_get(1).map_err(db)?;
-            let alert = alert_row::decode(version, data)
-                .map_err(|reason| Error::Corrupt { table: "alert_versions", reason })?;
-            match latest.insert(alert.fingerprint, snapshot.alerts.len()) {
-                Some(older) => {
-                    stale.push(snapshot.alerts[older].version);
-                    snapshot.alerts[older] = alert;
-                    latest.insert(snapshot.alerts[older].fingerprint, older);
-                }
-                None => snapshot.alerts.push(alert),
-            }
-        }
-        drop(rows);
-        if !stale.is_empty() {
-            let mut tx = self.pool.begin().await.map_err(db)?;
-            write_alerts(&mut tx, &[], &stale).await?;
-            tx.commit().await.map_err(db)?;
-        }
-        Ok(())
-    }
-
-    async fn apply_batch(&self, batch: &WriteBatch) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        write_alerts(&mut tx, &batch.alerts, &batch.deleted_alerts).await?;
-        for id in &batch.deleted_groups {
-            sqlx::query("DELETE FROM groups WHERE id = ?").bind(id.0 as i64).execute(&mut *tx).await.map_err(db)?;
-        }
-        for group in batch.groups.values() {
-            sqlx::query(
-                "INSERT INTO groups (id, group_key, labels, receiver, next_flush_at, has_flushed, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET group_key = excluded.group_key, \
-                 labels = excluded.labels, receiver = excluded.receiver, next_flush_at = excluded.next_flush_at, \
-                 has_flushed = excluded.has_flushed, created_at = excluded.created_at",
-            )
-            .bind(group.id.0 as i64)
-            .bind(&group.key)
-            .bind(to_json(&group.labels))
-            .bind(&group.receiver)
-            .bind(to_micros(group.timer.next_flush))
-            .bind(i64::from(group.timer.has_flushed))
-            .bind(to_micros(group.timer.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
-        for key in &batch.deleted_nflog {
-            sqlx::query("DELETE FROM nflog WHERE group_key = ? AND receiver = ? AND integration = ? AND idx = ?")
-                .bind(&key.group_key)
-                .bind(&key.receiver)
-                .bind(&key.integration)
-                .bind(key.index as i64)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
-        for (key, entry) in &batch.nflog {
-            let hashes = |set: &BTreeSet<u64>| to_json(&set.iter().map(|h| *h as i64).collect::<Vec<_>>());
-            sqlx::query(
-                "INSERT INTO nflog (group_key, receiver, integration, idx, firing, resolved, sent_at, expires_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_key, receiver, integration, idx) DO UPDATE SET \
-                 firing = excluded.firing, resolved = excluded.resolved, sent_at = excluded.sent_at, \
-                 expires_at = excluded.expires_at",
-            )
-            .bind(&key.group_key)
-            .bind(&key.receiver)
-            .bind(&key.integration)
-            .bind(key.index as i64)
-            .bind(hashes(&entry.firing))
-            .bind(hashes(&entry.resolved))
-            .bind(to_micros(entry.sent_at))
-            .bind(to_micros(entry.expires_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
-        for id in &batch.deleted_silences {
-            sqlx::query("DELETE FROM silences WHERE id = ?").bind(id).execute(&mut *tx).await.map_err(db)?;
-        }
-        for silence in batch.silences.values() {
-            sqlx::query(
-                "INSERT INTO silences (id, matchers, starts_at, ends_at, updated_at, created_by, comment) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET matchers = excluded.matchers, \
-                 starts_at = excluded.starts_at, ends_at = excluded.ends_at, updated_at = excluded.updated_at, \
-                 created_by = excluded.created_by, comment = excluded.comment",
-            )
-            .bind(&silence.id)
-            .bind(to_json(&silence.matchers))
-            .bind(to_micros(silence.starts_at))
-            .bind(to_micros(silence.ends_at))
-            .bind(to_micros(silence.updated_at))
-            .bind(&silence.created_by)
-            .bind(&silence.comment)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
-        tx.commit().await.map_err(db)
-    }
-}
-
-/// Rows per multi-row statement: one statement per few hundred alerts instead of one per alert (well under
-/// SQLite's limit of 32766 bound values).
-const ROWS_PER_STATEMENT: usize = 500;
-
-/// Appends the new versions, then deletes the replaced ones (versions are never reused, so the order cannot
-/// delete a row just written). No statement can fail half-way (no NOT NULL, and OR REPLACE on the key), so
-/// SQLite needs no statement journal for the multi-row statements.
-async fn write_alerts(tx: &mut Transaction<'_, Sqlite>, alerts: &[Arc<Alert>], deleted: &[u64]) -> Result<()> {
-    for chunk in alerts.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::with_capacity(64 + chunk.len() * 8);
-        sql.push_str("INSERT OR REPLACE INTO alert_versions (version, data) VALUES ");
-        push_placeholders(&mut sql, chunk.len(), "(?, ?)");
-        let mut query = sqlx::query(&sql);
-        for alert in chunk {
-            query = query.bind(alert.version as i64).bind(alert_row::encode(alert));
-        }
-        query.execute(&mut **tx).await.map_err(db)?;
-    }
-    for chunk in deleted.chunks(ROWS_PER_STATEMENT) {
-        let mut sql = String::with_capacity(64 + chunk.len() * 3);
-        sql.push_str("DELETE FROM alert_versions WHERE version IN (");
-        push_placeholders(&mut sql, chunk.len(), "?");
-        sql.push(')');
-        let mut query = sqlx::query(&sql);
-        for version in chunk {
-            query = query.bind(*version as i64);
-        }
-        query.execute(&mut **tx).await.map_err(db)?;
-    }
-    Ok(())
-}
-
-fn push_placeholders(sql: &mut String, count: usize, one: &str) {
-    for i in 0..count {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(one);
+    async fn request<T>(&self, command: impl FnOnce(oneshot::Sender<Result<T>>) -> Command) -> Result<T> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(command(reply)).map_err(|_| Error::Closed)?;
+        answer.await.map_err(|_| Error::Closed)?
     }
 }
 
 impl Store for SqliteStore {
     fn load(&self) -> BoxFuture<'_, Result<Snapshot>> {
-        Box::pin(self.load_all())
+        Box::pin(self.request(Command::Load))
     }
 
-    fn apply<'a>(&'a self, batch: &'a WriteBatch) -> BoxFuture<'a, Result<()>> {
-        Box::pin(self.apply_batch(batch))
+    fn apply(&self, batch: WriteBatch) -> BoxFuture<'_, Result<()>> {
+        Box::pin(self.request(move |reply| Command::Apply(Box::new(batch), reply)))
     }
 }
 
-fn db(err: sqlx::Error) -> Error {
+fn open_writer(path: &Path) -> Result<Connection> {
+    let mut conn = open_connection(path)?;
+    // FULL: a commit is on disk before the API answers 200. The writer never checkpoints (profiling showed a
+    // fifth of ingest time there); the checkpointer thread does.
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;")
+        .map_err(db)?;
+    migrate::run(&mut conn, migrate::MIGRATIONS)?;
+    Ok(conn)
+}
+
+fn open_connection(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|err| Error::Database(format!("cannot open {}: {err}", path.display())))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(db)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::Database(format!("{} cannot use WAL mode (got {mode})", path.display())));
+    }
+    Ok(conn)
+}
+
+/// The writer thread: runs commands in order until told to close or every handle is gone.
+fn serve(mut conn: Connection, mut inbox: mpsc::UnboundedReceiver<Command>) {
+    while let Some(command) = inbox.blocking_recv() {
+        match command {
+            Command::Load(reply) => {
+                let _ = reply.send(load_all(&mut conn));
+            }
+            Command::Apply(batch, reply) => {
+                let _ = reply.send(apply_batch(&mut conn, &batch));
+            }
+            Command::Close(reply) => {
+                if let Err(err) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
+                    tracing::warn!(error = %err, "Final WAL checkpoint failed.");
+                }
+                if let Err((_, err)) = conn.close() {
+                    tracing::warn!(error = %err, "Closing the database failed.");
+                }
+                let _ = reply.send(());
+                return;
+            }
+        }
+    }
+}
+
+fn spawn_checkpointer(path: PathBuf, stop: Arc<AtomicBool>) -> Result<JoinHandle<()>> {
+    let conn = open_connection(&path)?;
+    std::thread::Builder::new()
+        .name("herald-checkpoint".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::park_timeout(CHECKPOINT_INTERVAL);
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                // PASSIVE: copies what it can without blocking the writer.
+                if let Err(err) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                    tracing::warn!(error = %err, "WAL checkpoint failed.");
+                }
+            }
+        })
+        .map_err(|err| Error::Database(format!("cannot start the checkpoint thread: {err}")))
+}
+
+fn load_all(conn: &mut Connection) -> Result<Snapshot> {
+    let mut snapshot = Snapshot::default();
+    load_alerts(conn, &mut snapshot)?;
+    let mut statement = conn
+        .prepare("SELECT id, group_key, labels, receiver, next_flush_at, has_flushed, created_at FROM groups")
+        .map_err(db)?;
+    let mut rows = statement.query([]).map_err(db)?;
+    while let Some(row) = rows.next().map_err(db)? {
+        snapshot.groups.push(GroupSnapshot {
+            id: GroupId(row.get::<_, i64>(0).map_err(db)? as u64),
+            key: row.get(1).map_err(db)?,
+            labels: from_json("groups", row.get_ref(2).map_err(db)?.as_bytes().map_err(corrupt("groups"))?)?,
+            receiver: row.get(3).map_err(db)?,
+            timer: GroupTimer {
+                next_flush: from_micros(row.get(4).map_err(db)?),
+                has_flushed: row.get::<_, i64>(5).map_err(db)? != 0,
+                created_at: from_micros(row.get(6).map_err(db)?),
+            },
+        });
+    }
+    drop(rows);
+    drop(statement);
+    let mut statement = conn
+        .prepare("SELECT group_key, receiver, integration, idx, firing, resolved, sent_at, expires_at FROM nflog")
+        .map_err(db)?;
+    let mut rows = statement.query([]).map_err(db)?;
+    while let Some(row) = rows.next().map_err(db)? {
+        let key = NflogKey {
+            group_key: row.get(0).map_err(db)?,
+            receiver: row.get(1).map_err(db)?,
+            integration: row.get(2).map_err(db)?,
+            index: row.get::<_, i64>(3).map_err(db)? as usize,
+        };
+        let hashes = |column: usize| -> Result<BTreeSet<u64>> {
+            let text = row.get_ref(column).map_err(db)?.as_bytes().map_err(corrupt("nflog"))?;
+            let signed: Vec<i64> = from_json("nflog", text)?;
+            Ok(signed.into_iter().map(|h| h as u64).collect())
+        };
+        let entry = NflogEntry {
+            firing: hashes(4)?,
+            resolved: hashes(5)?,
+            sent_at: from_micros(row.get(6).map_err(db)?),
+            expires_at: from_micros(row.get(7).map_err(db)?),
+        };
+        snapshot.nflog.push((key, entry));
+    }
+    drop(rows);
+    drop(statement);
+    let mut statement = conn
+        .prepare("SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences")
+        .map_err(db)?;
+    let mut rows = statement.query([]).map_err(db)?;
+    while let Some(row) = rows.next().map_err(db)? {
+        let matchers = from_json("silences", row.get_ref(1).map_err(db)?.as_bytes().map_err(corrupt("silences"))?)?;
+        let silence = Silence::new(
+            row.get(0).map_err(db)?,
+            matchers,
+            from_micros(row.get(2).map_err(db)?),
+            from_micros(row.get(3).map_err(db)?),
+            row.get(5).map_err(db)?,
+            row.get(6).map_err(db)?,
+            from_micros(row.get(4).map_err(db)?),
+        )
+        .map_err(|reason| Error::Corrupt { table: "silences", reason })?;
+        snapshot.silences.push(silence);
+    }
+    Ok(snapshot)
+}
+
+/// Reads every alert version. Two versions of one alert exist only if a resolved version was collected from
+/// memory before it was notified and the alert fired again; the newer one wins and the older row is deleted,
+/// as the dispatcher would have done.
+fn load_alerts(conn: &mut Connection, snapshot: &mut Snapshot) -> Result<()> {
+    let mut latest: HashMap<Fingerprint, usize> = HashMap::new();
+    let mut stale = Vec::new();
+    {
+        let mut statement = conn.prepare("SELECT version, data FROM alert_versions ORDER BY version").map_err(db)?;
+        let mut rows = statement.query([]).map_err(db)?;
+        while let Some(row) = rows.next().map_err(db)? {
+            let version = row.get::<_, i64>(0).map_err(db)? as u64;
+            snapshot.last_alert_version = snapshot.last_alert_version.max(version);
+            let data = row.get_ref(1).map_err(db)?.as_bytes().map_err(corrupt("alert_versions"))?;
+            let alert = alert_row::decode(version, data)
+                .map_err(|reason| Error::Corrupt { table: "alert_versions", reason })?;
+            match latest.get(&alert.fingerprint) {
+                Some(&older) => {
+                    stale.push(snapshot.alerts[older].version);
+                    snapshot.alerts[older] = alert;
+                }
+                None => {
+                    latest.insert(alert.fingerprint, snapshot.alerts.len());
+                    snapshot.alerts.push(alert);
+                }
+            }
+        }
+    }
+    if !stale.is_empty() {
+        let tx = conn.transaction().map_err(db)?;
+        write_alerts(&tx, &WriteBatch { deleted_alerts: stale, ..WriteBatch::default() })?;
+        tx.commit().map_err(db)?;
+    }
+    Ok(())
+}
+
+fn apply_batch(conn: &mut Connection, batch: &WriteBatch) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let tx = conn.transaction().map_err(db)?;
+    write_alerts(&tx, batch)?;
+    for id in &batch.deleted_groups {
+        tx.prepare_cached("DELETE FROM groups WHERE id = ?1").map_err(db)?.execute([id.0 as i64]).map_err(db)?;
+    }
+    for group in batch.groups.values() {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO groups (id, group_key, labels, receiver, next_flush_at, has_flushed, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(db)?
+        .execute(params![
+            group.id.0 as i64,
+            group.key,
+            to_json(&group.labels),
+            group.receiver,
+            to_micros(group.timer.next_flush),
+            i64::from(group.timer.has_flushed),
+            to_micros(group.timer.created_at),
+        ])
+        .map_err(db)?;
+    }
+    for key in &batch.deleted_nflog {
+        tx.prepare_cached("DELETE FROM nflog WHERE group_key = ?1 AND receiver = ?2 AND integration = ?3 AND idx = ?4")
+            .map_err(db)?
+            .execute(params![key.group_key, key.receiver, key.integration, key.index as i64])
+            .map_err(db)?;
+    }
+    for (key, entry) in &batch.nflog {
+        let hashes = |set: &BTreeSet<u64>| to_json(&set.iter().map(|h| *h as i64).collect::<Vec<_>>());
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO nflog (group_key, receiver, integration, idx, firing, resolved, sent_at, \
+             expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .map_err(db)?
+        .execute(params![
+            key.group_key,
+            key.receiver,
+            key.integration,
+            key.index as i64,
+            hashes(&entry.firing),
+            hashes(&entry.resolved),
+            to_micros(entry.sent_at),
+            to_micros(entry.expires_at),
+        ])
+        .map_err(db)?;
+    }
+    for id in &batch.deleted_silences {
+        tx.prepare_cached("DELETE FROM silences WHERE id = ?1").map_err(db)?.execute([id]).map_err(db)?;
+    }
+    for silence in batch.silences.values() {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO silences (id, matchers, starts_at, ends_at, updated_at, created_by, comment) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(db)?
+        .execute(params![
+            silence.id,
+            to_json(&silence.matchers),
+            to_micros(silence.starts_at),
+            to_micros(silence.ends_at),
+            to_micros(silence.updated_at),
+            silence.created_by,
+            silence.comment,
+        ])
+        .map_err(db)?;
+    }
+    tx.commit().map_err(db)
+}
+
+/// Appends the new alert versions, then deletes the replaced ones (versions are never reused, so the order
+/// cannot delete a row just written).
+fn write_alerts(tx: &Transaction<'_>, batch: &WriteBatch) -> Result<()> {
+    if !batch.alerts.is_empty() {
+        let mut insert = tx.prepare_cached("INSERT INTO alert_versions (version, data) VALUES (?1, ?2)").map_err(db)?;
+        let mut data = Vec::new();
+        for alert in &batch.alerts {
+            data.clear();
+            alert_row::encode_into(alert, &mut data);
+            insert.execute(params![alert.version as i64, data]).map_err(db)?;
+        }
+    }
+    if !batch.deleted_alerts.is_empty() {
+        let mut delete = tx.prepare_cached("DELETE FROM alert_versions WHERE version = ?1").map_err(db)?;
+        for version in &batch.deleted_alerts {
+            delete.execute([*version as i64]).map_err(db)?;
+        }
+    }
+    Ok(())
+}
+
+fn db(err: rusqlite::Error) -> Error {
     Error::Database(err.to_string())
+}
+
+fn corrupt(table: &'static str) -> impl Fn(rusqlite::types::FromSqlError) -> Error {
+    move |err| Error::Corrupt { table, reason: err.to_string() }
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("maps of strings and lists of integers always serialize")
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(table: &'static str, text: String) -> Result<T> {
-    serde_json::from_str(&text).map_err(|err| Error::Corrupt { table, reason: err.to_string() })
+fn from_json<T: serde::de::DeserializeOwned>(table: &'static str, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|err| Error::Corrupt { table, reason: err.to_string() })
 }
 
 #[cfg(test)]
@@ -321,6 +403,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
+    use crate::alert::Alert;
     use crate::labels::LabelSet;
 
     fn at(seconds: i64) -> DateTime<Utc> {
@@ -360,7 +443,7 @@ mod tests {
         batch.alerts.push(Arc::new(alert.clone()));
         batch.groups.insert(group.id, group.clone());
         batch.nflog.insert(key.clone(), entry.clone());
-        store.apply(&batch).await.expect("applies");
+        store.apply(batch).await.expect("applies");
         store.close().await;
 
         let reopened = SqliteStore::open(dir.path()).await.expect("reopens");
@@ -373,7 +456,7 @@ mod tests {
         deletes.deleted_alerts.push(alert.version);
         deletes.deleted_groups.push(group.id);
         deletes.deleted_nflog.push(key);
-        reopened.apply(&deletes).await.expect("applies");
+        reopened.apply(deletes).await.expect("applies");
         let empty = reopened.load().await.expect("loads");
         assert!(empty.alerts.is_empty() && empty.groups.is_empty() && empty.nflog.is_empty());
     }
@@ -382,20 +465,15 @@ mod tests {
     async fn alerts_stored_by_an_earlier_release_survive_the_move_to_versioned_rows() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join(DATABASE_FILE);
-        let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true);
-        let old = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.expect("opens");
-        let mut before = sqlx::migrate!("./migrations");
-        before.migrations = std::borrow::Cow::Owned(before.migrations[..2].to_vec());
-        before.run(&old).await.expect("the first two migrations apply");
-        sqlx::query(
+        let mut old = Connection::open(&path).expect("opens");
+        migrate::run(&mut old, &migrate::MIGRATIONS[..2]).expect("the first two migrations apply");
+        old.execute(
             "INSERT INTO alerts (fingerprint, labels, annotations, starts_at, ends_at, updated_at, generator_url, \
-             timeout) VALUES (?, '{\"alertname\":\"Old\"}', '{\"summary\":\"kept\"}', 1, 2, 3, 'http://g', 1)",
+             timeout) VALUES (?1, '{\"alertname\":\"Old\"}', '{\"summary\":\"kept\"}', 1, 2, 3, 'http://g', 1)",
+            [crate::labels::fingerprint(&LabelSet::from([("alertname".into(), "Old".into())])).0 as i64],
         )
-        .bind(crate::labels::fingerprint(&LabelSet::from([("alertname".into(), "Old".into())])).0 as i64)
-        .execute(&old)
-        .await
         .expect("inserts");
-        old.close().await;
+        drop(old);
 
         let store = SqliteStore::open(dir.path()).await.expect("migrates");
         let snapshot = store.load().await.expect("loads");
@@ -421,11 +499,12 @@ mod tests {
         let mut batch = WriteBatch::default();
         batch.alerts.push(Arc::new(Alert { version: 3, ..alert.clone() }));
         batch.alerts.push(Arc::new(Alert { version: 5, ends_at: at(99), ..alert.clone() }));
-        store.apply(&batch).await.expect("applies");
+        store.apply(batch).await.expect("applies");
         let snapshot = store.load().await.expect("loads");
         assert_eq!(snapshot.alerts.iter().map(|a| (a.version, a.ends_at)).collect::<Vec<_>>(), vec![(5, at(99))]);
-        let rows: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM alert_versions").fetch_one(&store.pool).await.expect("counts");
+        store.close().await;
+        let conn = Connection::open(dir.path().join(DATABASE_FILE)).expect("opens");
+        let rows: i64 = conn.query_row("SELECT count(*) FROM alert_versions", [], |row| row.get(0)).expect("counts");
         assert_eq!(rows, 1, "the stale row is gone");
     }
 }
