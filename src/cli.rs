@@ -226,10 +226,10 @@ mod tests {
     fn label_arguments_use_the_matcher_grammar() {
         let args = ["team=a", "k=\"a b\"", "empty=", " sev = critical ", "team=b"].map(String::from);
         let labels = parse_label_args(&args).expect("valid labels");
-        assert_eq!(labels.get("team").map(String::as_str), Some("b"));
-        assert_eq!(labels.get("k").map(String::as_str), Some("a b"));
-        assert_eq!(labels.get("empty").map(String::as_str), Some(""));
-        assert_eq!(labels.get("sev").map(String::as_str), Some("critical"));
+        assert_eq!(labels.get("team").map(crate::labels::SharedStr::as_str), Some("b"));
+        assert_eq!(labels.get("k").map(crate::labels::SharedStr::as_str), Some("a b"));
+        assert_eq!(labels.get("empty").map(crate::labels::SharedStr::as_str), Some(""));
+        assert_eq!(labels.get("sev").map(crate::labels::SharedStr::as_str), Some("critical"));
     }
 
     #[test]

@@ -110,9 +110,8 @@ mod tests {
         let index = AlertIndex::default();
         let now = Utc::now();
         let hour = chrono::Duration::hours(1);
-        let alert = |name: &str, ends| {
-            Alert::new(LabelSet::from([("a".into(), name.into())]), LabelSet::new(), now - hour, ends, now)
-        };
+        let alert =
+            |name: &str, ends| Alert::new(LabelSet::from([("a", name)]), LabelSet::new(), now - hour, ends, now);
         let (merged, count) = index.merge(vec![alert("x", now + hour), alert("y", now - hour)], |m| m.stored.len());
         assert_eq!(merged.stored.iter().map(|a| a.version).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!((merged.stored.len(), count), (2, 2));

@@ -381,7 +381,7 @@ receivers: [{name: hook}, {name: team-b}]
     }
 
     fn names(request: &FlushRequest) -> Vec<String> {
-        request.alerts.iter().map(|a| a.labels["alertname"].clone()).collect()
+        request.alerts.iter().map(|a| a.labels["alertname"].to_string()).collect()
     }
 
     /// Runs the core second by second from `from` to `to`, completing each flush at once, and returns

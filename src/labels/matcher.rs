@@ -4,7 +4,7 @@ use std::fmt;
 
 use regex::Regex;
 
-use super::LabelSet;
+use super::{LabelSet, SharedStr};
 
 /// The four matcher operators, in Alertmanager's sort order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -112,7 +112,7 @@ impl Matcher {
 
     /// Whether the label set satisfies this matcher.
     pub fn matches(&self, labels: &LabelSet) -> bool {
-        self.matches_value(labels.get(&self.name).map_or("", String::as_str))
+        self.matches_value(labels.get(&self.name).map_or("", SharedStr::as_str))
     }
 }
 

@@ -5,17 +5,16 @@ mod format;
 mod go_regex;
 mod matcher;
 mod parse;
-
-use std::collections::BTreeMap;
+mod set;
+mod shared_str;
 
 pub use fingerprint::{Fingerprint, fingerprint};
 pub use format::{format_label_set, go_quote};
 pub use go_regex::translate as translate_go_regex;
 pub use matcher::{MatchType, Matcher, MatcherError, Matchers, compile_anchored};
 pub use parse::{parse_matcher, parse_matchers};
-
-/// A set of labels, sorted by name. An absent label and a label with an empty value are the same thing.
-pub type LabelSet = BTreeMap<String, String>;
+pub use set::{LabelSet, PairsVisitor};
+pub use shared_str::{SharedStr, prune_interned};
 
 /// Whether `name` is a valid Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
 pub fn is_valid_label_name(name: &str) -> bool {

@@ -114,7 +114,8 @@ pub fn requests(
             body,
         });
     } else {
-        let mut details: BTreeMap<String, String> = data.common_labels.clone();
+        let mut details: BTreeMap<String, String> =
+            data.common_labels.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
         for (key, value) in config.details.iter().flatten() {
             details.insert(key.clone(), tmpl(value)?);
         }

@@ -60,7 +60,7 @@ impl RouteNode {
         }
         labels
             .iter()
-            .filter(|(name, _)| self.group_by.contains(*name))
+            .filter(|(name, _)| self.group_by.contains(name.as_str()))
             .map(|(name, value)| (name.clone(), value.clone()))
             .collect()
     }

@@ -322,7 +322,7 @@ mod tests {
         let labels: LabelSet = [("a".to_string(), "x".to_string())].into_iter().collect();
         assert!(s.matches(&labels));
         let mut with_b = labels.clone();
-        with_b.insert("b".into(), "y".into());
+        with_b.insert("b", "y");
         assert!(!s.matches(&with_b));
     }
 

@@ -73,8 +73,8 @@ mod tests {
     fn a_row_reads_back_as_the_alert_it_was_written_from() {
         let at = |s: i64| DateTime::from_timestamp(1_800_000_000 + s, 123_456_000).expect("valid");
         let mut alert = Alert::new(
-            LabelSet::from([("alertname".into(), "Disk \"full\"".into())]),
-            LabelSet::from([("summary".into(), "ünïcode".into())]),
+            LabelSet::from([("alertname", "Disk \"full\"")]),
+            LabelSet::from([("summary", "ünïcode")]),
             at(0),
             at(300),
             at(1),

@@ -96,7 +96,7 @@ mod tests {
     #[test]
     fn a_delete_only_cancels_a_pending_write_of_the_same_version() {
         let now = Utc::now();
-        let alert = Alert::new(LabelSet::from([("a".into(), "1".into())]), LabelSet::new(), now, now, now);
+        let alert = Alert::new(LabelSet::from([("a", "1")]), LabelSet::new(), now, now, now);
         let mut first = WriteBatch::default();
         first.alerts.push(Arc::new(Alert { version: 7, ..alert.clone() }));
         first.absorb(WriteBatch { deleted_alerts: vec![7], ..WriteBatch::default() });

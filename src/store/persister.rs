@@ -115,7 +115,7 @@ mod tests {
 
     fn batch_of(name: &str) -> WriteBatch {
         let now = Utc::now();
-        let alert = Arc::new(Alert::new(LabelSet::from([("a".into(), name.into())]), LabelSet::new(), now, now, now));
+        let alert = Arc::new(Alert::new(LabelSet::from([("a", name)]), LabelSet::new(), now, now, now));
         let mut batch = WriteBatch::default();
         batch.alerts.push(alert);
         batch

@@ -415,8 +415,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SqliteStore::open(dir.path()).await.expect("opens");
         let mut alert = Alert::new(
-            LabelSet::from([("alertname".into(), "Disk \"full\"".into())]),
-            LabelSet::from([("summary".into(), "ünïcode".into())]),
+            LabelSet::from([("alertname", "Disk \"full\"")]),
+            LabelSet::from([("summary", "ünïcode")]),
             at(0),
             at(300),
             at(1),
@@ -427,7 +427,7 @@ mod tests {
         let group = GroupSnapshot {
             id: GroupId(u64::MAX - 3),
             key: "{}:{alertname=\"x\"}".into(),
-            labels: LabelSet::from([("alertname".into(), "x".into())]),
+            labels: LabelSet::from([("alertname", "x")]),
             receiver: "hook".into(),
             timer: GroupTimer { next_flush: at(8), has_flushed: true, created_at: at(0) },
         };
@@ -470,7 +470,7 @@ mod tests {
         old.execute(
             "INSERT INTO alerts (fingerprint, labels, annotations, starts_at, ends_at, updated_at, generator_url, \
              timeout) VALUES (?1, '{\"alertname\":\"Old\"}', '{\"summary\":\"kept\"}', 1, 2, 3, 'http://g', 1)",
-            [crate::labels::fingerprint(&LabelSet::from([("alertname".into(), "Old".into())])).0 as i64],
+            [crate::labels::fingerprint(&LabelSet::from([("alertname", "Old")])).0 as i64],
         )
         .expect("inserts");
         drop(old);
@@ -478,8 +478,8 @@ mod tests {
         let store = SqliteStore::open(dir.path()).await.expect("migrates");
         let snapshot = store.load().await.expect("loads");
         let mut expected = Alert::new(
-            LabelSet::from([("alertname".into(), "Old".into())]),
-            LabelSet::from([("summary".into(), "kept".into())]),
+            LabelSet::from([("alertname", "Old")]),
+            LabelSet::from([("summary", "kept")]),
             from_micros(1),
             from_micros(2),
             from_micros(3),
@@ -495,7 +495,7 @@ mod tests {
     async fn of_two_stored_versions_of_one_alert_the_newer_is_loaded_and_the_older_deleted() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SqliteStore::open(dir.path()).await.expect("opens");
-        let alert = Alert::new(LabelSet::from([("a".into(), "1".into())]), LabelSet::new(), at(0), at(9), at(0));
+        let alert = Alert::new(LabelSet::from([("a", "1")]), LabelSet::new(), at(0), at(9), at(0));
         let mut batch = WriteBatch::default();
         batch.alerts.push(Arc::new(Alert { version: 3, ..alert.clone() }));
         batch.alerts.push(Arc::new(Alert { version: 5, ends_at: at(99), ..alert.clone() }));

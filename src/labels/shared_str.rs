@@ -1,0 +1,206 @@
+//! An immutable, cheaply cloned string, and the interner that lets alerts share repeated label names and
+//! values instead of each holding its own copy.
+
+use std::borrow::Borrow;
+use std::collections::HashSet;
+use std::fmt;
+use std::hash::BuildHasher;
+use std::ops::Deref;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A shared immutable string: 16 bytes, cloned by bumping a count.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SharedStr(Arc<str>);
+
+impl SharedStr {
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The interned copy of `text`: every alert that carries the same label name or value shares one
+    /// allocation. Interned strings no alert uses any more are dropped by [`prune_interned`].
+    pub fn interned(text: &str) -> Self {
+        let shard = &INTERNER[shard_of(text)];
+        let mut set = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(known) = set.get(text) {
+            return known.clone();
+        }
+        let new = SharedStr::from(text);
+        set.insert(new.clone());
+        new
+    }
+}
+
+const SHARDS: usize = 16;
+
+static INTERNER: LazyLock<[Mutex<HashSet<SharedStr>>; SHARDS]> =
+    LazyLock::new(|| std::array::from_fn(|_| Mutex::new(HashSet::new())));
+
+static SHARD_HASHER: LazyLock<std::collections::hash_map::RandomState> =
+    LazyLock::new(std::collections::hash_map::RandomState::new);
+
+fn shard_of(text: &str) -> usize {
+    (SHARD_HASHER.hash_one(text) as usize) % SHARDS
+}
+
+/// Drops interned strings that nothing but the interner holds; returns how many are left. One shard is
+/// locked at a time, so ingest is never held up for long.
+pub fn prune_interned() -> usize {
+    INTERNER
+        .iter()
+        .map(|shard| {
+            let mut set = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            set.retain(|text| Arc::strong_count(&text.0) > 1);
+            set.len()
+        })
+        .sum()
+}
+
+impl Default for SharedStr {
+    fn default() -> Self {
+        SharedStr::from("")
+    }
+}
+
+impl Deref for SharedStr {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for SharedStr {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for SharedStr {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SharedStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Debug for SharedStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl From<&str> for SharedStr {
+    fn from(text: &str) -> Self {
+        SharedStr(Arc::from(text))
+    }
+}
+
+impl From<String> for SharedStr {
+    fn from(text: String) -> Self {
+        SharedStr(Arc::from(text))
+    }
+}
+
+impl From<&String> for SharedStr {
+    fn from(text: &String) -> Self {
+        SharedStr::from(text.as_str())
+    }
+}
+
+impl From<&SharedStr> for SharedStr {
+    fn from(text: &SharedStr) -> Self {
+        text.clone()
+    }
+}
+
+impl From<SharedStr> for String {
+    fn from(text: SharedStr) -> Self {
+        text.0.as_ref().to_owned()
+    }
+}
+
+impl PartialEq<str> for SharedStr {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for SharedStr {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for SharedStr {
+    fn eq(&self, other: &String) -> bool {
+        &*self.0 == other.as_str()
+    }
+}
+
+impl PartialEq<SharedStr> for str {
+    fn eq(&self, other: &SharedStr) -> bool {
+        self == &*other.0
+    }
+}
+
+impl PartialEq<SharedStr> for &str {
+    fn eq(&self, other: &SharedStr) -> bool {
+        *self == &*other.0
+    }
+}
+
+impl PartialEq<SharedStr> for String {
+    fn eq(&self, other: &SharedStr) -> bool {
+        self.as_str() == &*other.0
+    }
+}
+
+impl Serialize for SharedStr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SharedStr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = SharedStr;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<SharedStr, E> {
+                Ok(SharedStr::from(text))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interned_copies_share_one_allocation_until_pruned() {
+        let text = "interned-for-a-test-only";
+        let a = SharedStr::interned(text);
+        let b = SharedStr::interned(&String::from(text));
+        assert!(Arc::ptr_eq(&a.0, &b.0));
+        assert_eq!(a, "interned-for-a-test-only");
+        drop((a, b));
+        prune_interned();
+        let c = SharedStr::interned(text);
+        assert_eq!(Arc::strong_count(&c.0), 2, "a fresh entry: the interner's and this one");
+    }
+}
