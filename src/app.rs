@@ -182,6 +182,8 @@ async fn collect_resolved_alerts(engine: Arc<Engine>, every: std::time::Duration
         if !resolved.is_empty() {
             tracing::debug!(alerts = resolved.len(), "Removed resolved alerts from the index.");
         }
+        let interned = crate::labels::prune_interned();
+        tracing::debug!(strings = interned, "Pruned label strings no alert uses any more.");
     }
 }
 

@@ -1,33 +1,50 @@
 //! `POST /api/v2/alerts` bodies: parse, fill in defaults and validate each alert as Alertmanager does.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use super::{Alert, parse_time};
-use crate::labels::{LabelSet, is_valid_label_name};
+use crate::labels::{LabelSet, SharedStr, deserialize_interned, deserialize_interned_names, is_valid_label_name};
 
-/// One alert as posted (Alertmanager's `postableAlert`).
+/// One alert as posted (Alertmanager's `postableAlert`). Strings are borrowed from the body where they
+/// can be; label names and values, annotation names and the generator URL are interned, since alerts from
+/// one Prometheus repeat them.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PostableAlert {
+pub struct PostableAlert<'a> {
     /// Required; may not be empty after empty values are dropped.
-    pub labels: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "optional_labels")]
+    pub labels: Option<LabelSet>,
     /// Optional annotations.
-    #[serde(default)]
-    pub annotations: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "optional_annotations")]
+    pub annotations: Option<LabelSet>,
     /// When it started; defaults to `endsAt`, else now.
-    #[serde(default)]
-    pub starts_at: Option<String>,
+    #[serde(default, borrow)]
+    pub starts_at: Option<Cow<'a, str>>,
     /// When it ends; defaults to now + `resolve_timeout`.
-    #[serde(default)]
-    pub ends_at: Option<String>,
+    #[serde(default, borrow)]
+    pub ends_at: Option<Cow<'a, str>>,
     /// Link to the source.
-    #[serde(default, rename = "generatorURL")]
-    pub generator_url: Option<String>,
+    #[serde(default, borrow, rename = "generatorURL")]
+    pub generator_url: Option<Cow<'a, str>>,
 }
+
+fn optional_labels<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LabelSet>, D::Error> {
+    Option::<Interned>::deserialize(d).map(|set| set.map(|set| set.0))
+}
+
+fn optional_annotations<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LabelSet>, D::Error> {
+    Option::<InternedNames>::deserialize(d).map(|set| set.map(|set| set.0))
+}
+
+#[derive(Deserialize)]
+struct Interned(#[serde(deserialize_with = "deserialize_interned")] LabelSet);
+
+#[derive(Deserialize)]
+struct InternedNames(#[serde(deserialize_with = "deserialize_interned_names")] LabelSet);
 
 /// Why a whole body was refused (nothing in it is stored).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,25 +64,27 @@ pub fn accept(
     now: DateTime<Utc>,
     resolve_timeout: Duration,
 ) -> Result<(Vec<Alert>, Vec<String>), IngestError> {
-    let posted: Vec<PostableAlert> =
+    let posted: Vec<PostableAlert<'_>> =
         serde_json::from_slice(body).map_err(|err| IngestError::Malformed(err.to_string()))?;
     let mut parsed = Vec::with_capacity(posted.len());
     for (i, alert) in posted.into_iter().enumerate() {
         let labels = alert.labels.ok_or(IngestError::MissingLabels(i))?;
-        let time = |field: &str, text: &Option<String>| match text {
+        let time = |field: &str, text: &Option<Cow<'_, str>>| match text {
             None => Ok(None),
             Some(text) => parse_time(text).map_err(|err| IngestError::Malformed(format!("{i}.{field}: {err}"))),
         };
         let starts_at = time("startsAt", &alert.starts_at)?;
         let ends_at = time("endsAt", &alert.ends_at)?;
-        parsed.push((labels, alert.annotations.unwrap_or_default(), starts_at, ends_at, alert.generator_url));
+        let annotations = alert.annotations.unwrap_or_default();
+        parsed.push((labels, annotations, starts_at, ends_at, alert.generator_url));
     }
 
     let resolve_timeout = chrono::Duration::from_std(resolve_timeout).unwrap_or(chrono::Duration::MAX);
     let mut alerts = Vec::with_capacity(parsed.len());
     let mut errors = Vec::new();
     for (i, (labels, annotations, starts_at, ends_at, generator_url)) in parsed.into_iter().enumerate() {
-        let labels: LabelSet = labels.into_iter().filter(|(_, value)| !value.is_empty()).collect();
+        let mut labels = labels;
+        labels.retain(|_, value| !value.is_empty());
         let starts_at = starts_at.or(ends_at).unwrap_or(now);
         let (ends_at, timeout) = match ends_at {
             Some(ends_at) => (ends_at, false),
@@ -75,8 +94,8 @@ pub fn accept(
             errors.push(format!("alerts[{i}]: {message}"));
             continue;
         }
-        let mut alert = Alert::new(labels, annotations.into_iter().collect(), starts_at, ends_at, now);
-        alert.generator_url = generator_url.unwrap_or_default();
+        let mut alert = Alert::new(labels, annotations, starts_at, ends_at, now);
+        alert.generator_url = generator_url.map(|url| SharedStr::interned(&url)).unwrap_or_default();
         alert.timeout = timeout;
         alerts.push(alert);
     }
@@ -86,7 +105,7 @@ pub fn accept(
 /// Alertmanager's `Alert.Validate`, in its order and words.
 fn validate(
     labels: &LabelSet,
-    annotations: &BTreeMap<String, String>,
+    annotations: &LabelSet,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
 ) -> Result<(), String> {
@@ -129,6 +148,23 @@ mod tests {
         assert_eq!(alert.ends_at, now() + chrono::Duration::seconds(300));
         assert!(alert.timeout);
         assert_eq!(alert.fingerprint.to_string(), crate::labels::fingerprint(&alert.labels).to_string());
+    }
+
+    #[test]
+    fn repeated_label_values_and_urls_are_shared_and_annotation_values_are_not() {
+        let body = r#"[
+            {"labels":{"alertname":"Shared","instance":"a"},"annotations":{"summary":"same"},"generatorURL":"http://p"},
+            {"labels":{"alertname":"Shared","instance":"b"},"annotations":{"summary":"same"},"generatorURL":"http://p"}
+        ]"#;
+        let (alerts, _) = accept_json(body).expect("valid body");
+        let same = |a: &str, b: &str| std::ptr::eq(a.as_ptr(), b.as_ptr());
+        assert!(same(&alerts[0].labels["alertname"], &alerts[1].labels["alertname"]));
+        assert!(same(&alerts[0].generator_url, &alerts[1].generator_url));
+        assert!(same(
+            alerts[0].annotations.keys().next().expect("one"),
+            alerts[1].annotations.keys().next().expect("one")
+        ));
+        assert!(!same(&alerts[0].annotations["summary"], &alerts[1].annotations["summary"]));
     }
 
     #[test]

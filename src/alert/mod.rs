@@ -10,7 +10,7 @@ pub use index::{AlertIndex, Merged};
 pub use ingest::{IngestError, PostableAlert, accept};
 pub use time::{format_api_time, format_go_time, parse_time};
 
-use crate::labels::{Fingerprint, LabelSet, fingerprint};
+use crate::labels::{Fingerprint, LabelSet, SharedStr, fingerprint};
 
 /// One alert, identified by the fingerprint of its labels. Shared between the alert store and the
 /// aggregation groups as `Arc<Alert>`; a new version replaces the old one, it is never mutated in place.
@@ -29,7 +29,7 @@ pub struct Alert {
     /// When Herald last received it.
     pub updated_at: DateTime<Utc>,
     /// Link to what generated it.
-    pub generator_url: String,
+    pub generator_url: SharedStr,
     /// `ends_at` was not sent but derived from `resolve_timeout`.
     pub timeout: bool,
     /// Which stored row holds this version: assigned when the version is stored, increasing with every store,
@@ -53,7 +53,7 @@ impl Alert {
             starts_at,
             ends_at,
             updated_at,
-            generator_url: String::new(),
+            generator_url: SharedStr::default(),
             timeout: false,
             version: 0,
         }

@@ -13,7 +13,7 @@ pub use format::{format_label_set, go_quote};
 pub use go_regex::translate as translate_go_regex;
 pub use matcher::{MatchType, Matcher, MatcherError, Matchers, compile_anchored};
 pub use parse::{parse_matcher, parse_matchers};
-pub use set::{LabelSet, PairsVisitor};
+pub use set::{LabelSet, deserialize_interned, deserialize_interned_names};
 pub use shared_str::{SharedStr, prune_interned};
 
 /// Whether `name` is a valid Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`).

@@ -173,14 +173,31 @@ impl Serialize for LabelSet {
 
 impl<'de> Deserialize<'de> for LabelSet {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(PairsVisitor { intern: false }).map(LabelSet::from_pairs)
+        let visitor = PairsVisitor { intern_names: false, intern_values: false };
+        deserializer.deserialize_map(visitor).map(LabelSet::from_pairs)
     }
+}
+
+/// Deserializes a label set whose names and values are shared through the interner (label sets that are kept
+/// for long, such as alerts').
+pub fn deserialize_interned<'de, D: Deserializer<'de>>(deserializer: D) -> Result<LabelSet, D::Error> {
+    let visitor = PairsVisitor { intern_names: true, intern_values: true };
+    deserializer.deserialize_map(visitor).map(LabelSet::from_pairs)
+}
+
+/// Deserializes a label set whose names are interned and values not (annotations: summaries and
+/// descriptions usually differ per alert, so interning them would only cost).
+pub fn deserialize_interned_names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<LabelSet, D::Error> {
+    let visitor = PairsVisitor { intern_names: true, intern_values: false };
+    deserializer.deserialize_map(visitor).map(LabelSet::from_pairs)
 }
 
 /// Reads a JSON object of strings into pairs, interning them or not.
 pub struct PairsVisitor {
-    /// Share names and values through the interner (for label sets that are kept, such as alerts').
-    pub intern: bool,
+    /// Share names through the interner (for label sets that are kept, such as alerts').
+    pub intern_names: bool,
+    /// Share values through the interner.
+    pub intern_values: bool,
 }
 
 impl<'de> Visitor<'de> for PairsVisitor {
@@ -194,11 +211,9 @@ impl<'de> Visitor<'de> for PairsVisitor {
         let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(8));
         while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let value = map.next_value::<std::borrow::Cow<'de, str>>()?;
-            pairs.push(if self.intern {
-                (SharedStr::interned(&name), SharedStr::interned(&value))
-            } else {
-                (SharedStr::from(name.as_ref()), SharedStr::from(value.as_ref()))
-            });
+            let share =
+                |text: &str, intern: bool| if intern { SharedStr::interned(text) } else { SharedStr::from(text) };
+            pairs.push((share(&name, self.intern_names), share(&value, self.intern_values)));
         }
         Ok(pairs)
     }

@@ -65,7 +65,7 @@ impl NotificationData {
                     annotations: alert.annotations.clone(),
                     starts_at: alert.starts_at,
                     ends_at: resolved.then_some(alert.ends_at),
-                    generator_url: alert.generator_url.clone(),
+                    generator_url: alert.generator_url.to_string(),
                     fingerprint: alert.fingerprint.to_string(),
                 }
             })

@@ -1,10 +1,12 @@
 //! How an alert version is stored: one row per version, its fields as a compact JSON object.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;
-use crate::labels::LabelSet;
+use crate::labels::{LabelSet, SharedStr, deserialize_interned, deserialize_interned_names};
 
 /// The row's `data`, borrowed from the alert when writing.
 #[derive(Serialize)]
@@ -20,13 +22,16 @@ struct RowOut<'a> {
 
 /// The row's `data` when reading.
 #[derive(Deserialize)]
-struct RowIn {
+struct RowIn<'a> {
+    #[serde(deserialize_with = "deserialize_interned")]
     l: LabelSet,
+    #[serde(deserialize_with = "deserialize_interned_names")]
     a: LabelSet,
     s: i64,
     e: i64,
     u: i64,
-    g: String,
+    #[serde(borrow)]
+    g: Cow<'a, str>,
     t: u8,
 }
 
@@ -47,9 +52,9 @@ pub fn encode_into(alert: &Alert, out: &mut Vec<u8>) {
 
 /// Decodes a row written by [`encode_into`] (or, as text, by the migration from the old table).
 pub fn decode(version: u64, data: &[u8]) -> Result<Alert, String> {
-    let row: RowIn = serde_json::from_slice(data).map_err(|err| format!("version {version}: {err}"))?;
+    let row: RowIn<'_> = serde_json::from_slice(data).map_err(|err| format!("version {version}: {err}"))?;
     let mut alert = Alert::new(row.l, row.a, from_micros(row.s), from_micros(row.e), from_micros(row.u));
-    alert.generator_url = row.g;
+    alert.generator_url = SharedStr::interned(&row.g);
     alert.timeout = row.t != 0;
     alert.version = version;
     Ok(alert)
