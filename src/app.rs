@@ -70,9 +70,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         silences = snapshot.silences.len(),
         "Stored state loaded."
     );
-    let alerts = Arc::new(AlertIndex::with_alerts(snapshot.alerts, snapshot.last_alert_version));
+    let (alerts, stale) = AlertIndex::with_alerts(snapshot.alerts, snapshot.last_alert_version);
+    let alerts = Arc::new(alerts);
     let (committed_tx, committed_rx) = mpsc::unbounded_channel();
     let (persister, persister_task) = Persister::spawn(Arc::new(store.clone()), committed_tx);
+    // The dispatcher would have deleted these rows had it seen the newer versions first.
+    persister.submit(WriteBatch { deleted_alerts: stale, ..WriteBatch::default() });
 
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let address = listener.local_addr()?;

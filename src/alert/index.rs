@@ -28,11 +28,25 @@ pub struct AlertIndex {
 
 impl AlertIndex {
     /// An index holding `alerts` (as loaded at start-up, with their stored versions). `last_version` is the
-    /// highest version ever stored, so that new versions never reuse one.
-    pub fn with_alerts(alerts: impl IntoIterator<Item = Alert>, last_version: u64) -> Self {
-        let map: HashMap<Fingerprint, Arc<Alert>> = alerts.into_iter().map(|a| (a.fingerprint, Arc::new(a))).collect();
-        let last_version = map.values().map(|a| a.version).fold(last_version, u64::max);
-        AlertIndex { alerts: RwLock::new(map), last_version: AtomicU64::new(last_version) }
+    /// highest version ever stored, so that new versions never reuse one. Of two versions of one alert the
+    /// higher wins; the others are returned, for the store to delete. (Two exist only if a resolved version
+    /// was collected from memory before it was notified and the alert fired again.)
+    pub fn with_alerts(alerts: Vec<Arc<Alert>>, last_version: u64) -> (Self, Vec<u64>) {
+        let mut map: HashMap<Fingerprint, Arc<Alert>> = HashMap::with_capacity(alerts.len());
+        let mut stale = Vec::new();
+        let mut last_version = last_version;
+        for alert in alerts {
+            last_version = last_version.max(alert.version);
+            match map.get(&alert.fingerprint) {
+                Some(known) if known.version > alert.version => stale.push(alert.version),
+                _ => {
+                    if let Some(older) = map.insert(alert.fingerprint, alert) {
+                        stale.push(older.version);
+                    }
+                }
+            }
+        }
+        (AlertIndex { alerts: RwLock::new(map), last_version: AtomicU64::new(last_version) }, stale)
     }
 
     /// Merges received alerts into the index. `while_locked` runs before the lock is released, so that
@@ -125,5 +139,17 @@ mod tests {
         );
         assert_eq!(index.collect_resolved(now).len(), 1);
         assert_eq!(index.all()[0].labels["a"], "x");
+    }
+
+    #[test]
+    fn of_two_loaded_versions_of_one_alert_the_higher_wins_and_the_other_is_returned() {
+        let now = Utc::now();
+        let alert = Alert::new(LabelSet::from([("a", "1")]), LabelSet::new(), now, now, now);
+        let versions = [3, 5, 4].map(|version| Arc::new(Alert { version, ..alert.clone() }));
+        let (index, stale) = AlertIndex::with_alerts(versions.to_vec(), 7);
+        assert_eq!(index.all().iter().map(|a| a.version).collect::<Vec<_>>(), vec![5]);
+        assert_eq!(stale, vec![3, 4]);
+        let (merged, ()) = index.merge(vec![alert], |_| ());
+        assert_eq!(merged.stored[0].version, 8, "new versions continue after the highest stored");
     }
 }

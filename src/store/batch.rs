@@ -11,8 +11,8 @@ use crate::silence::Silence;
 /// Everything Herald persisted, as read back at start-up.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    /// Alerts, resolved ones included until they are collected.
-    pub alerts: Vec<Alert>,
+    /// Alerts, resolved ones included until they are collected, in version order.
+    pub alerts: Vec<Arc<Alert>>,
     /// The highest alert version ever stored (new versions continue after it).
     pub last_alert_version: u64,
     /// Aggregation groups and their timers.
