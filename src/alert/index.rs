@@ -1,13 +1,13 @@
 //! The working set of alerts in memory, by fingerprint. The store holds the durable copy.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 
 use super::Alert;
-use crate::labels::Fingerprint;
+use crate::labels::{Fingerprint, SharedStr};
 
 /// The versions a merge stored, and what they replaced (to roll back if the commit fails).
 #[derive(Debug, Default)]
@@ -21,9 +21,45 @@ pub struct Merged {
 /// All alerts Herald knows, resolved ones included until they are collected.
 #[derive(Default)]
 pub struct AlertIndex {
-    alerts: RwLock<HashMap<Fingerprint, Arc<Alert>>>,
+    alerts: RwLock<Alerts>,
     /// The last version handed out (see [`Alert::version`]).
     last_version: AtomicU64,
+}
+
+/// The alerts by fingerprint, and the fingerprints by `alertname` (the label listings are most often
+/// filtered on; the other labels are scanned).
+#[derive(Default)]
+struct Alerts {
+    by_fingerprint: HashMap<Fingerprint, Arc<Alert>>,
+    by_alertname: HashMap<SharedStr, HashSet<Fingerprint>>,
+}
+
+impl Alerts {
+    fn insert(&mut self, alert: Arc<Alert>) -> Option<Arc<Alert>> {
+        let fingerprint = alert.fingerprint;
+        let alertname = alert.labels.get("alertname").cloned();
+        let previous = self.by_fingerprint.insert(fingerprint, alert);
+        // Labels determine the fingerprint, so a new version never changes the alertname.
+        if previous.is_none()
+            && let Some(name) = alertname
+        {
+            self.by_alertname.entry(name).or_default().insert(fingerprint);
+        }
+        previous
+    }
+
+    fn remove(&mut self, fingerprint: Fingerprint) -> Option<Arc<Alert>> {
+        let removed = self.by_fingerprint.remove(&fingerprint)?;
+        if let Some(name) = removed.labels.get("alertname")
+            && let Some(set) = self.by_alertname.get_mut(name.as_str())
+        {
+            set.remove(&fingerprint);
+            if set.is_empty() {
+                self.by_alertname.remove(name.as_str());
+            }
+        }
+        Some(removed)
+    }
 }
 
 impl AlertIndex {
@@ -32,15 +68,15 @@ impl AlertIndex {
     /// higher wins; the others are returned, for the store to delete. (Two exist only if a resolved version
     /// was collected from memory before it was notified and the alert fired again.)
     pub fn with_alerts(alerts: Vec<Arc<Alert>>, last_version: u64) -> (Self, Vec<u64>) {
-        let mut map: HashMap<Fingerprint, Arc<Alert>> = HashMap::with_capacity(alerts.len());
+        let mut map = Alerts { by_fingerprint: HashMap::with_capacity(alerts.len()), ..Alerts::default() };
         let mut stale = Vec::new();
         let mut last_version = last_version;
         for alert in alerts {
             last_version = last_version.max(alert.version);
-            match map.get(&alert.fingerprint) {
+            match map.by_fingerprint.get(&alert.fingerprint) {
                 Some(known) if known.version > alert.version => stale.push(alert.version),
                 _ => {
-                    if let Some(older) = map.insert(alert.fingerprint, alert) {
+                    if let Some(older) = map.insert(alert) {
                         stale.push(older.version);
                     }
                 }
@@ -59,14 +95,14 @@ impl AlertIndex {
             Merged { stored: Vec::with_capacity(received.len()), previous: Vec::with_capacity(received.len()) };
         for mut alert in received {
             alert.updated_at = now;
-            let previous = alerts.get(&alert.fingerprint).cloned();
+            let previous = alerts.by_fingerprint.get(&alert.fingerprint).cloned();
             let mut version = match &previous {
                 Some(old) => Alert::merge_into(old, alert, now),
                 None => alert,
             };
             version.version = self.last_version.fetch_add(1, Ordering::Relaxed) + 1;
             let version = Arc::new(version);
-            alerts.insert(version.fingerprint, Arc::clone(&version));
+            alerts.insert(Arc::clone(&version));
             merged.stored.push(version);
             merged.previous.push(previous);
         }
@@ -78,10 +114,10 @@ impl AlertIndex {
     pub fn roll_back(&self, merged: Merged) {
         let mut alerts = self.alerts.write().expect("alert index lock is never poisoned");
         for (stored, previous) in merged.stored.into_iter().zip(merged.previous) {
-            if alerts.get(&stored.fingerprint).is_some_and(|current| Arc::ptr_eq(current, &stored)) {
+            if alerts.by_fingerprint.get(&stored.fingerprint).is_some_and(|current| Arc::ptr_eq(current, &stored)) {
                 match previous {
-                    Some(previous) => alerts.insert(stored.fingerprint, previous),
-                    None => alerts.remove(&stored.fingerprint),
+                    Some(previous) => alerts.insert(previous),
+                    None => alerts.remove(stored.fingerprint),
                 };
             }
         }
@@ -89,12 +125,19 @@ impl AlertIndex {
 
     /// Every alert.
     pub fn all(&self) -> Vec<Arc<Alert>> {
-        self.alerts.read().expect("alert index lock is never poisoned").values().cloned().collect()
+        self.alerts.read().expect("alert index lock is never poisoned").by_fingerprint.values().cloned().collect()
+    }
+
+    /// The alerts whose `alertname` label is `name`.
+    pub fn with_alertname(&self, name: &str) -> Vec<Arc<Alert>> {
+        let alerts = self.alerts.read().expect("alert index lock is never poisoned");
+        let Some(fingerprints) = alerts.by_alertname.get(name) else { return Vec::new() };
+        fingerprints.iter().filter_map(|fingerprint| alerts.by_fingerprint.get(fingerprint)).cloned().collect()
     }
 
     /// How many alerts there are.
     pub fn len(&self) -> usize {
-        self.alerts.read().expect("alert index lock is never poisoned").len()
+        self.alerts.read().expect("alert index lock is never poisoned").by_fingerprint.len()
     }
 
     /// Whether the index is empty.
@@ -106,9 +149,9 @@ impl AlertIndex {
     pub fn collect_resolved(&self, now: DateTime<Utc>) -> Vec<Fingerprint> {
         let mut alerts = self.alerts.write().expect("alert index lock is never poisoned");
         let resolved: Vec<Fingerprint> =
-            alerts.values().filter(|alert| alert.resolved_at(now)).map(|alert| alert.fingerprint).collect();
+            alerts.by_fingerprint.values().filter(|a| a.resolved_at(now)).map(|a| a.fingerprint).collect();
         for fingerprint in &resolved {
-            alerts.remove(fingerprint);
+            alerts.remove(*fingerprint);
         }
         resolved
     }

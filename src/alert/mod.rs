@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 pub use index::{AlertIndex, Merged};
 pub use ingest::{IngestError, PostableAlert, accept};
-pub use time::{format_api_time, format_go_time, parse_time};
+pub use time::{ApiTime, format_api_time, format_go_time, parse_time};
 
 use crate::labels::{Fingerprint, LabelSet, SharedStr, fingerprint};
 

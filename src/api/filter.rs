@@ -3,7 +3,7 @@
 use regex::Regex;
 
 use super::error::ApiError;
-use crate::labels::{LabelSet, Matcher, compile_anchored, parse_matcher};
+use crate::labels::{LabelSet, MatchType, Matcher, compile_anchored, parse_matcher};
 
 /// The parsed parameters of `GET /api/v2/alerts` and `/api/v2/alerts/groups`.
 #[derive(Debug)]
@@ -45,6 +45,18 @@ impl AlertQuery {
             }
         }
         Ok(parsed)
+    }
+
+    /// The value of an `alertname="..."` equality filter, if there is one (it can be answered from the
+    /// alert index).
+    pub fn alertname_equals(&self) -> Option<&str> {
+        self.filter
+            .iter()
+            // `alertname=""` also matches alerts without the label, which the index does not hold.
+            .find(|matcher| {
+                matcher.name() == "alertname" && matcher.kind() == MatchType::Equal && !matcher.value().is_empty()
+            })
+            .map(Matcher::value)
     }
 
     /// Whether every `filter` matcher holds (an absent label matches as the empty string).

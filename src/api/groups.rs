@@ -1,18 +1,20 @@
 //! `GET /api/v2/alerts/groups`: the aggregation groups with their alerts.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::Utc;
 use serde::Serialize;
 
 use super::AppState;
-use super::alerts::{AlertStatus, GettableAlert, ReceiverName};
+use super::alerts::{AlertStatus, GettableAlert, ReceiverRef, json_response};
 use super::error::ApiError;
 use super::filter::AlertQuery;
+use super::json_writer::{WriteJson, write_labels, write_str};
 use crate::dispatch::GroupView;
+use crate::engine::Engine;
 use crate::labels::{Fingerprint, LabelSet};
 
 /// Alertmanager's `alertGroup`, borrowing from the dispatcher's snapshot.
@@ -23,35 +25,56 @@ pub struct AlertGroup<'a> {
     /// Group labels.
     pub labels: &'a LabelSet,
     /// The group's receiver.
-    pub receiver: ReceiverName,
+    pub receiver: ReceiverRef<'a>,
+}
+
+impl WriteJson for AlertGroup<'_> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"alerts\":[");
+        for (i, alert) in self.alerts.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            alert.write_json(out);
+        }
+        out.extend_from_slice(b"],\"labels\":");
+        write_labels(out, self.labels);
+        out.extend_from_slice(b",\"receiver\":{\"name\":");
+        write_str(out, self.receiver.name);
+        out.extend_from_slice(b"}}");
+    }
 }
 
 /// `GET /api/v2/alerts/groups`: groups with at least one alert passing the filters, sorted by labels, then
-/// receiver.
+/// receiver. Built off the async workers, like the alert listing.
 pub async fn get_groups(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let query = AlertQuery::parse(query.as_deref())?;
-    let now = Utc::now();
-    let mut groups: Vec<GroupView> = state
-        .engine
-        .dispatcher
-        .groups()
+    let groups = state.engine.dispatcher.groups().await;
+    let engine = Arc::clone(&state.engine);
+    tokio::task::spawn_blocking(move || list_groups(&engine, groups, &query))
         .await
-        .into_iter()
-        .filter(|group| query.matches_receivers(std::iter::once(group.receiver.as_str())))
-        .collect();
-    // Each alert lists the receivers of all the groups it is in.
-    let mut receivers: HashMap<Fingerprint, Vec<String>> = HashMap::new();
+        .map_err(|err| ApiError::Internal(format!("listing groups: {err}")))?
+}
+
+fn list_groups(engine: &Engine, groups: Vec<GroupView>, query: &AlertQuery) -> Result<Response, ApiError> {
+    let now = Utc::now();
+    let mut groups: Vec<GroupView> =
+        groups.into_iter().filter(|group| query.matches_receivers(std::iter::once(group.receiver.as_str()))).collect();
+    groups.sort_by(compare_groups);
+    sort_alerts_in_parallel(&mut groups);
+    // Each alert lists the receivers of all the groups it is in. Most alerts are in one group: only those in
+    // several get a list of their own.
+    let mut first_group: HashMap<Fingerprint, &str> = HashMap::new();
+    let mut several: HashMap<Fingerprint, Vec<&str>> = HashMap::new();
     for group in &groups {
         for alert in &group.alerts {
-            receivers.entry(alert.fingerprint).or_default().push(group.receiver.clone());
+            if let Some(first) = first_group.insert(alert.fingerprint, &group.receiver) {
+                several.entry(alert.fingerprint).or_insert_with(|| vec![first]).push(&group.receiver);
+            }
         }
     }
-    for names in receivers.values_mut() {
-        names.sort();
-    }
-    groups.sort_by(compare_groups);
-    for group in &mut groups {
-        crate::dispatch::sort_alerts(&mut group.alerts);
+    for names in several.values_mut() {
+        names.sort_unstable();
     }
     let listed: Vec<AlertGroup<'_>> = groups
         .iter()
@@ -61,22 +84,65 @@ pub async fn get_groups(State(state): State<AppState>, RawQuery(query): RawQuery
                 .iter()
                 .filter(|alert| !alert.resolved_at(now) && query.matches_labels(&alert.labels))
                 .filter_map(|alert| {
-                    let status = AlertStatus::of(&state.engine, alert, now);
-                    let receivers = receivers.get(&alert.fingerprint).cloned().unwrap_or_default();
-                    status.passes(&query).then(|| GettableAlert::new(alert, receivers, status))
+                    let status = AlertStatus::of(engine, alert, now);
+                    let names = match several.get(&alert.fingerprint) {
+                        Some(names) => names.clone(),
+                        None => vec![group.receiver.as_str()],
+                    };
+                    status.passes(query).then(|| GettableAlert::new(alert, names, status))
                 })
                 .collect();
             (!alerts.is_empty()).then(|| AlertGroup {
                 alerts,
                 labels: &group.labels,
-                receiver: ReceiverName { name: group.receiver.clone() },
+                receiver: ReceiverRef { name: &group.receiver },
             })
         })
         .collect();
-    Ok(Json(listed).into_response())
+    json_response(&listed)
+}
+
+/// Sorts each group's alerts, the groups split between two threads.
+fn sort_alerts_in_parallel(groups: &mut [GroupView]) {
+    let total: usize = groups.iter().map(|group| group.alerts.len()).sum();
+    let Some(mut split) = (total >= 10_000).then_some(0) else {
+        groups.iter_mut().for_each(|group| crate::dispatch::sort_alerts(&mut group.alerts));
+        return;
+    };
+    // Split where half of the alerts are on each side.
+    let mut seen = 0;
+    while split < groups.len() && seen < total / 2 {
+        seen += groups[split].alerts.len();
+        split += 1;
+    }
+    let (first, second) = groups.split_at_mut(split);
+    std::thread::scope(|scope| {
+        scope.spawn(|| first.iter_mut().for_each(|group| crate::dispatch::sort_alerts(&mut group.alerts)));
+        second.iter_mut().for_each(|group| crate::dispatch::sort_alerts(&mut group.alerts));
+    });
 }
 
 /// Alertmanager's `AlertGroups` order: by labels (fewer first, then values), then receiver.
 fn compare_groups(a: &GroupView, b: &GroupView) -> std::cmp::Ordering {
     crate::dispatch::compare_label_sets(&a.labels, &b.labels).then_with(|| a.receiver.cmp(&b.receiver))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::alerts::tests::{gettable, tricky_alert};
+
+    #[test]
+    fn the_hand_written_encoding_is_byte_for_byte_serdes() {
+        let (first, second) = (tricky_alert(""), tricky_alert("http://p"));
+        let labels = LabelSet::from([("alertname", "Disk \"full\"")]);
+        let group = AlertGroup {
+            alerts: vec![gettable(&first), gettable(&second)],
+            labels: &labels,
+            receiver: ReceiverRef { name: "team \"x\"" },
+        };
+        let mut out = Vec::new();
+        group.write_json(&mut out);
+        assert_eq!(String::from_utf8(out).expect("utf-8"), serde_json::to_string(&group).expect("serializes"));
+    }
 }

@@ -4,6 +4,7 @@ mod alerts;
 mod error;
 mod filter;
 mod groups;
+mod json_writer;
 mod preview;
 mod silences;
 mod status;

@@ -90,17 +90,29 @@ impl Group {
 
 /// Sorts alerts the way Alertmanager's `AlertSlice` does.
 pub fn sort_alerts(alerts: &mut [Arc<Alert>]) {
-    alerts.sort_by(|a, b| {
-        for name in ["job", "instance"] {
-            match (a.labels.get(name), b.labels.get(name)) {
-                (Some(x), Some(y)) if x != y => return x.cmp(y),
-                (Some(_), None) => return std::cmp::Ordering::Less,
-                (None, Some(_)) => return std::cmp::Ordering::Greater,
-                _ => {}
-            }
-        }
-        compare_label_sets(&a.labels, &b.labels)
+    // The job and instance of each alert are looked up once, not at every comparison.
+    let mut keyed: Vec<(Option<&str>, Option<&str>, &Arc<Alert>)> = alerts
+        .iter()
+        .map(|alert| {
+            (alert.labels.get("job").map(|v| v.as_str()), alert.labels.get("instance").map(|v| v.as_str()), alert)
+        })
+        .collect();
+    keyed.sort_by(|a, b| {
+        // A set with the label comes before one without it.
+        let present_first = |x: Option<&str>, y: Option<&str>| match (x, y) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        present_first(a.0, b.0)
+            .then_with(|| present_first(a.1, b.1))
+            .then_with(|| compare_label_sets(&a.2.labels, &b.2.labels))
     });
+    let sorted: Vec<Arc<Alert>> = keyed.into_iter().map(|(_, _, alert)| Arc::clone(alert)).collect();
+    for (slot, alert) in alerts.iter_mut().zip(sorted) {
+        *slot = alert;
+    }
 }
 
 /// Prometheus' `LabelSet.Before`: fewer labels first, then the first differing value in name order (a set

@@ -18,6 +18,25 @@ impl fmt::Display for Fingerprint {
     }
 }
 
+impl Fingerprint {
+    /// The 16 lowercase hex digits, without allocating.
+    pub fn hex(self) -> [u8; 16] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 16];
+        for (i, byte) in text.iter_mut().enumerate() {
+            *byte = DIGITS[((self.0 >> (60 - 4 * i)) & 0xf) as usize];
+        }
+        text
+    }
+}
+
+impl serde::Serialize for Fingerprint {
+    /// As the API writes it: 16 lowercase hex digits.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(std::str::from_utf8(&self.hex()).unwrap_or_default())
+    }
+}
+
 /// Fingerprints a label set the way Prometheus' `model.LabelSet.Fingerprint` does.
 pub fn fingerprint(labels: &LabelSet) -> Fingerprint {
     let mut hash = FNV_OFFSET_BASIS;
@@ -51,5 +70,12 @@ mod tests {
         assert_eq!(fingerprint(&labels).to_string(), "0a0ae3ac4c53addd");
         assert_eq!(fingerprint(&set(&[("alertname", "Good2")])).to_string(), "46b546e2429a2539");
         assert_eq!(fingerprint(&LabelSet::new()).to_string(), "cbf29ce484222325");
+    }
+
+    #[test]
+    fn fingerprints_serialize_as_their_16_hex_digits() {
+        let fingerprint = Fingerprint(0x00ab_cdef_0123_4567);
+        assert_eq!(serde_json::to_string(&fingerprint).expect("serializes"), format!("\"{fingerprint}\""));
+        assert_eq!(&fingerprint.hex(), b"00abcdef01234567");
     }
 }
