@@ -165,7 +165,10 @@ impl Actor {
                     for alert in batch {
                         // Before routing, so that a source and its target posted together are flushed knowing both.
                         self.inhibitor.observe(&alert);
-                        self.core.insert(alert, now);
+                        // group_wait counts from when the alert was received, not from when its commit reached
+                        // this task: under load that lag would be added to every new group's first notification.
+                        let received = alert.updated_at.min(now);
+                        self.core.insert(alert, received);
                     }
                 }
                 Some(joined) = self.deliveries.join_next(), if !self.deliveries.is_empty() => match joined {

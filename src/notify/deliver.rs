@@ -121,7 +121,11 @@ async fn deliver_one(
     let data = NotificationData::new(&request.receiver, &request.group_labels, &alerts, external_url, request.now);
     let receiver = &request.receiver;
     let integration = job.key.integration.as_str();
-    let template_data = crate::template::template_data(&data);
+    // Webhooks send the data as it is; only the templated integrations need the template view of it.
+    let template_data = match job.integration {
+        Integration::Webhook(_) => serde_json::Value::Null,
+        _ => crate::template::template_data(&data),
+    };
     let attempt = || send(&job.integration, clients, &data, &template_data, templates, &request.group_key);
     let log_failure = |number: u32, err: &Error| {
         tracing::warn!(receiver, integration, attempt = number, retryable = err.retryable, error = %err, "Notification attempt failed.");

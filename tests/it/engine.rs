@@ -273,6 +273,9 @@ async fn a_graceful_stop_keeps_everything() {
     let folder = herald.folder();
     herald.post_alerts(json!([alert("Stop", "a")])).await;
     sink.wait_for(1, WAIT).await;
+    // The sink answers from this test's runtime, which `terminate` blocks: wait until Herald has the answer,
+    // or the send is still in flight at the stop (and rightly retried after the restart).
+    herald.wait_for_log("Notification sent.", WAIT).await;
     assert!(herald.terminate().success());
     let herald = Herald::start_in(folder);
     let groups = herald.get_json("/api/v2/alerts/groups").await;
