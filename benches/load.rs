@@ -207,13 +207,13 @@ async fn notify_scenario(
     }
     delays.sort();
     let exactly_once = seen.len() == options.groups && seen.values().all(|count| *count == 1);
-    let pct = |p: f64| delays.get(((delays.len() as f64 * p) as usize).min(delays.len().saturating_sub(1))).copied();
+    let pct = |q: f64| quantile(&delays, q);
     println!(
         "{:<24} {} groups: delay p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; exactly once: {exactly_once}",
         "notify burst",
         options.groups,
-        ms(pct(0.5).unwrap_or_default()),
-        ms(pct(0.99).unwrap_or_default()),
+        ms(pct(0.5)),
+        ms(pct(0.99)),
         ms(delays.last().copied().unwrap_or_default()),
     );
     drop(server);
@@ -257,9 +257,7 @@ async fn soak_scenario(
         let run = post_all(client, &server.url, &bodies, options.concurrency).await?;
         let mut latencies = run.latencies.clone();
         latencies.sort();
-        let p = |q: f64| {
-            latencies.get(((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)).copied().unwrap_or_default()
-        };
+        let p = |q: f64| quantile(&latencies, q);
         println!(
             "  window {window:>3}: {} requests, p50 {:>6.2} ms, p99 {:>6.2} ms, max {:>6.2} ms; notifications so far {}",
             latencies.len(),
@@ -335,9 +333,7 @@ async fn post_all(
 fn report(name: &str, alerts: usize, run: &PostRun, server: &Server) {
     let mut latencies = run.latencies.clone();
     latencies.sort();
-    let p = |q: f64| {
-        latencies.get(((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)).copied().unwrap_or_default()
-    };
+    let p = |q: f64| quantile(&latencies, q);
     println!(
         "{name:<24} {:>9.0} alerts/s   request p50 {:>6.2} ms  p99 {:>6.2} ms   VmHWM {} MiB",
         alerts as f64 / run.elapsed.as_secs_f64(),
@@ -500,6 +496,12 @@ fn rfc3339(unix: f64) -> String {
     chrono::DateTime::from_timestamp_micros((unix * 1e6) as i64)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The `q` quantile of sorted durations (zero for none).
+fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    let index = ((sorted.len() as f64 * q) as usize).min(sorted.len().saturating_sub(1));
+    sorted.get(index).copied().unwrap_or_default()
 }
 
 fn ms(duration: Duration) -> f64 {

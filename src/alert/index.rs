@@ -185,6 +185,36 @@ mod tests {
     }
 
     #[test]
+    fn the_alertname_index_follows_merges_roll_backs_collection_and_loading() {
+        let index = AlertIndex::default();
+        let now = Utc::now();
+        let hour = chrono::Duration::hours(1);
+        let alert = |name: &str, instance: &str, ends| {
+            let labels = LabelSet::from([("alertname", name), ("instance", instance)]);
+            Alert::new(labels, LabelSet::new(), now - hour, ends, now)
+        };
+        let instances = |alerts: Vec<Arc<Alert>>| {
+            let mut found: Vec<String> = alerts.iter().map(|a| a.labels["instance"].to_string()).collect();
+            found.sort();
+            found
+        };
+        index.merge(
+            vec![alert("Up", "a", now + hour), alert("Up", "b", now - hour), alert("Down", "c", now + hour)],
+            |_| (),
+        );
+        assert_eq!(instances(index.with_alertname("Up")), ["a", "b"]);
+        let (failed, ()) = index.merge(vec![alert("Up", "d", now + hour), alert("Up", "a", now + hour + hour)], |_| ());
+        assert_eq!(instances(index.with_alertname("Up")), ["a", "b", "d"]);
+        index.roll_back(failed);
+        assert_eq!(instances(index.with_alertname("Up")), ["a", "b"], "the new alert is gone, the updated one stays");
+        index.collect_resolved(now);
+        assert_eq!(instances(index.with_alertname("Up")), ["a"]);
+        assert!(index.with_alertname("Nothing").is_empty());
+        let (loaded, _) = AlertIndex::with_alerts(index.all(), 0);
+        assert_eq!(instances(loaded.with_alertname("Down")), ["c"]);
+    }
+
+    #[test]
     fn of_two_loaded_versions_of_one_alert_the_higher_wins_and_the_other_is_returned() {
         let now = Utc::now();
         let alert = Alert::new(LabelSet::from([("a", "1")]), LabelSet::new(), now, now, now);
