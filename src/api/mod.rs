@@ -5,6 +5,7 @@ mod error;
 mod filter;
 mod groups;
 mod json_writer;
+mod pages;
 mod preview;
 mod silences;
 mod status;
@@ -23,7 +24,7 @@ use crate::engine::Engine;
 
 /// Every route Herald serves, as `(method, path)` with `{param}` placeholders; `openapi.yaml` documents
 /// exactly these (checked by a test).
-pub const ROUTES: [(&str, &str); 14] = [
+pub const ROUTES: [(&str, &str); 16] = [
     ("GET", "/api/v2/alerts"),
     ("POST", "/api/v2/alerts"),
     ("GET", "/api/v2/alerts/groups"),
@@ -34,6 +35,8 @@ pub const ROUTES: [(&str, &str); 14] = [
     ("GET", "/api/v2/silence/{silenceID}"),
     ("DELETE", "/api/v2/silence/{silenceID}"),
     ("POST", "/api/herald/receivers/{name}/preview"),
+    ("GET", "/api/herald/alerts"),
+    ("GET", "/api/herald/groups"),
     ("GET", "/-/healthy"),
     ("GET", "/-/ready"),
     ("POST", "/-/reload"),
@@ -67,6 +70,8 @@ pub fn router(state: AppState) -> Router {
         .route("/-/ready", get(ok).head(ok))
         .route("/-/reload", post(reload))
         .route("/api/herald/receivers/{name}/preview", post(preview::preview_receiver))
+        .route("/api/herald/alerts", get(pages::get_alert_page))
+        .route("/api/herald/groups", get(pages::get_group_page))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

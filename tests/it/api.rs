@@ -200,3 +200,74 @@ async fn unknown_paths_and_methods_get_json_errors() {
     let response = client().get(herald.url("/-/reload")).send().await.expect("answers");
     assert_eq!(response.status(), 405);
 }
+
+#[tokio::test]
+async fn herald_pages_walk_every_alert_and_group_once_in_order() {
+    let herald = Herald::start(CONFIG);
+    let alerts: Vec<Value> = (0..7)
+        .map(|i| json!({"labels": {"alertname": format!("Page{}", i % 3), "instance": format!("i{i}")}}))
+        .collect();
+    herald.post_alerts(Value::Array(alerts)).await;
+    let everything = herald.get_json("/api/v2/alerts").await;
+
+    let mut seen = Vec::new();
+    let mut path = "/api/herald/alerts?limit=3".to_string();
+    for _ in 0..10 {
+        let page = herald.get_json(&path).await;
+        let fingerprints: Vec<String> = page["alerts"]
+            .as_array()
+            .expect("alerts")
+            .iter()
+            .map(|a| a["fingerprint"].as_str().expect("fp").to_string())
+            .collect();
+        assert!(fingerprints.len() <= 3);
+        seen.extend(fingerprints);
+        match page["next"].as_str() {
+            Some(next) => path = format!("/api/herald/alerts?limit=3&after={next}"),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = everything
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|a| a["fingerprint"].as_str().expect("fp").to_string())
+        .collect();
+    assert_eq!(seen, expected, "every alert once, by fingerprint, as /api/v2/alerts lists them");
+    assert_eq!(seen.len(), 7);
+
+    let filtered = herald.get_json("/api/herald/alerts?filter=alertname%3D%22Page1%22&limit=1").await;
+    assert_eq!(filtered["alerts"][0]["labels"]["alertname"], "Page1");
+    let second = herald
+        .get_json(&format!(
+            "/api/herald/alerts?filter=alertname%3D%22Page1%22&limit=1&after={}",
+            filtered["next"].as_str().expect("more")
+        ))
+        .await;
+    assert_eq!(second["alerts"][0]["labels"]["alertname"], "Page1");
+    assert!(second.get("next").is_none(), "two Page1 alerts: the second page is the last");
+
+    let first = herald.get_json("/api/herald/groups?limit=2").await;
+    let groups = first["groups"].as_array().expect("groups");
+    assert_eq!(groups.len(), 2);
+    assert!(groups[0]["id"].as_str() < groups[1]["id"].as_str(), "by id");
+    assert_eq!(groups[0]["receiver"], "default");
+    let rest =
+        herald.get_json(&format!("/api/herald/groups?limit=2&after={}", first["next"].as_str().expect("more"))).await;
+    assert_eq!(rest["groups"].as_array().expect("groups").len(), 1);
+    assert!(rest.get("next").is_none());
+    let all_alerts: usize = groups
+        .iter()
+        .chain(rest["groups"].as_array().expect("groups"))
+        .map(|g| g["alerts"].as_array().expect("a").len())
+        .sum();
+    assert_eq!(all_alerts, 7);
+
+    for (query, code) in [("limit=0", "bad_limit"), ("after=nothex", "bad_cursor"), ("filter=broken", "bad_query")] {
+        let response = client().get(herald.url(&format!("/api/herald/alerts?{query}"))).send().await.expect("sent");
+        assert_eq!(response.status().as_u16(), 400, "{query}");
+        let body: Value = response.json().await.expect("JSON error");
+        assert_eq!(body["code"], code, "{query}: {body}");
+        assert!(body["detail"].as_str().is_some_and(|detail| !detail.is_empty()));
+    }
+}

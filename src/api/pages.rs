@@ -1,0 +1,239 @@
+//! Herald's own paginated listings, `GET /api/herald/alerts` and `GET /api/herald/groups`: the same alerts
+//! and filters as Alertmanager's listings, a page at a time, so that a client never has to take tens of
+//! megabytes at once. Pages are ordered by fingerprint (alerts) or group id (groups); `after` is the cursor
+//! (the last item of the previous page) and `next` in the answer is the one to pass for the following page.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use serde::Serialize;
+
+use super::AppState;
+use super::alerts::{AlertStatus, GettableAlert, receivers_of};
+use super::error::ApiError;
+use super::filter::AlertQuery;
+use crate::alert::Alert;
+use crate::dispatch::{GroupView, sort_alerts};
+use crate::engine::Engine;
+use crate::labels::{Fingerprint, LabelSet};
+
+/// Items per page unless `limit` says otherwise.
+pub const DEFAULT_LIMIT: usize = 100;
+
+/// The largest `limit` accepted.
+pub const MAX_LIMIT: usize = 1000;
+
+/// A page of alerts.
+#[derive(Debug, Serialize)]
+pub struct AlertPage<'a> {
+    /// The alerts, by fingerprint.
+    pub alerts: Vec<GettableAlert<'a>>,
+    /// The cursor for the next page; absent on the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// A page of groups.
+#[derive(Debug, Serialize)]
+pub struct GroupPage<'a> {
+    /// The groups, by id.
+    pub groups: Vec<PagedGroup<'a>>,
+    /// The cursor for the next page; absent on the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// A group in a page: Alertmanager's `alertGroup` with Herald's stable group id.
+#[derive(Debug, Serialize)]
+pub struct PagedGroup<'a> {
+    /// Stable id (16 hex digits).
+    pub id: String,
+    /// Group labels.
+    pub labels: &'a LabelSet,
+    /// The group's receiver.
+    pub receiver: &'a str,
+    /// Its alerts that pass the filters, in Alertmanager's order.
+    pub alerts: Vec<GettableAlert<'a>>,
+}
+
+/// `limit` and `after`, with the filters of the Alertmanager listings.
+#[derive(Debug)]
+struct PageQuery {
+    filters: AlertQuery,
+    limit: usize,
+    after: Option<u64>,
+}
+
+impl PageQuery {
+    fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        let filters = AlertQuery::parse(raw).map_err(|err| match err {
+            ApiError::Handler { status, message } => ApiError::herald(status, "bad_query", message),
+            other => other,
+        })?;
+        let mut query = PageQuery { filters, limit: DEFAULT_LIMIT, after: None };
+        for (name, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            match name.as_ref() {
+                "limit" => {
+                    query.limit = value.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+                        ApiError::herald(
+                            StatusCode::BAD_REQUEST,
+                            "bad_limit",
+                            format!("limit: {value:?} is not a whole number from 1 to {MAX_LIMIT}"),
+                        )
+                    })?;
+                }
+                "after" => {
+                    let cursor = (value.len() == 16).then(|| u64::from_str_radix(&value, 16).ok()).flatten();
+                    query.after = Some(cursor.ok_or_else(|| {
+                        ApiError::herald(
+                            StatusCode::BAD_REQUEST,
+                            "bad_cursor",
+                            format!("after: {value:?} is not a 16-hex-digit cursor from a previous page"),
+                        )
+                    })?);
+                }
+                _ => {}
+            }
+        }
+        Ok(query)
+    }
+}
+
+/// Takes items in order until `limit` are kept, and says whether any item after them would be kept too.
+fn take_page<T, U>(
+    items: impl IntoIterator<Item = T>,
+    limit: usize,
+    mut keep: impl FnMut(T) -> Option<U>,
+) -> (Vec<U>, bool) {
+    let mut page = Vec::new();
+    for item in items {
+        if let Some(kept) = keep(item) {
+            if page.len() == limit {
+                return (page, true);
+            }
+            page.push(kept);
+        }
+    }
+    (page, false)
+}
+
+/// `GET /api/herald/alerts`.
+pub async fn get_alert_page(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let query = PageQuery::parse(raw.as_deref())?;
+    let engine = &state.engine;
+    let tree = Arc::clone(&engine.runtime().tree);
+    let now = Utc::now();
+    let candidates = match query.filters.alertname_equals() {
+        Some(name) => engine.alerts.with_alertname(name),
+        None => engine.alerts.all(),
+    };
+    let after = query.after.unwrap_or(0);
+    let mut keyed: Vec<(Fingerprint, Arc<Alert>)> = candidates
+        .into_iter()
+        .filter(|alert| query.after.is_none() || alert.fingerprint.0 > after)
+        .filter(|alert| !alert.resolved_at(now) && query.filters.matches_labels(&alert.labels))
+        .map(|alert| (alert.fingerprint, alert))
+        .collect();
+    keyed.sort_unstable_by_key(|(fingerprint, _)| *fingerprint);
+    let (alerts, more) = take_page(&keyed, query.limit, |(_, alert)| {
+        let receivers = receivers_of(&tree, &alert.labels);
+        if !query.filters.matches_receivers(receivers.iter().copied()) {
+            return None;
+        }
+        let status = AlertStatus::of(engine, alert, now);
+        status.passes(&query.filters).then(|| GettableAlert::new(alert, receivers, status))
+    });
+    let next = more.then(|| alerts.last().map(|alert| alert.fingerprint.to_string())).flatten();
+    to_value(&AlertPage { alerts, next })
+}
+
+/// `GET /api/herald/groups`.
+pub async fn get_group_page(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let query = PageQuery::parse(raw.as_deref())?;
+    let engine: &Engine = &state.engine;
+    let tree = Arc::clone(&engine.runtime().tree);
+    let now = Utc::now();
+    let mut groups: Vec<GroupView> = engine
+        .dispatcher
+        .groups()
+        .await
+        .into_iter()
+        .filter(|group| query.after.is_none_or(|after| group.id.0 > after))
+        .filter(|group| query.filters.matches_receivers(std::iter::once(group.receiver.as_str())))
+        .collect();
+    groups.sort_unstable_by_key(|group| group.id);
+    for group in &mut groups {
+        sort_alerts(&mut group.alerts);
+    }
+    let (page, more) = take_page(&groups, query.limit, |group| {
+        let alerts: Vec<GettableAlert<'_>> = group
+            .alerts
+            .iter()
+            .filter(|alert| !alert.resolved_at(now) && query.filters.matches_labels(&alert.labels))
+            .filter_map(|alert| {
+                let status = AlertStatus::of(engine, alert, now);
+                status
+                    .passes(&query.filters)
+                    .then(|| GettableAlert::new(alert, receivers_of(&tree, &alert.labels), status))
+            })
+            .collect();
+        (!alerts.is_empty()).then(|| PagedGroup {
+            id: group.id.to_string(),
+            labels: &group.labels,
+            receiver: &group.receiver,
+            alerts,
+        })
+    });
+    let next = more.then(|| page.last().map(|group| group.id.clone())).flatten();
+    to_value(&GroupPage { groups: page, next })
+}
+
+fn to_value<T: Serialize>(page: &T) -> Result<Json<serde_json::Value>, ApiError> {
+    serde_json::to_value(page).map(Json).map_err(|err| ApiError::Internal(format!("encoding a page: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_knows_whether_more_would_follow() {
+        let keep_even = |n: u32| n.is_multiple_of(2).then_some(n);
+        assert_eq!(take_page(0..10, 2, keep_even), (vec![0, 2], true));
+        assert_eq!(take_page(0..5, 3, keep_even), (vec![0, 2, 4], false));
+        assert_eq!(take_page(0..5, 2, keep_even), (vec![0, 2], true));
+        assert_eq!(take_page(1..2, 2, keep_even), (vec![], false));
+    }
+
+    #[test]
+    fn limits_and_cursors_are_checked() {
+        let parse = |raw: &str| PageQuery::parse(Some(raw));
+        let query = parse("limit=5&after=00000000000000ff&filter=a%3D%22b%22").expect("valid");
+        assert_eq!((query.limit, query.after, query.filters.filter.len()), (5, Some(255), 1));
+        assert_eq!(parse("").expect("defaults").limit, DEFAULT_LIMIT);
+        for (raw, code) in [
+            ("limit=0", "bad_limit"),
+            ("limit=1001", "bad_limit"),
+            ("limit=ten", "bad_limit"),
+            ("after=xyz", "bad_cursor"),
+            ("after=00000000000000fg", "bad_cursor"),
+            ("filter=foo", "bad_query"),
+        ] {
+            match parse(raw) {
+                Err(ApiError::Herald { status, code: got, .. }) => {
+                    assert_eq!((status, got), (StatusCode::BAD_REQUEST, code), "{raw}");
+                }
+                other => panic!("{raw}: {other:?}"),
+            }
+        }
+    }
+}
