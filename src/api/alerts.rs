@@ -213,7 +213,20 @@ pub async fn get_alerts(State(state): State<AppState>, RawQuery(query): RawQuery
 fn list_alerts(engine: &Engine, query: &AlertQuery) -> Result<Response, ApiError> {
     let tree = Arc::clone(&engine.runtime().tree);
     let now = Utc::now();
-    // An alertname equality is answered from the index; other filters scan.
+    let alerts = matching_alerts(engine, query, None, now);
+    let listed: Vec<GettableAlert<'_>> =
+        alerts.iter().filter_map(|(_, alert)| routed_listing(engine, &tree, query, alert, now)).collect();
+    json_response(&listed)
+}
+
+/// The alerts a listing starts from: not resolved, matching the label filters, after the `after`
+/// fingerprint if given, by fingerprint. An alertname equality is answered from the index; other filters scan.
+pub(super) fn matching_alerts(
+    engine: &Engine,
+    query: &AlertQuery,
+    after: Option<u64>,
+    now: DateTime<Utc>,
+) -> Vec<(Fingerprint, Arc<Alert>)> {
     let alerts = match query.alertname_equals() {
         Some(name) => engine.alerts.with_alertname(name),
         None => engine.alerts.all(),
@@ -221,22 +234,28 @@ fn list_alerts(engine: &Engine, query: &AlertQuery) -> Result<Response, ApiError
     // Sorted on keys copied out of the alerts: comparing through the pointers missed the cache at every step.
     let mut alerts: Vec<(Fingerprint, Arc<Alert>)> = alerts
         .into_iter()
+        .filter(|alert| after.is_none_or(|after| alert.fingerprint.0 > after))
         .filter(|alert| !alert.resolved_at(now) && query.matches_labels(&alert.labels))
         .map(|alert| (alert.fingerprint, alert))
         .collect();
     alerts.sort_unstable_by_key(|(fingerprint, _)| *fingerprint);
-    let mut listed = Vec::with_capacity(alerts.len());
-    for (_, alert) in &alerts {
-        let receivers = receivers_of(&tree, &alert.labels);
-        if !query.matches_receivers(receivers.iter().copied()) {
-            continue;
-        }
-        let status = AlertStatus::of(engine, alert, now);
-        if status.passes(query) {
-            listed.push(GettableAlert::new(alert, receivers, status));
-        }
+    alerts
+}
+
+/// The API form of an alert routed by `tree`, if its receivers and status pass the query.
+pub(super) fn routed_listing<'a>(
+    engine: &Engine,
+    tree: &'a RouteTree,
+    query: &AlertQuery,
+    alert: &'a Alert,
+    now: DateTime<Utc>,
+) -> Option<GettableAlert<'a>> {
+    let receivers = receivers_of(tree, &alert.labels);
+    if !query.matches_receivers(receivers.iter().copied()) {
+        return None;
     }
-    json_response(&listed)
+    let status = AlertStatus::of(engine, alert, now);
+    status.passes(query).then(|| GettableAlert::new(alert, receivers, status))
 }
 
 /// A `200` with `items` as a JSON array.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::AppState;
@@ -13,6 +13,7 @@ use super::alerts::{AlertStatus, GettableAlert, ReceiverRef, json_response};
 use super::error::ApiError;
 use super::filter::AlertQuery;
 use super::json_writer::{WriteJson, write_labels, write_str};
+use crate::alert::Alert;
 use crate::dispatch::GroupView;
 use crate::engine::Engine;
 use crate::labels::{Fingerprint, LabelSet};
@@ -79,19 +80,11 @@ fn list_groups(engine: &Engine, groups: Vec<GroupView>, query: &AlertQuery) -> R
     let listed: Vec<AlertGroup<'_>> = groups
         .iter()
         .filter_map(|group| {
-            let alerts: Vec<GettableAlert<'_>> = group
-                .alerts
-                .iter()
-                .filter(|alert| !alert.resolved_at(now) && query.matches_labels(&alert.labels))
-                .filter_map(|alert| {
-                    let status = AlertStatus::of(engine, alert, now);
-                    let names = match several.get(&alert.fingerprint) {
-                        Some(names) => names.clone(),
-                        None => vec![group.receiver.as_str()],
-                    };
-                    status.passes(query).then(|| GettableAlert::new(alert, names, status))
-                })
-                .collect();
+            let alerts =
+                group_listing(engine, query, &group.alerts, now, |alert| match several.get(&alert.fingerprint) {
+                    Some(names) => names.clone(),
+                    None => vec![group.receiver.as_str()],
+                });
             (!alerts.is_empty()).then(|| AlertGroup {
                 alerts,
                 labels: &group.labels,
@@ -100,6 +93,24 @@ fn list_groups(engine: &Engine, groups: Vec<GroupView>, query: &AlertQuery) -> R
         })
         .collect();
     json_response(&listed)
+}
+
+/// The API form of a group's alerts that pass the query, each with the receivers `receivers` gives it.
+pub(super) fn group_listing<'a>(
+    engine: &Engine,
+    query: &AlertQuery,
+    alerts: &'a [Arc<Alert>],
+    now: DateTime<Utc>,
+    receivers: impl Fn(&Alert) -> Vec<&'a str>,
+) -> Vec<GettableAlert<'a>> {
+    alerts
+        .iter()
+        .filter(|alert| !alert.resolved_at(now) && query.matches_labels(&alert.labels))
+        .filter_map(|alert| {
+            let status = AlertStatus::of(engine, alert, now);
+            status.passes(query).then(|| GettableAlert::new(alert, receivers(alert), status))
+        })
+        .collect()
 }
 
 /// Sorts each group's alerts, the groups split between two threads.

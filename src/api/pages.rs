@@ -12,13 +12,13 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::AppState;
-use super::alerts::{AlertStatus, GettableAlert, receivers_of};
+use super::alerts::{GettableAlert, matching_alerts, receivers_of, routed_listing};
 use super::error::ApiError;
 use super::filter::AlertQuery;
-use crate::alert::Alert;
+use super::groups::group_listing;
 use crate::dispatch::{GroupView, sort_alerts};
 use crate::engine::Engine;
-use crate::labels::{Fingerprint, LabelSet};
+use crate::labels::LabelSet;
 
 /// Items per page unless `limit` says otherwise.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -129,26 +129,9 @@ pub async fn get_alert_page(
     let engine = &state.engine;
     let tree = Arc::clone(&engine.runtime().tree);
     let now = Utc::now();
-    let candidates = match query.filters.alertname_equals() {
-        Some(name) => engine.alerts.with_alertname(name),
-        None => engine.alerts.all(),
-    };
-    let after = query.after.unwrap_or(0);
-    let mut keyed: Vec<(Fingerprint, Arc<Alert>)> = candidates
-        .into_iter()
-        .filter(|alert| query.after.is_none() || alert.fingerprint.0 > after)
-        .filter(|alert| !alert.resolved_at(now) && query.filters.matches_labels(&alert.labels))
-        .map(|alert| (alert.fingerprint, alert))
-        .collect();
-    keyed.sort_unstable_by_key(|(fingerprint, _)| *fingerprint);
-    let (alerts, more) = take_page(&keyed, query.limit, |(_, alert)| {
-        let receivers = receivers_of(&tree, &alert.labels);
-        if !query.filters.matches_receivers(receivers.iter().copied()) {
-            return None;
-        }
-        let status = AlertStatus::of(engine, alert, now);
-        status.passes(&query.filters).then(|| GettableAlert::new(alert, receivers, status))
-    });
+    let keyed = matching_alerts(engine, &query.filters, query.after, now);
+    let (alerts, more) =
+        take_page(&keyed, query.limit, |(_, alert)| routed_listing(engine, &tree, &query.filters, alert, now));
     let next = more.then(|| alerts.last().map(|alert| alert.fingerprint.to_string())).flatten();
     to_value(&AlertPage { alerts, next })
 }
@@ -175,17 +158,8 @@ pub async fn get_group_page(
         sort_alerts(&mut group.alerts);
     }
     let (page, more) = take_page(&groups, query.limit, |group| {
-        let alerts: Vec<GettableAlert<'_>> = group
-            .alerts
-            .iter()
-            .filter(|alert| !alert.resolved_at(now) && query.filters.matches_labels(&alert.labels))
-            .filter_map(|alert| {
-                let status = AlertStatus::of(engine, alert, now);
-                status
-                    .passes(&query.filters)
-                    .then(|| GettableAlert::new(alert, receivers_of(&tree, &alert.labels), status))
-            })
-            .collect();
+        let alerts =
+            group_listing(engine, &query.filters, &group.alerts, now, |alert| receivers_of(&tree, &alert.labels));
         (!alerts.is_empty()).then(|| PagedGroup {
             id: group.id.to_string(),
             labels: &group.labels,

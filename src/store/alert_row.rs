@@ -71,11 +71,11 @@ pub fn from_micros(micros: i64) -> DateTime<Utc> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    #[test]
-    fn a_row_reads_back_as_the_alert_it_was_written_from() {
+    /// An alert with every stored field set, escapes and non-ASCII included.
+    pub(crate) fn stored_alert(version: u64) -> Alert {
         let at = |s: i64| DateTime::from_timestamp(1_800_000_000 + s, 123_456_000).expect("valid");
         let mut alert = Alert::new(
             LabelSet::from([("alertname", "Disk \"full\"")]),
@@ -86,7 +86,13 @@ mod tests {
         );
         alert.generator_url = "http://prom/graph".into();
         alert.timeout = true;
-        alert.version = 42;
+        alert.version = version;
+        alert
+    }
+
+    #[test]
+    fn a_row_reads_back_as_the_alert_it_was_written_from() {
+        let alert = stored_alert(42);
         let mut row = Vec::new();
         encode_into(&alert, &mut row);
         assert_eq!(decode(42, &row), Ok(alert));

@@ -418,16 +418,7 @@ mod tests {
     async fn everything_written_reads_back_after_reopening() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SqliteStore::open(dir.path()).await.expect("opens");
-        let mut alert = Alert::new(
-            LabelSet::from([("alertname", "Disk \"full\"")]),
-            LabelSet::from([("summary", "ünïcode")]),
-            at(0),
-            at(300),
-            at(1),
-        );
-        alert.generator_url = "http://prom/graph".into();
-        alert.timeout = true;
-        alert.version = 9;
+        let alert = super::alert_row::tests::stored_alert(9);
         let group = GroupSnapshot {
             id: GroupId(u64::MAX - 3),
             key: "{}:{alertname=\"x\"}".into(),
