@@ -111,6 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let only: Vec<&str> = options.only.split(',').map(str::trim).collect();
     let sink = Sink::start().await?;
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
     println!(
         "herald load benchmark: {} alerts, batch {}, {} connections",

@@ -27,7 +27,7 @@ impl Config {
             }
         }
         file.receivers = receivers;
-        serde_yaml::to_string(&file).unwrap_or_else(|err| format!("# cannot render the config: {err}\n"))
+        serde_yaml_ng::to_string(&file).unwrap_or_else(|err| format!("# cannot render the config: {err}\n"))
     }
 }
 

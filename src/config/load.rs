@@ -53,30 +53,30 @@ pub fn parse_str(text: &str, base_dir: &Path) -> Result<Loaded, ConfigError> {
     }
 }
 
-/// Deserializes straight from the text (errors then carry lines). serde_yaml does not apply YAML merge keys
+/// Deserializes straight from the text (errors then carry lines). serde_yaml_ng does not apply YAML merge keys
 /// (`<<: *anchor`), which Alertmanager's parser does, so a file using them goes through a merged `Value`.
-fn deserialize(text: &str) -> Result<ConfigFile, serde_yaml::Error> {
+fn deserialize(text: &str) -> Result<ConfigFile, serde_yaml_ng::Error> {
     let direct = first_document(text);
     if direct.is_ok() || !text.contains("<<") {
         return direct;
     }
-    let mut value: serde_yaml::Value = serde_yaml::from_str(text)?;
+    let mut value: serde_yaml_ng::Value = serde_yaml_ng::from_str(text)?;
     value.apply_merge()?;
-    serde_yaml::from_value(value).or(direct)
+    serde_yaml_ng::from_value(value).or(direct)
 }
 
 /// Like go-yaml, reads the first document of a multi-document file and ignores the rest.
-fn first_document(text: &str) -> Result<ConfigFile, serde_yaml::Error> {
+fn first_document(text: &str) -> Result<ConfigFile, serde_yaml_ng::Error> {
     use serde::Deserialize;
-    match serde_yaml::Deserializer::from_str(text).next() {
+    match serde_yaml_ng::Deserializer::from_str(text).next() {
         Some(document) => ConfigFile::deserialize(document),
-        None => serde_yaml::from_str(text),
+        None => serde_yaml_ng::from_str(text),
     }
 }
 
-/// serde_yaml puts the path first and the position last (`route: unknown field ... at line 3 column 3`);
+/// serde_yaml_ng puts the path first and the position last (`route: unknown field ... at line 3 column 3`);
 /// split them so the problem prints like the others.
-fn yaml_problem(err: &serde_yaml::Error) -> Problem {
+fn yaml_problem(err: &serde_yaml_ng::Error) -> Problem {
     let text = err.to_string();
     let message = match text.rfind(" at line ") {
         Some(cut) if err.location().is_some() => &text[..cut],

@@ -60,7 +60,7 @@ mod tests {
     fn secrets_never_show_in_debug_display_or_serialized_form() {
         let secret = Secret::new("hunter2");
         assert_eq!(format!("{secret:?} {secret}"), "<secret> <secret>");
-        assert_eq!(serde_yaml::to_string(&secret).expect("serializes").trim(), "<secret>");
+        assert_eq!(serde_yaml_ng::to_string(&secret).expect("serializes").trim(), "<secret>");
         assert_eq!(secret.expose(), "hunter2");
     }
 }

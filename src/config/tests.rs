@@ -477,7 +477,7 @@ fn http_config_rules() {
 #[test]
 fn http_settings_herald_cannot_honour_yet_are_warnings() {
     let yaml = with_receiver(
-        "  webhook_configs:\n  - url: http://a\n    http_config:\n      oauth2: {client_id: c, client_secret: s, token_url: 'http://t'}\n      tls_config: {cert_file: /c, key_file: /k}\n",
+        "  webhook_configs:\n  - url: http://a\n    http_config:\n      oauth2: {client_id: c, client_secret: s, token_url: 'http://t'}\n      tls_config: {server_name: x, max_version: TLS11}\n",
     );
     let loaded = load(&yaml).expect("loads");
     let paths: Vec<&str> = loaded.warnings.iter().map(|w| w.path.as_str()).collect();
@@ -485,9 +485,26 @@ fn http_settings_herald_cannot_honour_yet_are_warnings() {
         paths,
         vec![
             "receivers[0].webhook_configs[0].http_config.oauth2",
-            "receivers[0].webhook_configs[0].http_config.tls_config"
+            "receivers[0].webhook_configs[0].http_config.tls_config.server_name",
+            "receivers[0].webhook_configs[0].http_config.tls_config.max_version",
         ]
     );
+}
+
+#[test]
+fn client_certificates_come_in_pairs() {
+    let http = |tls: &str| {
+        with_receiver(&format!("  webhook_configs:\n  - url: http://a\n    http_config:\n      tls_config: {tls}\n"))
+    };
+    let at = "receivers[0].webhook_configs[0].http_config.tls_config";
+    assert_rejected(&http("{cert_file: /c}"), &format!("{at}.cert"), "client certificate specified without client key");
+    assert_rejected(&http("{key: k}"), &format!("{at}.key"), "client key specified without client certificate");
+    assert_rejected(
+        &http("{ca: x, ca_file: /x, cert: c, key: k}"),
+        &format!("{at}.ca"),
+        "at most one of ca and ca_file",
+    );
+    assert!(load(&http("{cert: c, key: k}")).expect("a pair loads").warnings.is_empty());
 }
 
 #[test]
@@ -533,7 +550,7 @@ fn secrets_are_redacted_when_the_config_is_printed() {
     );
     let loaded = load(&yaml).expect("loads");
     let debug = format!("{:?}", loaded.config);
-    let serialized = serde_yaml::to_string(&loaded.config.file).expect("serializes");
+    let serialized = serde_yaml_ng::to_string(&loaded.config.file).expect("serializes");
     for text in [&debug, &serialized] {
         for secret in ["secret-token", "og-key", "pd-key"] {
             assert!(!text.contains(secret), "{secret} leaked");

@@ -507,15 +507,8 @@ impl Checker<'_> {
         if http.oauth2.is_some() {
             self.warn(format!("{path}.oauth2"), "OAuth 2.0 is not supported by Herald yet; requests with it will fail");
         }
-        let client_cert = http
-            .tls_config
-            .as_ref()
-            .is_some_and(|t| t.cert.is_some() || t.cert_file.is_some() || t.key.is_some() || t.key_file.is_some());
-        if client_cert {
-            self.warn(
-                format!("{path}.tls_config"),
-                "client certificates are not supported by Herald yet; they are not presented",
-            );
+        if let Some(tls) = &http.tls_config {
+            self.tls_config(&format!("{path}.tls_config"), tls);
         }
         if let Some(proxy) = &http.proxy_url
             && let Err(err) = url::Url::parse(proxy)
@@ -525,6 +518,42 @@ impl Checker<'_> {
         http.follow_redirects.get_or_insert(true);
         http.enable_http2.get_or_insert(true);
         http
+    }
+
+    /// Client certificates come in pairs; what rustls cannot do (TLS below 1.2, another server name) is named.
+    fn tls_config(&mut self, path: &str, tls: &model::TlsConfig) {
+        let cert = tls.cert.is_some() || tls.cert_file.is_some();
+        let key = tls.key.is_some() || tls.key_file.is_some();
+        for (what, inline, file) in [
+            ("ca", tls.ca.is_some(), tls.ca_file.is_some()),
+            ("cert", tls.cert.is_some(), tls.cert_file.is_some()),
+            ("key", tls.key.is_some(), tls.key_file.is_some()),
+        ] {
+            if inline && file {
+                self.error(
+                    format!("{path}.{what}"),
+                    format!("at most one of {what} and {what}_file must be configured"),
+                );
+            }
+        }
+        if cert && !key {
+            self.error(format!("{path}.cert"), "client certificate specified without client key");
+        }
+        if key && !cert {
+            self.error(format!("{path}.key"), "client key specified without client certificate");
+        }
+        if tls.server_name.as_deref().is_some_and(|name| !name.is_empty()) {
+            self.warn(
+                format!("{path}.server_name"),
+                "Herald cannot override the TLS server name; the certificate is checked against the URL's host",
+            );
+        }
+        if matches!(tls.max_version.as_deref(), Some("TLS10" | "TLS11")) {
+            self.warn(
+                format!("{path}.max_version"),
+                "Herald speaks TLS 1.2 and 1.3 only; a server limited to older versions cannot be reached",
+            );
+        }
     }
 
     /// Parses an optional Prometheus duration; a bad one is reported and read as unset.

@@ -10,7 +10,7 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{RequestBuilder, StatusCode};
 
 use super::error::{Error, Result};
-use crate::config::model::HttpConfig;
+use crate::config::model::{HttpConfig, TlsConfig};
 
 /// Longest a single attempt may take.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -35,6 +35,7 @@ pub struct HttpClients {
 impl HttpClients {
     /// Builds the shared default client.
     pub fn new() -> std::result::Result<Self, reqwest::Error> {
+        install_tls_provider();
         Ok(HttpClients {
             default: builder(None)?.build()?,
             custom: Mutex::new(HashMap::new()),
@@ -86,6 +87,12 @@ impl HttpClients {
     }
 }
 
+/// Makes ring rustls' process-wide crypto provider (reqwest is built without one, to avoid aws-lc's C build).
+/// Installing twice is harmless: the first provider stays.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 fn needs_own_client(config: &HttpConfig) -> bool {
     config.tls_config.is_some()
         || config.proxy_url.is_some()
@@ -110,19 +117,57 @@ fn builder(config: Option<&HttpConfig>) -> std::result::Result<reqwest::ClientBu
         builder = builder.proxy(reqwest::Proxy::all(proxy)?);
     }
     if let Some(tls) = &config.tls_config {
-        if tls.insecure_skip_verify == Some(true) {
-            builder = builder.danger_accept_invalid_certs(true);
-        }
-        let ca = match (&tls.ca, &tls.ca_file) {
-            (Some(pem), _) => Some(pem.clone().into_bytes()),
-            (None, Some(file)) => std::fs::read(file).ok(),
-            (None, None) => None,
-        };
-        if let Some(pem) = ca {
-            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(&pem)?);
-        }
+        builder = tls_settings(builder, tls)?;
     }
     Ok(builder)
+}
+
+/// Applies `tls_config` as Go's TLS client does: a `ca` replaces the system roots, a client certificate is
+/// presented when both `cert` and `key` are set, and versions are bounded. TLS 1.0 and 1.1 are not spoken
+/// (rustls), and `server_name` cannot be overridden; validation warns about both.
+fn tls_settings(
+    mut builder: reqwest::ClientBuilder,
+    tls: &TlsConfig,
+) -> std::result::Result<reqwest::ClientBuilder, reqwest::Error> {
+    if tls.insecure_skip_verify == Some(true) {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    if let Some(pem) = pem_of(tls.ca.as_deref(), tls.ca_file.as_deref()) {
+        builder = builder.tls_certs_only(reqwest::Certificate::from_pem_bundle(&pem)?);
+    }
+    let cert = pem_of(tls.cert.as_deref(), tls.cert_file.as_deref());
+    let key = pem_of(tls.key.as_ref().map(|key| key.expose()), tls.key_file.as_deref());
+    if let (Some(mut identity), Some(key)) = (cert, key) {
+        identity.push(b'\n');
+        identity.extend_from_slice(&key);
+        builder = builder.identity(reqwest::Identity::from_pem(&identity)?);
+    }
+    if let Some(version) = tls.min_version.as_deref().and_then(tls_version) {
+        builder = builder.min_tls_version(version);
+    }
+    if let Some(version) = tls.max_version.as_deref().and_then(tls_version) {
+        builder = builder.max_tls_version(version);
+    }
+    Ok(builder)
+}
+
+/// A PEM given inline or in a file (read at each client build, so a renewed certificate is picked up by
+/// the next reload); an unreadable file was reported by validation and counts as unset here.
+fn pem_of(inline: Option<&str>, file: Option<&str>) -> Option<Vec<u8>> {
+    match (inline, file) {
+        (Some(pem), _) => Some(pem.as_bytes().to_vec()),
+        (None, Some(file)) => std::fs::read(file).ok(),
+        (None, None) => None,
+    }
+}
+
+/// The versions rustls speaks; TLS 1.0 and 1.1 are below its floor, so they bound nothing.
+fn tls_version(name: &str) -> Option<reqwest::tls::Version> {
+    match name {
+        "TLS12" => Some(reqwest::tls::Version::TLS_1_2),
+        "TLS13" => Some(reqwest::tls::Version::TLS_1_3),
+        _ => None,
+    }
 }
 
 /// Adds the credentials of `http_config` to a request; `*_file` credentials are read now, so that rotating
@@ -253,5 +298,126 @@ mod tests {
         assert_eq!(retry_after(&headers), None);
         headers.insert(RETRY_AFTER, HeaderValue::from_static("10000000000000000000"));
         assert_eq!(retry_after(&headers), Some(MAX_RETRY_AFTER), "absurd values are capped, not overflowed");
+    }
+}
+
+/// `tls_config` against a real TLS server that demands a client certificate (certificates made by the
+/// `openssl` command, which Debian installs with the system).
+#[cfg(test)]
+mod tls_tests {
+    use std::path::Path;
+    use std::process::Command;
+    use std::sync::Arc;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+
+    use super::*;
+
+    fn openssl(dir: &Path, args: &[&str]) {
+        let status = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
+        assert!(status.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&status.stderr));
+    }
+
+    /// A CA, a server certificate for 127.0.0.1 and a client certificate, as PEM files in `dir`.
+    fn make_certificates(dir: &Path) {
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        openssl(
+            dir,
+            &[
+                &["req", "-x509"],
+                &ec[..],
+                &["-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=test-ca"],
+            ]
+            .concat(),
+        );
+        for (name, extensions) in
+            [("server", "subjectAltName=IP:127.0.0.1\n"), ("client", "extendedKeyUsage=clientAuth\n")]
+        {
+            std::fs::write(dir.join(format!("{name}.ext")), extensions).expect("extensions written");
+            let (key, csr, pem, ext) =
+                (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"), format!("{name}.ext"));
+            openssl(
+                dir,
+                &[&["req"], &ec[..], &["-keyout", &key, "-out", &csr, "-subj", &format!("/CN={name}")]].concat(),
+            );
+            openssl(
+                dir,
+                &["x509", "-req", "-in", &csr, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", &pem]
+                    .into_iter()
+                    .chain(["-days", "1", "-extfile", &ext])
+                    .collect::<Vec<_>>(),
+            );
+        }
+    }
+
+    /// Serves HTTPS on a loopback port, demanding a client certificate signed by the CA; answers 200 to
+    /// every request.
+    async fn serve(dir: &Path) -> String {
+        let pem = |name: &str| std::fs::read(dir.join(name)).expect("PEM file");
+        let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_slice_iter(&pem("server.pem"))
+            .collect::<std::result::Result<_, _>>()
+            .expect("server certificate");
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(&pem("server.key")).expect("server key");
+        let mut roots = rustls::RootCertStore::empty();
+        for ca in rustls::pki_types::CertificateDer::pem_slice_iter(&pem("ca.pem")) {
+            roots.add(ca.expect("CA certificate")).expect("CA added");
+        }
+        let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots)).build().expect("verifier");
+        let config = rustls::ServerConfig::builder()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(certs, key)
+            .expect("server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+        let address = listener.local_addr().expect("bound");
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(stream).await else { return };
+                    let mut request = Vec::new();
+                    let mut buffer = [0u8; 1024];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match tls.read(&mut buffer).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                    let _ = tls.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        format!("https://{address}/")
+    }
+
+    fn http_config(dir: &Path, with_client_cert: bool) -> HttpConfig {
+        let file = |name: &str| Some(dir.join(name).display().to_string());
+        let mut tls = TlsConfig { ca_file: file("ca.pem"), ..TlsConfig::default() };
+        if with_client_cert {
+            tls.cert_file = file("client.pem");
+            tls.key_file = file("client.key");
+        }
+        HttpConfig { tls_config: Some(tls), ..HttpConfig::default() }
+    }
+
+    #[tokio::test]
+    async fn a_client_certificate_from_tls_config_is_presented_and_the_ca_is_trusted() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        make_certificates(dir.path());
+        let url = serve(dir.path()).await;
+        let clients = HttpClients::new().expect("clients build");
+
+        let with_cert = clients.client_for(Some(&http_config(dir.path(), true))).expect("client builds");
+        let response = with_cert.get(&url).send().await.expect("the handshake succeeds with the certificate");
+        assert_eq!(response.status(), StatusCode::OK);
+
+        let without = clients.client_for(Some(&http_config(dir.path(), false))).expect("client builds");
+        assert!(without.get(&url).send().await.is_err(), "the server refuses a client without a certificate");
+
+        let default = clients.client_for(None).expect("default client");
+        assert!(default.get(&url).send().await.is_err(), "the test CA is not trusted without tls_config.ca");
     }
 }

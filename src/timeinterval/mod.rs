@@ -217,7 +217,7 @@ mod tests {
     use super::*;
 
     fn spec(yaml: &str) -> TimeIntervalSpec {
-        serde_yaml::from_str(yaml).expect("valid spec yaml")
+        serde_yaml_ng::from_str(yaml).expect("valid spec yaml")
     }
 
     #[test]

@@ -4,12 +4,12 @@
 
 use std::process::Command;
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use crate::helpers::{herald, repo_file, repo_root, stdout};
 
 fn compose() -> Value {
-    serde_yaml::from_str(&std::fs::read_to_string(repo_file("docker-compose.yml")).expect("compose file"))
+    serde_yaml_ng::from_str(&std::fs::read_to_string(repo_file("docker-compose.yml")).expect("compose file"))
         .expect("valid YAML")
 }
 

@@ -165,6 +165,8 @@ impl Drop for Herald {
 
 /// A shared HTTP client for tests.
 pub fn client() -> reqwest::Client {
+    // reqwest is built without a TLS crypto provider of its own; Herald uses ring's.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("client builds")
 }
 

@@ -29,31 +29,31 @@ pub struct Receiver {
     pub opsgenie_configs: Vec<OpsgenieConfig>,
     /// Not delivered by Herald (rejected by validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_configs: Option<serde_yaml::Value>,
+    pub email_configs: Option<serde_yaml_ng::Value>,
     /// Not delivered by Herald (rejected by validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discord_configs: Option<serde_yaml::Value>,
+    pub discord_configs: Option<serde_yaml_ng::Value>,
     /// Not delivered by Herald (rejected by validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub msteams_configs: Option<serde_yaml::Value>,
+    pub msteams_configs: Option<serde_yaml_ng::Value>,
     /// Not delivered by Herald (rejected by validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pushover_configs: Option<serde_yaml::Value>,
+    pub pushover_configs: Option<serde_yaml_ng::Value>,
     /// Not delivered by Herald (rejected by validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sns_configs: Option<serde_yaml::Value>,
+    pub sns_configs: Option<serde_yaml_ng::Value>,
     /// Not delivered by Herald (rejected by validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub telegram_configs: Option<serde_yaml::Value>,
+    pub telegram_configs: Option<serde_yaml_ng::Value>,
     /// Not delivered by Herald (rejected by validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub victorops_configs: Option<serde_yaml::Value>,
+    pub victorops_configs: Option<serde_yaml_ng::Value>,
     /// Not delivered by Herald (rejected by validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub webex_configs: Option<serde_yaml::Value>,
+    pub webex_configs: Option<serde_yaml_ng::Value>,
     /// Not delivered by Herald (rejected by validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wechat_configs: Option<serde_yaml::Value>,
+    pub wechat_configs: Option<serde_yaml_ng::Value>,
 }
 
 impl Receiver {
@@ -72,8 +72,8 @@ impl Receiver {
         ]
         .into_iter()
         .filter(|(_, value)| match value {
-            None | Some(serde_yaml::Value::Null) => false,
-            Some(serde_yaml::Value::Sequence(items)) => !items.is_empty(),
+            None | Some(serde_yaml_ng::Value::Null) => false,
+            Some(serde_yaml_ng::Value::Sequence(items)) => !items.is_empty(),
             Some(_) => true,
         })
         .map(|(key, _)| key)

@@ -1,4 +1,4 @@
-//! Leniencies of YAML 1.1, which Alertmanager's parser (go-yaml v2) speaks and serde_yaml (YAML 1.2) does
+//! Leniencies of YAML 1.1, which Alertmanager's parser (go-yaml v2) speaks and serde_yaml_ng (YAML 1.2) does
 //! not: `yes`/`no`/`on`/`off` booleans, and `~` (null) where a list or a map value is expected.
 
 use std::collections::BTreeMap;
@@ -99,15 +99,15 @@ mod tests {
     #[test]
     fn yaml_1_1_forms_are_accepted() {
         let sample: Sample =
-            serde_yaml::from_str("flag: yes\nmaybe: off\nitems: ~\nmap: {a: ~, b: x}\n").expect("parses");
+            serde_yaml_ng::from_str("flag: yes\nmaybe: off\nitems: ~\nmap: {a: ~, b: x}\n").expect("parses");
         assert!(sample.flag);
         assert_eq!(sample.maybe, Some(false));
         assert!(sample.items.is_empty());
         let map = sample.map.expect("map");
         assert_eq!((map["a"].as_str(), map["b"].as_str()), ("", "x"));
-        assert!(serde_yaml::from_str::<Sample>("flag: maybe\n").is_err());
-        assert!(serde_yaml::from_str::<Sample>("flag: 'true'\n").is_err(), "a quoted boolean is a string");
-        let unset: Sample = serde_yaml::from_str("maybe: ~\n").expect("parses");
+        assert!(serde_yaml_ng::from_str::<Sample>("flag: maybe\n").is_err());
+        assert!(serde_yaml_ng::from_str::<Sample>("flag: 'true'\n").is_err(), "a quoted boolean is a string");
+        let unset: Sample = serde_yaml_ng::from_str("maybe: ~\n").expect("parses");
         assert_eq!((unset.flag, unset.maybe), (false, None));
     }
 }
