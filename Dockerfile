@@ -20,4 +20,5 @@ USER herald
 EXPOSE 9093
 VOLUME /var/lib/herald
 ENTRYPOINT ["herald"]
-CMD ["serve", "--config", "/etc/herald/alertmanager.yml", "--listen", "0.0.0.0:9093", "--data-dir", "/var/lib/herald"]
+# Alertmanager's flags, so an image swap keeps an existing deployment's command line working.
+CMD ["--config.file=/etc/herald/alertmanager.yml", "--web.listen-address=:9093", "--storage.path=/var/lib/herald"]

@@ -1,7 +1,7 @@
 //! Wiring of the service: load the config and the stored state, start the store writer, the dispatcher and
 //! the HTTP server, and shut them down in order on SIGTERM/SIGINT.
 
-use std::io::IsTerminal;
+use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::alert::AlertIndex;
-use crate::api::{AppState, router};
+use crate::api::{AppState, router_at};
 use crate::cli::ServeArgs;
 use crate::dispatch::{Dispatcher, DispatcherSetup};
 use crate::engine::{Engine, EngineParts};
@@ -21,10 +21,17 @@ use crate::notify::HttpClients;
 use crate::runtime::Runtime;
 use crate::silence::Silences;
 use crate::store::{Persister, SqliteStore, Store, WriteBatch};
+use crate::telemetry;
 
-/// Runs `herald serve` on a new Tokio runtime; returns the exit status.
+/// Runs the service on a new Tokio runtime until SIGTERM or SIGINT; returns the exit status.
 pub fn serve_blocking(args: ServeArgs) -> ExitCode {
-    init_tracing();
+    telemetry::init(args.log_level, args.log_format);
+    if args.cluster.any_given() {
+        tracing::warn!(
+            "The --cluster.* flags are accepted for compatibility and ignored: Herald does not gossip. \
+             Herald replicas are meant to share one database instead."
+        );
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -32,7 +39,11 @@ pub fn serve_blocking(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve(args)) {
+    let served = runtime.block_on(async {
+        let listener = TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+        run(args, listener, shutdown_signal()).await
+    });
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // Fatal start-up errors are for the person at the terminal: print them whole, not as a log field.
@@ -42,15 +53,13 @@ pub fn serve_blocking(args: ServeArgs) -> ExitCode {
     }
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let ansi = std::io::stderr().is_terminal();
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
-}
-
-/// Starts everything and serves until SIGTERM or SIGINT.
-pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+/// Starts everything on `listener` and serves until `shutdown` completes, then stops in order. Runs on the
+/// caller's Tokio runtime, so tests can start Herald in-process (and with paused time).
+pub async fn run(
+    args: ServeArgs,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let runtime = Runtime::load(&args.config)
         .map_err(|err| anyhow::anyhow!("{err}"))
         .with_context(|| format!("loading config from {}", args.config.display()))?;
@@ -77,7 +86,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // The dispatcher would have deleted these rows had it seen the newer versions first.
     persister.submit(WriteBatch { deleted_alerts: stale, ..WriteBatch::default() });
 
-    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let address = listener.local_addr()?;
     let external_url = args.external_url.clone().unwrap_or_else(|| default_external_url(address.port()));
 
@@ -85,6 +93,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let inhibitor = Arc::new(Inhibitor::default());
     inhibitor.reset(&runtime.config.inhibit_rules, &alerts.all());
 
+    let requested = shutdown;
     let shutdown = CancellationToken::new();
     let setup = DispatcherSetup {
         inhibitor: Arc::clone(&inhibitor),
@@ -111,14 +120,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let background = [
         tokio::spawn(reload_on_sighup(Arc::clone(&engine))),
-        tokio::spawn(collect_resolved_alerts(Arc::clone(&engine), args.alerts_gc_interval)),
+        tokio::spawn(collect_garbage(Arc::clone(&engine), args.alerts_gc_interval, args.data_retention)),
     ];
-    tracing::info!(%address, config = %args.config.display(), data_dir = %args.data_dir.display(), "Herald is listening.");
-    let app = router(AppState { engine: Arc::clone(&engine) });
+    let prefix = args.route_prefix();
+    tracing::info!(%address, route_prefix = %prefix, config = %args.config.display(), data_dir = %args.data_dir.display(), "Herald is listening.");
+    let app = router_at(&prefix, AppState { engine: Arc::clone(&engine) });
     let stop = shutdown.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            requested.await;
             stop.cancel();
         })
         .await
@@ -168,7 +178,7 @@ async fn reload_on_sighup(engine: Arc<Engine>) {
     drop(engine);
 }
 
-async fn collect_resolved_alerts(engine: Arc<Engine>, every: std::time::Duration) {
+async fn collect_garbage(engine: Arc<Engine>, every: std::time::Duration, retention: std::time::Duration) {
     let mut ticks = tokio::time::interval(every.max(std::time::Duration::from_secs(1)));
     ticks.reset();
     loop {
@@ -177,7 +187,7 @@ async fn collect_resolved_alerts(engine: Arc<Engine>, every: std::time::Duration
         // been notified and has left its last group, so that a restart neither loses nor repeats a resolve.
         let now = Utc::now();
         engine.inhibitor.collect_resolved(now);
-        let expired = engine.silences.collect_expired(now);
+        let expired = engine.silences.collect_expired(now, retention);
         if !expired.is_empty() {
             engine.persister.submit(WriteBatch { deleted_silences: expired, ..WriteBatch::default() });
         }

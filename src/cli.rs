@@ -1,23 +1,35 @@
-//! The `herald` command line: `check-config`, `routes show|test` (both shaped after amtool) and `serve`.
+//! The `herald` command line: serving with Alertmanager's flags (with or without `serve`), and `check-config`
+//! and `routes show|test`, shaped after amtool.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Loaded};
 use crate::labels::{LabelSet, MatchType, parse_matcher};
 use crate::routing::{RouteTree, render_matching_tree, render_tree};
+use crate::telemetry::{LogFormat, LogLevel};
 
 /// The config file shipped with Herald, used when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/alertmanager.yml";
 
 #[derive(Parser, Debug)]
-#[command(name = "herald", version, about = "Alert routing engine, compatible with Prometheus Alertmanager")]
+#[command(
+    name = "herald",
+    version,
+    about = "Alert routing engine, compatible with Prometheus Alertmanager",
+    long_about = "Alert routing engine, compatible with Prometheus Alertmanager.\n\nWithout a command, `herald` serves, \
+                  taking Alertmanager's flags (`--config.file`, `--storage.path`, `--web.listen-address`, ...).",
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -37,8 +49,8 @@ enum Command {
         #[command(subcommand)]
         command: RoutesCommand,
     },
-    /// Run the HTTP service.
-    Serve(ServeArgs),
+    /// Run the HTTP service (the same as `herald` without a command).
+    Serve(Box<ServeArgs>),
 }
 
 #[derive(Subcommand, Debug)]
@@ -46,13 +58,13 @@ enum RoutesCommand {
     /// Print the route tree, one route a line, with matchers and receiver.
     Show {
         /// Config file to read.
-        #[arg(long, default_value = DEFAULT_CONFIG_PATH)]
+        #[arg(long = "config.file", visible_alias = "config", default_value = DEFAULT_CONFIG_PATH)]
         config: PathBuf,
     },
     /// Print the receivers a label set is routed to, comma-separated, as `amtool config routes test` does.
     Test {
         /// Config file to read.
-        #[arg(long, default_value = DEFAULT_CONFIG_PATH)]
+        #[arg(long = "config.file", visible_alias = "config", default_value = DEFAULT_CONFIG_PATH)]
         config: PathBuf,
         /// Also print the routes walked to reach the matches.
         #[arg(long)]
@@ -65,40 +77,169 @@ enum RoutesCommand {
     },
 }
 
-/// Options of `herald serve`.
+/// Options of the service: Alertmanager's flags under their own names (Herald's earlier names are aliases),
+/// each also read from a `HERALD_*` environment variable.
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
     /// Config file to read (reloaded on SIGHUP and `POST /-/reload`).
-    #[arg(long, default_value = DEFAULT_CONFIG_PATH)]
+    #[arg(value_name = "FILE", long = "config.file", visible_alias = "config", env = "HERALD_CONFIG_FILE", default_value = DEFAULT_CONFIG_PATH)]
     pub config: PathBuf,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:9093")]
-    pub listen: SocketAddr,
-    /// Folder for Herald's state (the SQLite database).
-    #[arg(long, default_value = "./data")]
+    /// Folder for Herald's state (the SQLite database `herald.db`).
+    #[arg(
+        value_name = "DIR",
+        long = "storage.path",
+        visible_alias = "data-dir",
+        env = "HERALD_STORAGE_PATH",
+        default_value = "./data"
+    )]
     pub data_dir: PathBuf,
-    /// URL under which Herald is reached, used in notifications (default: http://<hostname>:<port>).
-    #[arg(long)]
+    /// Address to listen on: `host:port`, or `:port` for every interface (as in Alertmanager).
+    #[arg(
+        value_name = "ADDRESS", long = "web.listen-address",
+        visible_alias = "listen",
+        env = "HERALD_WEB_LISTEN_ADDRESS",
+        default_value = "127.0.0.1:9093",
+        value_parser = parse_listen_address
+    )]
+    pub listen: String,
+    /// URL under which Herald is reached, used in notifications (default: http://<hostname>:<port>). Its
+    /// path is the default route prefix.
+    #[arg(value_name = "URL", long = "web.external-url", visible_alias = "external-url", env = "HERALD_WEB_EXTERNAL_URL", value_parser = parse_external_url)]
     pub external_url: Option<String>,
-    /// How often resolved alerts are removed from the store.
-    #[arg(long, default_value = "30m", value_parser = parse_duration)]
-    pub alerts_gc_interval: std::time::Duration,
+    /// Prefix of every HTTP path (default: the path of --web.external-url, else `/`).
+    #[arg(value_name = "PREFIX", long = "web.route-prefix", env = "HERALD_WEB_ROUTE_PREFIX")]
+    pub route_prefix: Option<String>,
+    /// How often resolved alerts are removed from memory.
+    #[arg(
+        value_name = "DURATION", long = "alerts.gc-interval",
+        visible_alias = "alerts-gc-interval",
+        env = "HERALD_ALERTS_GC_INTERVAL",
+        default_value = "30m",
+        value_parser = parse_duration
+    )]
+    pub alerts_gc_interval: Duration,
+    /// How long expired silences are kept.
+    #[arg(value_name = "DURATION", long = "data.retention", env = "HERALD_DATA_RETENTION", default_value = "120h", value_parser = parse_duration)]
+    pub data_retention: Duration,
+    /// Lowest level logged (`HERALD_LOG`, a full tracing filter, overrides it).
+    #[arg(long = "log.level", env = "HERALD_LOG_LEVEL", value_enum, default_value = "info")]
+    pub log_level: LogLevel,
+    /// How log lines are written.
+    #[arg(long = "log.format", env = "HERALD_LOG_FORMAT", value_enum, default_value = "logfmt")]
+    pub log_format: LogFormat,
+    /// Alertmanager's gossip flags, accepted and ignored.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+/// Alertmanager's gossip flags, accepted so that an existing command line starts Herald unchanged; Herald's
+/// replicas share a database instead, so they are ignored with a warning.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ClusterArgs {
+    #[arg(long = "cluster.listen-address", hide = true)]
+    listen_address: Option<String>,
+    #[arg(long = "cluster.advertise-address", hide = true)]
+    advertise_address: Option<String>,
+    #[arg(long = "cluster.peer", hide = true)]
+    peer: Vec<String>,
+    #[arg(long = "cluster.peer-timeout", hide = true)]
+    peer_timeout: Option<String>,
+    #[arg(long = "cluster.gossip-interval", hide = true)]
+    gossip_interval: Option<String>,
+    #[arg(long = "cluster.pushpull-interval", hide = true)]
+    pushpull_interval: Option<String>,
+    #[arg(long = "cluster.tcp-timeout", hide = true)]
+    tcp_timeout: Option<String>,
+    #[arg(long = "cluster.probe-timeout", hide = true)]
+    probe_timeout: Option<String>,
+    #[arg(long = "cluster.probe-interval", hide = true)]
+    probe_interval: Option<String>,
+    #[arg(long = "cluster.settle-timeout", hide = true)]
+    settle_timeout: Option<String>,
+    #[arg(long = "cluster.reconnect-interval", hide = true)]
+    reconnect_interval: Option<String>,
+    #[arg(long = "cluster.reconnect-timeout", hide = true)]
+    reconnect_timeout: Option<String>,
+    #[arg(long = "cluster.label", hide = true)]
+    label: Option<String>,
+    #[arg(long = "cluster.tls-config", hide = true)]
+    tls_config: Option<String>,
+    #[arg(long = "cluster.allow-insecure-public-advertise-address-discovery", hide = true)]
+    allow_insecure_public_advertise_address_discovery: bool,
+}
+
+impl ClusterArgs {
+    /// Whether any gossip setting was given (an empty `--cluster.listen-address`, Alertmanager's way to turn
+    /// gossip off, does not count).
+    pub fn any_given(&self) -> bool {
+        let given = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.is_empty());
+        given(&self.listen_address)
+            || given(&self.advertise_address)
+            || !self.peer.is_empty()
+            || [
+                &self.peer_timeout,
+                &self.gossip_interval,
+                &self.pushpull_interval,
+                &self.tcp_timeout,
+                &self.probe_timeout,
+                &self.probe_interval,
+                &self.settle_timeout,
+                &self.reconnect_interval,
+                &self.reconnect_timeout,
+                &self.label,
+                &self.tls_config,
+            ]
+            .into_iter()
+            .any(given)
+            || self.allow_insecure_public_advertise_address_discovery
+    }
+}
+
+impl ServeArgs {
+    /// The route prefix in force: `--web.route-prefix`, else the external URL's path, as `/a/b` (or `/`).
+    pub fn route_prefix(&self) -> String {
+        let prefix = match (&self.route_prefix, &self.external_url) {
+            (Some(prefix), _) => prefix.clone(),
+            (None, Some(url)) => url::Url::parse(url).map(|u| u.path().to_string()).unwrap_or_default(),
+            (None, None) => String::new(),
+        };
+        format!("/{}", prefix.trim_matches('/'))
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
     config::PromDuration::parse(text).map(|d| d.0).map_err(|err| err.to_string())
+}
+
+/// `:9093` (Go's every-interface form) becomes `0.0.0.0:9093`; anything else must be `host:port`.
+fn parse_listen_address(text: &str) -> Result<String, String> {
+    let address = if text.starts_with(':') { format!("0.0.0.0{text}") } else { text.to_string() };
+    match address.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(address),
+        _ => Err(format!("{text:?} is not host:port or :port")),
+    }
+}
+
+/// An absolute http(s) URL, without a trailing slash on its path (as Alertmanager normalises it).
+fn parse_external_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|err| format!("{text:?}: {err}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("{text:?}: the external URL must be http:// or https:// with a host"));
+    }
+    Ok(text.trim_end_matches('/').to_string())
 }
 
 /// Runs the command line and returns the process exit status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::CheckConfig { strict, files } => check_config(&files, strict),
-        Command::Routes { command: RoutesCommand::Show { config } } => routes_show(&config),
-        Command::Routes { command: RoutesCommand::Test { config, tree, verify_receivers, labels } } => {
+        None => crate::app::serve_blocking(cli.serve),
+        Some(Command::CheckConfig { strict, files }) => check_config(&files, strict),
+        Some(Command::Routes { command: RoutesCommand::Show { config } }) => routes_show(&config),
+        Some(Command::Routes { command: RoutesCommand::Test { config, tree, verify_receivers, labels } }) => {
             routes_test(&config, tree, verify_receivers.as_deref(), &labels)
         }
-        Command::Serve(args) => crate::app::serve_blocking(args),
+        Some(Command::Serve(args)) => crate::app::serve_blocking(*args),
     }
 }
 

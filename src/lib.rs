@@ -23,5 +23,6 @@ pub mod routing;
 pub mod runtime;
 pub mod silence;
 pub mod store;
+pub mod telemetry;
 pub mod template;
 pub mod timeinterval;

@@ -76,6 +76,19 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// All routes under `prefix` (`/` or `/a/b`), as `--web.route-prefix` asks; `/` then redirects to the
+/// prefix, as in Alertmanager.
+pub fn router_at(prefix: &str, state: AppState) -> Router {
+    if prefix == "/" {
+        return router(state);
+    }
+    let target = prefix.to_string();
+    Router::new()
+        .route("/", get(move || async move { (StatusCode::FOUND, [(axum::http::header::LOCATION, target)]) }))
+        .nest(prefix, router(state))
+        .fallback(not_found)
+}
+
 async fn ok() -> &'static str {
     "OK"
 }

@@ -9,9 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::labels::{LabelSet, MatchType, Matcher, is_valid_label_name};
 
-/// How long expired silences are kept (Alertmanager's `--data.retention` default).
-pub const RETENTION: Duration = Duration::from_secs(120 * 3600);
-
 /// One matcher of a silence, as the API writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -239,9 +236,9 @@ impl Silences {
         ids
     }
 
-    /// Removes silences expired for longer than the retention and returns their ids.
-    pub fn collect_expired(&self, now: DateTime<Utc>) -> Vec<String> {
-        let keep = chrono::Duration::from_std(RETENTION).unwrap_or(chrono::Duration::MAX);
+    /// Removes silences expired for longer than `retention` (`--data.retention`) and returns their ids.
+    pub fn collect_expired(&self, now: DateTime<Utc>, retention: Duration) -> Vec<String> {
+        let keep = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
         let mut by_id = self.by_id.write().expect("silence lock is never poisoned");
         let old: Vec<String> = by_id.values().filter(|s| s.ends_at + keep <= now).map(|s| s.id.clone()).collect();
         for id in &old {
@@ -286,6 +283,8 @@ fn can_update(old: &Silence, new: &Silence, now: DateTime<Utc>) -> bool {
 mod tests {
     use super::*;
 
+    /// Alertmanager's `--data.retention` default.
+    const RETENTION: Duration = Duration::from_secs(120 * 3600);
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + seconds, 0).expect("valid")
     }
@@ -361,7 +360,7 @@ mod tests {
         assert_eq!((expired_pending.starts_at, expired_pending.ends_at), (at(10), at(10)));
         assert!(silences.expire(&active, at(11)).expect("no-op").is_none(), "already expired");
         assert_eq!(silences.expire("nope", at(11)).err(), Some(SilenceError::NotFound));
-        assert!(silences.collect_expired(at(11)).is_empty());
-        assert_eq!(silences.collect_expired(at(10 + 120 * 3600)).len(), 2);
+        assert!(silences.collect_expired(at(11), RETENTION).is_empty());
+        assert_eq!(silences.collect_expired(at(10 + 120 * 3600), RETENTION).len(), 2);
     }
 }

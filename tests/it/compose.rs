@@ -34,7 +34,7 @@ fn the_compose_file_names_files_that_exist() {
     }
     // The Dockerfile copies config/ to /etc/herald; the command's config must be one of those files.
     let command = compose["services"]["herald"]["command"].as_sequence().expect("command list");
-    let config = command.iter().skip_while(|arg| arg.as_str() != Some("--config")).nth(1).and_then(Value::as_str);
+    let config = command.iter().filter_map(Value::as_str).find_map(|arg| arg.strip_prefix("--config.file="));
     let inside = config.and_then(|path| path.strip_prefix("/etc/herald/")).expect("a config under /etc/herald");
     assert!(repo_file(&format!("config/{inside}")).is_file(), "config/{inside}");
 }

@@ -54,34 +54,54 @@ pub struct Herald {
 impl Herald {
     /// Writes `config` to a new temporary folder and starts Herald on it.
     pub fn start(config: &str) -> Herald {
+        Herald::start_with(config, &[], &[])
+    }
+
+    /// Like [`Herald::start`], with more command-line arguments and environment variables.
+    pub fn start_with(config: &str, args: &[&str], env: &[(&str, &str)]) -> Herald {
         let folder = Arc::new(tempfile::tempdir().expect("temp dir"));
         std::fs::write(folder.path().join("config.yml"), config).expect("config written");
-        Herald::start_in(folder)
+        Herald::launch(folder, args, env)
     }
 
     /// Starts Herald on the config and data of an existing folder (to restart).
     pub fn start_in(folder: Arc<tempfile::TempDir>) -> Herald {
+        Herald::launch(folder, &[], &[])
+    }
+
+    /// Starts `herald` with Alertmanager's flags (no subcommand), as an existing deployment runs it.
+    fn launch(folder: Arc<tempfile::TempDir>, args: &[&str], env: &[(&str, &str)]) -> Herald {
         let config = folder.path().join("config.yml");
         let data_dir = folder.path().join("data");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--external-url", "http://herald.test:9093", "--config"])
-            .arg(&config)
-            .arg("--data-dir")
-            .arg(&data_dir)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_herald"));
+        command
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.path={}", data_dir.display()))
+            .arg("--web.listen-address=127.0.0.1:0")
+            .args(args)
             .env("HERALD_LOG", "info,herald=debug")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("herald starts");
+            .stderr(Stdio::piped());
+        if !args.iter().any(|arg| arg.starts_with("--web.external-url")) {
+            command.arg("--web.external-url=http://herald.test:9093");
+        }
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("herald starts");
         let logs = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
         let stderr = child.stderr.take().expect("stderr is piped");
         let sink = Arc::clone(&logs);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("Herald is listening.")
-                    && let Some(rest) = line.split("address=").nth(1)
-                {
-                    let _ = tx.send(rest.split_whitespace().next().unwrap_or_default().to_string());
+                if line.contains("Herald is listening.") {
+                    // logfmt (`address=127.0.0.1:1234 `) or JSON (`"address":"127.0.0.1:1234"`).
+                    let address = line
+                        .split("address=")
+                        .nth(1)
+                        .and_then(|rest| rest.split_whitespace().next())
+                        .or_else(|| line.split("\"address\":\"").nth(1).and_then(|rest| rest.split('"').next()));
+                    let _ = tx.send(address.unwrap_or_default().to_string());
                 }
                 sink.lock().expect("log lock").push(line);
             }
