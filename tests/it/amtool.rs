@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::helpers::{Herald, repo_file};
+use crate::helpers::{Herald, repo_file, tool_available};
 
 fn amtool(herald: &Herald, args: &[&str]) -> (bool, String) {
     let output = Command::new("amtool")
@@ -21,6 +21,9 @@ fn shipped_config() -> String {
 
 #[tokio::test]
 async fn amtool_adds_and_queries_alerts() {
+    if !tool_available("amtool", "prometheus-alertmanager") {
+        return;
+    }
     let herald = Herald::start(&shipped_config());
     let (ok, out) = amtool(
         &herald,
@@ -45,6 +48,9 @@ async fn amtool_adds_and_queries_alerts() {
 
 #[tokio::test]
 async fn amtool_tests_routes_against_the_running_config() {
+    if !tool_available("amtool", "prometheus-alertmanager") {
+        return;
+    }
     let herald = Herald::start(&shipped_config());
     let (ok, out) = amtool(&herald, &["config", "routes", "test", "severity=critical", "escalate=true"]);
     assert!(ok, "{out}");
@@ -56,6 +62,9 @@ async fn amtool_tests_routes_against_the_running_config() {
 
 #[tokio::test]
 async fn amtool_adds_queries_and_expires_silences() {
+    if !tool_available("amtool", "prometheus-alertmanager") {
+        return;
+    }
     let herald = Herald::start(&shipped_config());
     let (ok, out) = amtool(&herald, &["alert", "add", "Noisy", "severity=warning"]);
     assert!(ok, "{out}");

@@ -1,7 +1,7 @@
 //! Shared harness: run the built `herald` binary (once, or as a server on a loopback port), a local webhook
 //! sink that records what it receives and when, and small HTTP helpers.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -19,6 +19,26 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
 /// The repository root (where Cargo.toml is).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether an external program a test drives (amtool, prometheus, promtool) is installed. When it is not,
+/// the test is skipped with a line on stderr saying so, unless `HERALD_REQUIRE_TOOLS=1` (set by `.ci/run`)
+/// makes the absence a failure, so CI never skips silently.
+pub fn tool_available(program: &str, package: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()));
+    if found {
+        return true;
+    }
+    let required = std::env::var("HERALD_REQUIRE_TOOLS").is_ok_and(|value| value == "1");
+    assert!(!required, "{program} is required (HERALD_REQUIRE_TOOLS=1) but not installed: apt-get install {package}");
+    // Written to the stream itself, not through eprintln!, which the test harness captures for passing tests.
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {} needs {program}, which is not installed (apt-get install {package})",
+        std::thread::current().name().unwrap_or("a test")
+    );
+    false
 }
 
 /// Runs `herald` with `args` from the repository root and waits for it.
