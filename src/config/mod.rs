@@ -12,7 +12,7 @@ mod secret;
 mod templated;
 #[cfg(test)]
 mod tests;
-mod validate;
+pub mod validate;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -9,8 +9,9 @@ use tokio::time::Instant;
 
 use super::data::NotificationData;
 use super::error::Error;
-use super::http::HttpClients;
-use super::{Integration, opsgenie, pagerduty, retry, slack, webhook};
+use super::http::{self, HttpClients};
+use super::integration::{Integration, Notification};
+use super::retry;
 use crate::alert::Alert;
 use crate::dispatch::{FlushRequest, split_by_state};
 use crate::nflog::{NflogEntry, NflogKey, needs_update};
@@ -45,7 +46,7 @@ pub struct IntegrationJob {
     /// What it last notified.
     pub prior: Option<NflogEntry>,
     /// How to deliver.
-    pub integration: Integration,
+    pub integration: Arc<dyn Integration>,
     /// Whether resolved alerts are sent.
     pub send_resolved: bool,
 }
@@ -122,13 +123,16 @@ async fn deliver_one(
     let receiver = &request.receiver;
     let integration = job.key.integration.as_str();
     // Webhooks send the data as it is; only the templated integrations need the template view of it.
-    let template_data = match job.integration {
-        Integration::Webhook(_) => serde_json::Value::Null,
-        _ => crate::template::template_data(&data),
+    let template_data =
+        if job.integration.uses_templates() { crate::template::template_data(&data) } else { serde_json::Value::Null };
+    let notification =
+        Notification { data: &data, template_data: &template_data, templates, group_key: &request.group_key };
+    let attempt = || async {
+        let requests = job.integration.requests(&notification)?;
+        http::send(clients, job.integration.http_config(), requests).await
     };
-    let attempt = || send(&job.integration, clients, &data, &template_data, templates, &request.group_key);
     let log_failure = |number: u32, err: &Error| {
-        tracing::warn!(receiver, integration, attempt = number, retryable = err.retryable, error = %err, "Notification attempt failed.");
+        tracing::warn!(receiver, integration, attempt = number, kind = %err.kind, retryable = err.retryable(), error = %err, "Notification attempt failed.");
     };
     match retry::retry(deadline, superseded, attempt, log_failure).await {
         Ok(()) => {
@@ -136,28 +140,8 @@ async fn deliver_one(
             Ok(Some((job.key, entry)))
         }
         Err(err) => {
-            tracing::error!(receiver, integration, group = %request.group_key, group_id = %request.group_id, error = %err, "Notification failed.");
+            tracing::error!(receiver, integration, group = %request.group_key, group_id = %request.group_id, kind = %err.kind, error = %err, "Notification failed.");
             Err(())
-        }
-    }
-}
-
-async fn send(
-    integration: &Integration,
-    clients: &HttpClients,
-    data: &NotificationData,
-    template_data: &serde_json::Value,
-    templates: &Templates,
-    group_key: &str,
-) -> super::error::Result<()> {
-    match integration {
-        Integration::Webhook(config) => webhook::send(clients, config, data, group_key).await,
-        Integration::Slack(config) => slack::send(clients, config, templates, template_data).await,
-        Integration::Pagerduty(config) => {
-            pagerduty::send(clients, config, templates, data, template_data, group_key).await
-        }
-        Integration::Opsgenie(config) => {
-            opsgenie::send(clients, config, templates, data, template_data, group_key).await
         }
     }
 }

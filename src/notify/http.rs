@@ -1,15 +1,17 @@
 //! Outbound HTTP: one shared client (plus one per distinct TLS/proxy/redirect setting), authentication
-//! from `http_config`, and classification of responses into success, retryable and permanent failures.
+//! from `http_config`, pacing per endpoint, and the one helper every integration sends through, which
+//! classifies each answer into an [`ErrorKind`].
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use reqwest::{RequestBuilder, StatusCode};
 
-use super::error::{Error, Result};
+use super::error::{Error, ErrorKind, Result};
+use super::integration::Request;
 use crate::config::model::{HttpConfig, TlsConfig};
 
 /// Longest a single attempt may take.
@@ -81,7 +83,7 @@ impl HttpClients {
         }
         let client = builder(Some(config))
             .and_then(reqwest::ClientBuilder::build)
-            .map_err(|err| Error::permanent(format!("http_config: {err}")))?;
+            .map_err(|err| Error::config(format!("http_config: {err}")))?;
         custom.insert(key, client.clone());
         Ok(client)
     }
@@ -175,7 +177,7 @@ fn tls_version(name: &str) -> Option<reqwest::tls::Version> {
 pub fn authorize(request: RequestBuilder, config: Option<&HttpConfig>) -> Result<RequestBuilder> {
     let Some(config) = config else { return Ok(request) };
     if config.oauth2.is_some() {
-        return Err(Error::permanent("http_config.oauth2 is not supported by Herald yet"));
+        return Err(Error::config("http_config.oauth2 is not supported by Herald yet"));
     }
     if let Some(basic) = &config.basic_auth {
         let password = match (&basic.password, &basic.password_file) {
@@ -205,34 +207,60 @@ pub fn authorize(request: RequestBuilder, config: Option<&HttpConfig>) -> Result
 pub fn read_secret_file(path: &str) -> Result<String> {
     std::fs::read_to_string(path)
         .map(|text| text.trim().to_string())
-        .map_err(|err| Error::permanent(format!("cannot read {path}: {err}")))
+        .map_err(|err| Error::config(format!("cannot read {path}: {err}")))
 }
 
-/// Sends a request to `endpoint` after its pacing slot, and classifies the answer; a `Retry-After` holds
-/// the endpoint for later requests too.
-pub async fn send_paced(
-    clients: &HttpClients,
-    endpoint: &str,
-    spacing: Duration,
-    request: RequestBuilder,
-) -> Result<reqwest::Response> {
-    clients.pace(endpoint, spacing).await;
-    let result = classify(request.send().await).await;
-    if let Err(Error { retry_after: Some(wait), .. }) = &result {
-        clients.hold(endpoint, *wait);
+/// Sends the requests of one notification, in order, through the shared clients: the client for
+/// `http_config`, its credentials, the pacing of each URL, and the classification of each answer. The first
+/// failure ends the notification.
+pub async fn send(clients: &HttpClients, http_config: Option<&HttpConfig>, requests: Vec<Request>) -> Result<()> {
+    let client = clients.client_for(http_config)?;
+    for request in requests {
+        let Request { method, url, headers, body, spacing, rate_limit_status, context, .. } = request;
+        let mut builder = client.request(method, &url).header(CONTENT_TYPE, "application/json");
+        for (name, value) in headers {
+            builder = builder.header(name, value);
+        }
+        let builder = authorize(builder.body(body), http_config)?;
+        clients.pace(&url, spacing).await;
+        let result = classify(builder.send().await, rate_limit_status).await;
+        if let Err(err) = result {
+            if let Some(wait) = err.retry_after {
+                // Later requests to this endpoint wait too, also those of other flushes.
+                clients.hold(&url, wait);
+            }
+            return Err(match context {
+                Some(context) => Error { message: format!("{context}: {}", err.message), ..err },
+                None => err,
+            });
+        }
     }
-    result
+    Ok(())
 }
 
-/// What became of one HTTP attempt.
-pub async fn classify(result: std::result::Result<reqwest::Response, reqwest::Error>) -> Result<reqwest::Response> {
+/// What became of one HTTP attempt. `rate_limit_status` is a status the API uses like 429.
+pub async fn classify(
+    result: std::result::Result<reqwest::Response, reqwest::Error>,
+    rate_limit_status: Option<u16>,
+) -> Result<reqwest::Response> {
     let response = match result {
         Ok(response) => response,
         Err(err) => {
             // Without the URL: it may carry a secret (Slack webhook URLs do).
             let err = err.without_url();
-            let kind = if err.is_timeout() { "timed out" } else { "failed" };
-            return Err(Error::transient(format!("request {kind}: {err}")));
+            let kind = if err.is_timeout() {
+                ErrorKind::Timeout
+            } else if err.is_builder() {
+                ErrorKind::BadConfig
+            } else {
+                ErrorKind::Connection
+            };
+            let what = match kind {
+                ErrorKind::Timeout => "timed out",
+                ErrorKind::BadConfig => "cannot be made",
+                _ => "failed",
+            };
+            return Err(Error::new(kind, format!("request {what}: {err}")));
         }
     };
     let status = response.status();
@@ -240,10 +268,29 @@ pub async fn classify(result: std::result::Result<reqwest::Response, reqwest::Er
         return Ok(response);
     }
     let retry_after = retry_after(response.headers());
-    let body = response.bytes().await.unwrap_or_default();
-    let excerpt = String::from_utf8_lossy(&body[..body.len().min(MAX_LOGGED_BODY_BYTES)]).into_owned();
-    let retryable = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
-    Err(Error { message: format!("unexpected status {status}: {}", excerpt.trim()), retryable, retry_after })
+    let excerpt = body_excerpt(response).await;
+    let code = status.as_u16();
+    let kind = if status == StatusCode::TOO_MANY_REQUESTS || rate_limit_status == Some(code) {
+        ErrorKind::RateLimited { status: code }
+    } else if status.is_server_error() {
+        ErrorKind::ServerError { status: code }
+    } else {
+        ErrorKind::ClientError { status: code }
+    };
+    Err(Error { kind, message: format!("unexpected status {status}: {}", excerpt.trim()), retry_after })
+}
+
+/// The start of an error answer's body, for the log; the rest is not read.
+async fn body_excerpt(mut response: reqwest::Response) -> String {
+    let mut body = Vec::new();
+    while body.len() < MAX_LOGGED_BODY_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    body.truncate(MAX_LOGGED_BODY_BYTES);
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 /// `Retry-After` as seconds or as an HTTP date.
@@ -298,6 +345,86 @@ mod tests {
         assert_eq!(retry_after(&headers), None);
         headers.insert(RETRY_AFTER, HeaderValue::from_static("10000000000000000000"));
         assert_eq!(retry_after(&headers), Some(MAX_RETRY_AFTER), "absurd values are capped, not overflowed");
+    }
+}
+
+/// What each answer becomes, through the helper every integration sends with.
+#[cfg(test)]
+mod classification_tests {
+    use axum::http::StatusCode as Status;
+
+    use super::*;
+
+    /// Answers `/{status}` with that status (and `Retry-After: 3` on 429).
+    async fn server() -> String {
+        let app = axum::Router::new().route(
+            "/{status}",
+            axum::routing::any(|axum::extract::Path(status): axum::extract::Path<u16>| async move {
+                let status = Status::from_u16(status).unwrap_or(Status::IM_A_TEAPOT);
+                let mut headers = axum::http::HeaderMap::new();
+                if status == Status::TOO_MANY_REQUESTS {
+                    headers.insert(RETRY_AFTER, axum::http::HeaderValue::from_static("3"));
+                }
+                (status, headers, "x".repeat(4096))
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+        let address = listener.local_addr().expect("bound");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{address}")
+    }
+
+    async fn outcome(request: Request) -> Result<()> {
+        let clients = HttpClients::new().expect("clients build");
+        send(&clients, None, vec![request]).await
+    }
+
+    #[tokio::test]
+    async fn answers_are_classified_into_kinds_that_decide_retries() {
+        let base = server().await;
+        let kind = |result: Result<()>| result.expect_err("fails").kind;
+        assert_eq!(outcome(Request::post(format!("{base}/200"), Vec::new())).await, Ok(()));
+        let limited = outcome(Request::post(format!("{base}/429"), Vec::new())).await.expect_err("429");
+        assert_eq!(limited.kind, ErrorKind::RateLimited { status: 429 });
+        assert_eq!(limited.retry_after, Some(Duration::from_secs(3)));
+        assert!(limited.message.len() < 700, "only the start of the body is kept: {}", limited.message.len());
+        assert_eq!(
+            kind(outcome(Request::post(format!("{base}/503"), Vec::new())).await),
+            ErrorKind::ServerError { status: 503 }
+        );
+        assert_eq!(
+            kind(outcome(Request::post(format!("{base}/400"), Vec::new())).await),
+            ErrorKind::ClientError { status: 400 }
+        );
+        assert_eq!(
+            kind(outcome(Request::post(format!("{base}/403"), Vec::new())).await),
+            ErrorKind::ClientError { status: 403 }
+        );
+        let v1 = Request { rate_limit_status: Some(403), ..Request::post(format!("{base}/403"), Vec::new()) };
+        assert_eq!(kind(outcome(v1).await), ErrorKind::RateLimited { status: 403 }, "an API's own rate-limit status");
+
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+        let refused = format!("http://{}/", closed.local_addr().expect("bound"));
+        drop(closed);
+        assert_eq!(kind(outcome(Request::post(refused, Vec::new())).await), ErrorKind::Connection);
+
+        let bad_header = Request {
+            headers: vec![(reqwest::header::AUTHORIZATION, "GenieKey a\nb".to_string())],
+            ..Request::post(format!("{base}/200"), Vec::new())
+        };
+        let err = outcome(bad_header).await.expect_err("a header with a line break cannot be sent");
+        assert_eq!(err.kind, ErrorKind::BadConfig);
+        assert!(!err.retryable(), "retrying cannot fix a request that cannot be built");
+        for (kind, retryable) in [
+            (ErrorKind::Timeout, true),
+            (ErrorKind::Connection, true),
+            (ErrorKind::RateLimited { status: 429 }, true),
+            (ErrorKind::ServerError { status: 500 }, true),
+            (ErrorKind::ClientError { status: 404 }, false),
+            (ErrorKind::BadConfig, false),
+        ] {
+            assert_eq!(kind.retryable(), retryable, "{kind}");
+        }
     }
 }
 

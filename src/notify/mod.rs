@@ -5,45 +5,34 @@ pub mod data;
 mod deliver;
 pub mod error;
 pub mod http;
-pub mod json;
+mod integration;
 pub mod opsgenie;
 pub mod pagerduty;
+pub mod payload;
 pub mod preview;
 pub mod retry;
 pub mod slack;
 pub mod webhook;
 
 pub use deliver::{FlushJob, FlushOutcome, IntegrationJob, deliver};
-pub use error::Error;
+pub use error::{Error, ErrorKind};
 pub use http::HttpClients;
+pub use integration::{Integration, Notification, Request, TemplatedFields};
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::config::model::{OpsgenieConfig, PagerdutyConfig, Receiver, SlackConfig, WebhookConfig};
+use crate::config::model::Receiver;
 
-/// How one integration delivers.
-#[derive(Debug, Clone)]
-pub enum Integration {
-    /// A generic webhook.
-    Webhook(Arc<WebhookConfig>),
-    /// A Slack incoming webhook.
-    Slack(Arc<SlackConfig>),
-    /// PagerDuty Events API v1 or v2.
-    Pagerduty(Arc<PagerdutyConfig>),
-    /// Opsgenie's alert API.
-    Opsgenie(Arc<OpsgenieConfig>),
-}
-
-/// One integration of a receiver.
+/// One integration of a receiver, ready to deliver.
 #[derive(Debug, Clone)]
 pub struct IntegrationSpec {
     /// `webhook`, `slack`, `pagerduty` or `opsgenie`.
     pub kind: &'static str,
     /// Position within the receiver's list of that kind.
     pub index: usize,
-    /// How to deliver.
-    pub integration: Integration,
+    /// Its checked config, which builds the requests.
+    pub integration: Arc<dyn Integration>,
     /// Whether resolved alerts are sent (defaults per kind, as in Alertmanager).
     pub send_resolved: bool,
 }
@@ -67,26 +56,15 @@ impl Integrations {
 }
 
 fn of_receiver(receiver: &Receiver) -> Vec<IntegrationSpec> {
-    let spec = |kind, index, integration, send_resolved| IntegrationSpec { kind, index, integration, send_resolved };
-    let mut all = Vec::new();
-    for (i, config) in receiver.webhook_configs.iter().enumerate() {
-        let send_resolved = config.send_resolved.unwrap_or(true);
-        all.push(spec("webhook", i, Integration::Webhook(Arc::new(config.clone())), send_resolved));
-    }
-    for (i, config) in receiver.slack_configs.iter().enumerate() {
-        all.push(spec("slack", i, Integration::Slack(Arc::new(config.clone())), config.send_resolved.unwrap_or(false)));
-    }
-    for (i, config) in receiver.pagerduty_configs.iter().enumerate() {
-        let send_resolved = config.send_resolved.unwrap_or(true);
-        all.push(spec("pagerduty", i, Integration::Pagerduty(Arc::new(config.clone())), send_resolved));
-    }
-    for (i, config) in receiver.opsgenie_configs.iter().enumerate() {
-        all.push(spec(
-            "opsgenie",
-            i,
-            Integration::Opsgenie(Arc::new(config.clone())),
-            config.send_resolved.unwrap_or(true),
-        ));
-    }
-    all
+    receiver
+        .clone()
+        .into_integrations()
+        .into_iter()
+        .map(|(index, integration)| IntegrationSpec {
+            kind: integration.kind(),
+            index,
+            send_resolved: integration.send_resolved(),
+            integration,
+        })
+        .collect()
 }

@@ -4,9 +4,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::IntegrationSpec;
 use super::data::NotificationData;
-use super::webhook::WebhookPayload;
-use super::{Integration, IntegrationSpec, opsgenie, pagerduty, slack};
+use super::integration::{Notification, Request};
 use crate::config::REDACTED;
 use crate::template::{Templates, template_data};
 
@@ -35,7 +35,7 @@ pub struct RequestPreview {
     pub body: Value,
 }
 
-/// Renders every integration for `data`.
+/// Renders every integration for `data`: the requests it would send, secrets redacted.
 pub fn preview(
     integrations: &[IntegrationSpec],
     templates: &Templates,
@@ -43,12 +43,12 @@ pub fn preview(
     group_key: &str,
 ) -> Vec<IntegrationPreview> {
     let template_data = template_data(data);
+    let notification = Notification { data, template_data: &template_data, templates, group_key };
     integrations
         .iter()
         .map(|spec| {
-            let rendered = render(&spec.integration, templates, data, &template_data, group_key);
-            let (requests, error) = match rendered {
-                Ok(requests) => (requests, None),
+            let (requests, error) = match spec.integration.requests(&notification) {
+                Ok(requests) => (requests.into_iter().map(redacted).collect(), None),
                 Err(err) => (Vec::new(), Some(err.message)),
             };
             IntegrationPreview { integration: spec.kind, index: spec.index, requests, error }
@@ -56,49 +56,17 @@ pub fn preview(
         .collect()
 }
 
-fn render(
-    integration: &Integration,
-    templates: &Templates,
-    data: &NotificationData,
-    template_data: &Value,
-    group_key: &str,
-) -> super::error::Result<Vec<RequestPreview>> {
-    match integration {
-        Integration::Webhook(config) => Ok(vec![RequestPreview {
-            method: "POST".into(),
-            url: config.url.clone().unwrap_or_default(),
-            body: json(&WebhookPayload::new(data, group_key, config.max_alerts)),
-        }]),
-        Integration::Slack(config) => Ok(vec![RequestPreview {
-            method: "POST".into(),
-            url: REDACTED.into(),
-            body: json(&slack::render(config, templates, template_data)?),
-        }]),
-        Integration::Pagerduty(config) => {
-            let mut message = pagerduty::render(config, templates, data, template_data, group_key)?;
-            let url = pagerduty::endpoint(config, !message.service_key.is_empty());
-            // The keys are credentials: show that they rendered, not what they are.
-            for key in [&mut message.routing_key, &mut message.service_key] {
-                if !key.is_empty() {
-                    *key = REDACTED.to_string();
-                }
+/// A request as a preview shows it: credentials in the URL or the body replaced by `<secret>`.
+fn redacted(request: Request) -> RequestPreview {
+    let url = if request.secret_url { REDACTED.to_string() } else { request.url };
+    let mut body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    if let Value::Object(fields) = &mut body {
+        for name in request.secret_fields {
+            // Show that a key rendered, not what it is.
+            if let Some(value) = fields.get_mut(*name).filter(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
+                *value = Value::String(REDACTED.to_string());
             }
-            Ok(vec![RequestPreview { method: "POST".into(), url, body: json(&message) }])
-        }
-        Integration::Opsgenie(config) => {
-            let (requests, _key) = opsgenie::requests(config, templates, data, template_data, group_key)?;
-            Ok(requests
-                .into_iter()
-                .map(|request| RequestPreview {
-                    method: request.method.to_string(),
-                    url: request.url,
-                    body: serde_json::from_slice(&request.body).unwrap_or(Value::Null),
-                })
-                .collect())
         }
     }
-}
-
-fn json<T: Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
+    RequestPreview { method: request.method.to_string(), url, body }
 }

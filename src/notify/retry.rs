@@ -57,7 +57,7 @@ where
             Err(err) => err,
         };
         on_failure(number, &err);
-        if !err.retryable {
+        if !err.retryable() {
             return Err(err);
         }
         let wait = backoff.next_wait().max(err.retry_after.unwrap_or_default());
@@ -78,6 +78,7 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
+    use crate::notify::ErrorKind;
 
     #[test]
     fn backoff_grows_with_jitter_and_is_capped() {
@@ -97,7 +98,13 @@ mod tests {
         let result = retry(
             deadline,
             &CancellationToken::new(),
-            || async { if calls.fetch_add(1, Ordering::SeqCst) < 2 { Err(Error::transient("503")) } else { Ok(()) } },
+            || async {
+                if calls.fetch_add(1, Ordering::SeqCst) < 2 {
+                    Err(Error::new(ErrorKind::ServerError { status: 503 }, "503"))
+                } else {
+                    Ok(())
+                }
+            },
             |_, _| {},
         )
         .await;
@@ -113,12 +120,12 @@ mod tests {
             &CancellationToken::new(),
             || async {
                 calls.fetch_add(1, Ordering::SeqCst);
-                Err::<(), _>(Error::permanent("400 bad request"))
+                Err::<(), _>(Error::new(ErrorKind::ClientError { status: 400 }, "400 bad request"))
             },
             |_, _| {},
         )
         .await;
-        assert!(!result.expect_err("fails").retryable);
+        assert!(!result.expect_err("fails").retryable());
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
@@ -131,7 +138,10 @@ mod tests {
             &CancellationToken::new(),
             || async {
                 calls.fetch_add(1, Ordering::SeqCst);
-                Err::<(), _>(Error { retry_after: Some(Duration::from_secs(4)), ..Error::transient("429") })
+                Err::<(), _>(Error {
+                    retry_after: Some(Duration::from_secs(4)),
+                    ..Error::new(ErrorKind::RateLimited { status: 429 }, "429")
+                })
             },
             |_, _| {},
         )
@@ -152,7 +162,7 @@ mod tests {
             || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 cancel.cancel();
-                Err::<(), _>(Error::transient("503"))
+                Err::<(), _>(Error::new(ErrorKind::ServerError { status: 503 }, "503"))
             },
             |_, _| {},
         )

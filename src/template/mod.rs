@@ -94,10 +94,13 @@ impl Templates {
         for (path, source) in templated_fields(&config.receivers) {
             templates.precompile(source).map_err(|err| format!("{path}: {err}"))?;
         }
-        for source in
-            crate::notify::slack::DEFAULT_TEMPLATES.into_iter().chain(crate::notify::pagerduty::default_templates())
-        {
-            templates.precompile(source).map_err(|err| format!("a built-in default: {err}"))?;
+        // The defaults of the integrations in use, so that none is translated again at each send.
+        for receiver in &config.receivers {
+            for (_, integration) in receiver.integrations() {
+                for source in integration.default_templates() {
+                    templates.precompile(source).map_err(|err| format!("a built-in default: {err}"))?;
+                }
+            }
         }
         Ok(templates)
     }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::helpers::{Herald, Sink, repo_file};
 
@@ -81,7 +82,9 @@ receivers:
     assert_eq!(body["event_action"], "", "present and empty, as Alertmanager sends it");
     assert_eq!(body["payload"], Value::Null);
     assert_eq!(body["client"], "Alertmanager");
-    let key = herald::notify::pagerduty::hash_key("{}:{alertname=\"DiskFull\", pagerduty_key=\"svc-123\"}");
+    // The dedup key is the hex SHA-256 of Alertmanager's group key.
+    let group_key = "{}:{alertname=\"DiskFull\", pagerduty_key=\"svc-123\"}";
+    let key: String = Sha256::digest(group_key.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect();
     assert_eq!(body["incident_key"], key.as_str());
     assert_eq!(body["details"]["num_firing"], "1");
 }

@@ -6,16 +6,13 @@ mod http;
 mod receiver;
 mod route;
 mod time_interval;
-mod yaml11;
+pub(crate) mod yaml11;
 
 use serde::{Deserialize, Serialize};
 
 pub use global::GlobalConfig;
 pub use http::{Authorization, BasicAuth, HttpConfig, OAuth2, TlsConfig};
-pub use receiver::{
-    OpsgenieConfig, OpsgenieResponder, PagerdutyConfig, PagerdutyImage, PagerdutyLink, Receiver, SlackAction,
-    SlackConfig, SlackConfirmation, SlackField, WebhookConfig,
-};
+pub use receiver::Receiver;
 pub use route::{InhibitRule, RouteConfig};
 pub use time_interval::{NamedTimeInterval, TimeIntervalSpec, TimeRangeSpec};
 

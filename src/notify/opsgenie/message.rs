@@ -1,18 +1,16 @@
-//! Opsgenie: create an alert (and with `update_alerts`, update its message and description) while the group
-//! fires, close it by alias when everything resolved. The alias is the SHA-256 of the group key.
+//! The requests Alertmanager makes to Opsgenie's alert API for a notification, with their bodies.
 
 use std::collections::BTreeMap;
 
 use reqwest::Method;
+use reqwest::header::AUTHORIZATION;
 use serde::Serialize;
-use serde_json::Value;
 
-use super::data::NotificationData;
-use super::error::{Error, Result};
-use super::http::{HttpClients, authorize, read_secret_file, send_paced};
-use super::pagerduty::hash_key;
-use crate::config::model::OpsgenieConfig;
-use crate::template::Templates;
+use super::config::OpsgenieConfig;
+use crate::notify::error::{Error, Result};
+use crate::notify::http::read_secret_file;
+use crate::notify::integration::{Notification, Request};
+use crate::notify::payload::{encode, hash_key, truncate};
 
 /// Opsgenie's limit on the alert message, in characters.
 const MAX_MESSAGE_CHARS: usize = 130;
@@ -27,7 +25,7 @@ const DEFAULT_DESCRIPTION: &str = r#"{{ template "opsgenie.default.description" 
 const DEFAULT_SOURCE: &str = r#"{{ template "opsgenie.default.source" . }}"#;
 
 /// Defaults of unset fields, compiled with the config's templates.
-pub const DEFAULT_TEMPLATES: [&str; 3] = [DEFAULT_MESSAGE, DEFAULT_DESCRIPTION, DEFAULT_SOURCE];
+pub(super) const DEFAULT_TEMPLATES: [&str; 3] = [DEFAULT_MESSAGE, DEFAULT_DESCRIPTION, DEFAULT_SOURCE];
 
 /// The create-alert body, field for field (and in the order) Alertmanager sends it.
 #[derive(Debug, Serialize, PartialEq)]
@@ -80,39 +78,17 @@ pub struct Responder {
     pub kind: String,
 }
 
-/// One HTTP request to make.
-#[derive(Debug, PartialEq)]
-pub struct Request {
-    /// POST or PUT.
-    pub method: Method,
-    /// Full URL.
-    pub url: String,
-    /// JSON body (Go encoding).
-    pub body: Vec<u8>,
-}
-
-/// The requests for a notification, in order, and the API key to send them with.
-pub fn requests(
-    config: &OpsgenieConfig,
-    templates: &Templates,
-    data: &NotificationData,
-    template_data: &Value,
-    group_key: &str,
-) -> Result<(Vec<Request>, String)> {
-    let tmpl = |source: &str| {
-        templates.render_go(source, template_data).map_err(|err| Error::permanent(format!("template: {err}")))
-    };
-    let field = |value: &Option<String>, default: &str| tmpl(value.as_deref().unwrap_or(default));
+/// The requests for a notification, in order, each carrying the API key.
+pub fn requests(config: &OpsgenieConfig, notification: &Notification<'_>) -> Result<Vec<Request>> {
+    let tmpl = |source: &str| notification.render(source);
+    let field = |value: &Option<String>, default: &str| notification.field(value, default);
+    let data = notification.data;
     let base = config.api_url.clone().unwrap_or_default();
-    let alias = hash_key(group_key);
+    let alias = hash_key(notification.group_key);
     let mut out = Vec::new();
     if data.status == "resolved" {
         let body = encode(&serde_json::json!({"source": field(&config.source, DEFAULT_SOURCE)?}))?;
-        out.push(Request {
-            method: Method::POST,
-            url: format!("{base}v2/alerts/{alias}/close?identifierType=alias"),
-            body,
-        });
+        out.push(Request::post(format!("{base}v2/alerts/{alias}/close?identifierType=alias"), body));
     } else {
         let mut details: BTreeMap<String, String> =
             data.common_labels.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
@@ -141,43 +117,37 @@ pub fn requests(
         }
         let create = CreateAlert {
             alias: alias.clone(),
-            message: super::slack::truncate(&field(&config.message, DEFAULT_MESSAGE)?, MAX_MESSAGE_CHARS),
-            description: super::slack::truncate(
-                &field(&config.description, DEFAULT_DESCRIPTION)?,
-                MAX_DESCRIPTION_CHARS,
-            ),
+            message: truncate(&field(&config.message, DEFAULT_MESSAGE)?, MAX_MESSAGE_CHARS),
+            description: truncate(&field(&config.description, DEFAULT_DESCRIPTION)?, MAX_DESCRIPTION_CHARS),
             details,
             source: field(&config.source, DEFAULT_SOURCE)?,
             responders,
             tags: split_list(&field(&config.tags, "")?)
                 .into_iter()
                 .take(MAX_TAGS)
-                .map(|tag| super::slack::truncate(&tag, MAX_TAG_CHARS))
+                .map(|tag| truncate(&tag, MAX_TAG_CHARS))
                 .collect(),
             note: field(&config.note, "")?,
             priority: field(&config.priority, "")?,
             entity: field(&config.entity, "")?,
             actions: split_list(&field(&config.actions, "")?),
         };
-        out.push(Request { method: Method::POST, url: format!("{base}v2/alerts"), body: encode(&create)? });
+        out.push(Request::post(format!("{base}v2/alerts"), encode(&create)?));
         if config.update_alerts {
             let message = encode(&serde_json::json!({"message": create.message}))?;
-            out.push(Request {
-                method: Method::PUT,
-                url: format!("{base}v2/alerts/{alias}/message?identifierType=alias"),
-                body: message,
-            });
+            out.push(Request::new(
+                Method::PUT,
+                format!("{base}v2/alerts/{alias}/message?identifierType=alias"),
+                message,
+            ));
             // Like Alertmanager's struct with `omitempty`: an empty description is left out.
             let description = if create.description.is_empty() {
                 encode(&serde_json::json!({}))?
             } else {
                 encode(&serde_json::json!({"description": create.description}))?
             };
-            out.push(Request {
-                method: Method::PUT,
-                url: format!("{base}v2/alerts/{alias}/description?identifierType=alias"),
-                body: description,
-            });
+            let url = format!("{base}v2/alerts/{alias}/description?identifierType=alias");
+            out.push(Request::new(Method::PUT, url, description));
         }
     }
     let key = match (&config.api_key, &config.api_key_file) {
@@ -187,42 +157,17 @@ pub fn requests(
     };
     if key.is_empty() {
         // Alertmanager would send `GenieKey ` and get a 422; say what is wrong instead.
-        return Err(Error::permanent("the API key is empty (its template rendered nothing)"));
+        return Err(Error::config("the API key is empty (its template rendered nothing)"));
     }
-    Ok((out, key))
+    for request in &mut out {
+        request.headers.push((AUTHORIZATION, format!("GenieKey {key}")));
+    }
+    Ok(out)
 }
 
 /// Alertmanager's `safeSplit`: trim the whole, split on commas, drop empty items.
 fn split_list(text: &str) -> Vec<String> {
     text.trim().split(',').filter(|item| !item.is_empty()).map(str::to_string).collect()
-}
-
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    super::json::to_go_json(value).map_err(|err| Error::permanent(format!("encoding: {err}")))
-}
-
-/// Sends the requests of one notification, in order; 429 and 5xx are retried.
-pub async fn send(
-    clients: &HttpClients,
-    config: &OpsgenieConfig,
-    templates: &Templates,
-    data: &NotificationData,
-    template_data: &Value,
-    group_key: &str,
-) -> Result<()> {
-    let (requests, key) = requests(config, templates, data, template_data, group_key)?;
-    let client = clients.client_for(config.http_config.as_ref())?;
-    for request in requests {
-        let url = request.url.clone();
-        let builder = client
-            .request(request.method, &request.url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(reqwest::header::AUTHORIZATION, format!("GenieKey {key}"))
-            .body(request.body);
-        let builder = authorize(builder, config.http_config.as_ref())?;
-        send_paced(clients, &url, std::time::Duration::ZERO, builder).await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

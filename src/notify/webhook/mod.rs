@@ -1,14 +1,17 @@
 //! Generic webhooks: Alertmanager's webhook payload (version 4), POSTed as JSON.
 
+mod config;
+
+pub use config::WebhookConfig;
 use serde::Serialize;
 
 use super::data::{AlertData, NotificationData};
 use super::error::{Error, Result};
-use std::time::Duration;
-
-use super::http::{HttpClients, authorize, send_paced};
+use super::integration::{Integration, Notification, Request};
+use super::payload::encode;
 use crate::alert::format_go_time;
-use crate::config::model::WebhookConfig;
+use crate::config::model::{GlobalConfig, HttpConfig};
+use crate::config::validate::Checker;
 use crate::labels::LabelSet;
 
 /// The JSON body, field for field (and in the order) Alertmanager sends.
@@ -91,18 +94,42 @@ fn webhook_alert(alert: &AlertData) -> WebhookAlert<'_> {
     }
 }
 
-/// POSTs one notification to the webhook.
-pub async fn send(
-    clients: &HttpClients,
-    config: &WebhookConfig,
-    data: &NotificationData,
-    group_key: &str,
-) -> Result<()> {
-    let url = config.url.as_deref().ok_or_else(|| Error::permanent("webhook has no url"))?;
-    let body = super::json::to_go_json(&WebhookPayload::new(data, group_key, config.max_alerts))
-        .map_err(|err| Error::permanent(format!("encoding the payload: {err}")))?;
-    let client = clients.client_for(config.http_config.as_ref())?;
-    let request = client.post(url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
-    let request = authorize(request, config.http_config.as_ref())?;
-    send_paced(clients, url, Duration::ZERO, request).await.map(drop)
+impl Integration for WebhookConfig {
+    fn kind(&self) -> &'static str {
+        "webhook"
+    }
+
+    fn send_resolved(&self) -> bool {
+        self.send_resolved.unwrap_or(true)
+    }
+
+    fn http_config(&self) -> Option<&HttpConfig> {
+        self.http_config.as_ref()
+    }
+
+    fn check(&mut self, checker: &mut Checker<'_>, path: &str, _receiver: &str, global: &GlobalConfig) {
+        match &self.url {
+            None => checker.error(format!("{path}.url"), "missing URL in webhook config"),
+            Some(url) => checker.url(&format!("{path}.url"), url),
+        }
+        checker.inherit_http_config(path, &mut self.http_config, global);
+    }
+
+    fn templated_fields(&self) -> Vec<(String, &str)> {
+        Vec::new()
+    }
+
+    fn default_templates(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    fn uses_templates(&self) -> bool {
+        false
+    }
+
+    fn requests(&self, notification: &Notification<'_>) -> Result<Vec<Request>> {
+        let url = self.url.as_deref().ok_or_else(|| Error::config("webhook has no url"))?;
+        let payload = WebhookPayload::new(notification.data, notification.group_key, self.max_alerts);
+        Ok(vec![Request::post(url, encode(&payload)?)])
+    }
 }

@@ -1,12 +1,38 @@
-//! JSON bodies byte for byte as Go's `encoding/json` writes them (Alertmanager uses `json.Encoder`): `<`, `>`,
-//! `&`, U+2028 and U+2029 escaped as `\u003c` and so on, backspace and form feed as `\u0008` and `\u000c`,
-//! and a trailing newline.
+//! What several integrations use to build their payloads: JSON encoded byte for byte as Go's
+//! `encoding/json` writes it, Alertmanager's truncation, and the dedup key hashed from the group key.
 
 use std::io;
 
 use serde::Serialize;
 use serde_json::ser::{CharEscape, Formatter, Serializer};
+use sha2::{Digest, Sha256};
 
+use super::error::{Error, Result};
+
+/// Hex SHA-256 of the group key: the dedup key PagerDuty (and the alias Opsgenie) sees, so that every
+/// notification of a group updates one incident.
+pub fn hash_key(group_key: &str) -> String {
+    Sha256::digest(group_key.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Alertmanager's `Truncate`: at most `limit` characters, the last one an ellipsis when cut.
+pub fn truncate(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(limit.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// A request body as Alertmanager's `json.Encoder` writes it (see [`to_go_json`]); failing to encode is a
+/// [`super::ErrorKind::BadConfig`] failure.
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    to_go_json(value).map_err(|err| Error::config(format!("encoding the payload: {err}")))
+}
+
+/// JSON as Go's `encoding/json` writes it: `<`, `>`, `&`, U+2028 and U+2029 escaped as `\u003c` and so on,
+/// backspace and form feed as `\u0008` and `\u000c`.
 struct GoFormatter;
 
 impl Formatter for GoFormatter {
@@ -62,6 +88,19 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn text_is_truncated_with_an_ellipsis() {
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+        assert_eq!(truncate("ééééé", 3), "éé…");
+    }
+
+    #[test]
+    fn dedup_keys_are_the_sha256_of_the_group_key() {
+        assert_eq!(hash_key(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(hash_key("{}:{alertname=\"A\"}").len(), 64);
+    }
 
     #[test]
     fn html_characters_and_separators_are_escaped_like_go() {

@@ -1,18 +1,14 @@
-//! PagerDuty: Events API v2 for `routing_key`, v1 for `service_key`, with Alertmanager's payloads. The
-//! dedup key (v1 `incident_key`) is the SHA-256 of the group key, so every notification of a group updates
-//! one incident.
+//! PagerDuty's events as Alertmanager builds them, for both API versions, and where each goes.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use super::data::NotificationData;
-use super::error::{Error, Result};
-use super::http::{HttpClients, authorize, read_secret_file, send_paced};
-use crate::config::model::PagerdutyConfig;
-use crate::template::Templates;
+use super::config::PagerdutyConfig;
+use crate::notify::error::{Error, Result};
+use crate::notify::http::read_secret_file;
+use crate::notify::integration::Notification;
+use crate::notify::payload::{hash_key, to_go_json, truncate};
 
 /// PagerDuty's fixed Events API v1 endpoint, used unless `url` was set to something else than the v2 default.
 pub const V1_URL: &str = "https://events.pagerduty.com/generic/2010-04-15/create_event.json";
@@ -34,7 +30,7 @@ const DEFAULT_DETAILS: [(&str, &str); 4] = [
 ];
 
 /// Defaults of unset fields, compiled with the config's templates.
-pub fn default_templates() -> impl Iterator<Item = &'static str> {
+pub(super) fn default_templates() -> impl Iterator<Item = &'static str> {
     [DEFAULT_DESCRIPTION, DEFAULT_CLIENT, DEFAULT_CLIENT_URL].into_iter().chain(DEFAULT_DETAILS.iter().map(|(_, t)| *t))
 }
 
@@ -123,24 +119,11 @@ pub struct Link {
     pub text: String,
 }
 
-/// Hex SHA-256 of the group key: the dedup key PagerDuty and Opsgenie see.
-pub fn hash_key(group_key: &str) -> String {
-    Sha256::digest(group_key.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
 /// Builds the event for a notification.
-pub fn render(
-    config: &PagerdutyConfig,
-    templates: &Templates,
-    data: &NotificationData,
-    template_data: &Value,
-    group_key: &str,
-) -> Result<PagerdutyMessage> {
-    let tmpl = |source: &str| {
-        templates.render_go(source, template_data).map_err(|err| Error::permanent(format!("template: {err}")))
-    };
-    let field = |value: &Option<String>, default: &str| tmpl(value.as_deref().unwrap_or(default));
-    let resolve = data.status == "resolved";
+pub fn render(config: &PagerdutyConfig, notification: &Notification<'_>) -> Result<PagerdutyMessage> {
+    let tmpl = |source: &str| notification.render(source);
+    let field = |value: &Option<String>, default: &str| notification.field(value, default);
+    let resolve = notification.data.status == "resolved";
     let event = if resolve { "resolve" } else { "trigger" };
     let mut details = BTreeMap::new();
     for (key, source) in config.details.iter().flatten() {
@@ -153,13 +136,13 @@ pub fn render(
     }
     let client = field(&config.client, DEFAULT_CLIENT)?;
     let client_url = field(&config.client_url, DEFAULT_CLIENT_URL)?;
-    let description = truncate(&field(&config.description, DEFAULT_DESCRIPTION)?);
-    let dedup = hash_key(group_key);
+    let description = truncate(&field(&config.description, DEFAULT_DESCRIPTION)?, MAX_SUMMARY_CHARS);
+    let dedup = hash_key(notification.group_key);
 
     if let Some(service_key) = v1_key(config)? {
         let service_key = tmpl(&service_key)?;
         if service_key.is_empty() {
-            return Err(Error::permanent("service key cannot be empty (its template rendered nothing)"));
+            return Err(Error::config("service key cannot be empty (its template rendered nothing)"));
         }
         let (client, client_url) = if resolve { (String::new(), String::new()) } else { (client, client_url) };
         return Ok(PagerdutyMessage {
@@ -180,7 +163,7 @@ pub fn render(
     }
     let routing_key = tmpl(&v2_key(config)?)?;
     if routing_key.is_empty() {
-        return Err(Error::permanent("routing key cannot be empty (its template rendered nothing)"));
+        return Err(Error::config("routing key cannot be empty (its template rendered nothing)"));
     }
     let mut images = Vec::new();
     for image in config.images.iter().flatten() {
@@ -240,18 +223,14 @@ fn v2_key(config: &PagerdutyConfig) -> Result<String> {
     match (&config.routing_key, &config.routing_key_file) {
         (Some(key), _) => Ok(key.expose().to_string()),
         (None, Some(file)) => read_secret_file(file),
-        (None, None) => Err(Error::permanent("no routing_key or service_key is configured")),
+        (None, None) => Err(Error::config("no routing_key or service_key is configured")),
     }
-}
-
-fn truncate(text: &str) -> String {
-    super::slack::truncate(text, MAX_SUMMARY_CHARS)
 }
 
 /// Encodes the event; one over PagerDuty's size limit loses its details, as Alertmanager does it.
 pub fn encode(message: &mut PagerdutyMessage) -> Result<Vec<u8>> {
     let encode = |message: &PagerdutyMessage| {
-        super::json::to_go_json(message).map_err(|err| Error::permanent(format!("encoding: {err}")))
+        to_go_json(message).map_err(|err| Error::config(format!("encoding the payload: {err}")))
     };
     let body = encode(message)?;
     if body.len() <= MAX_EVENT_BYTES {
@@ -282,30 +261,6 @@ pub fn endpoint(config: &PagerdutyConfig, v1: bool) -> String {
     }
 }
 
-/// Sends one event. v1's 403 is PagerDuty's rate-limit signal and is retried like 429 and 5xx.
-pub async fn send(
-    clients: &HttpClients,
-    config: &PagerdutyConfig,
-    templates: &Templates,
-    data: &NotificationData,
-    template_data: &Value,
-    group_key: &str,
-) -> Result<()> {
-    let mut message = render(config, templates, data, template_data, group_key)?;
-    let v1 = !message.service_key.is_empty();
-    let url = endpoint(config, v1);
-    let body = encode(&mut message)?;
-    let client = clients.client_for(config.http_config.as_ref())?;
-    let request = client.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
-    let request = authorize(request, config.http_config.as_ref())?;
-    send_paced(clients, &url, std::time::Duration::ZERO, request).await.map(drop).map_err(|mut err| {
-        if v1 && err.message.starts_with("unexpected status 403") {
-            err.retryable = true;
-        }
-        err
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,11 +275,5 @@ mod tests {
         );
         assert_eq!(endpoint(&with("http://proxy/pd"), true), "http://proxy/pd");
         assert_eq!(endpoint(&with("http://proxy/pd"), false), "http://proxy/pd");
-    }
-
-    #[test]
-    fn dedup_keys_are_the_sha256_of_the_group_key() {
-        assert_eq!(hash_key(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-        assert_eq!(hash_key("{}:{alertname=\"A\"}").len(), 64);
     }
 }

@@ -1,16 +1,12 @@
-//! Slack incoming webhooks: Alertmanager's payload (one attachment), rendered from the config's templates
-//! or Herald's defaults.
+//! The message Slack's incoming webhooks take, as Alertmanager builds it (one attachment), rendered from the
+//! config's templates or Herald's defaults.
 
 use serde::Serialize;
-use serde_json::Value;
 
-use super::error::{Error, Result};
-use super::http::{HttpClients, authorize, read_secret_file, send_paced};
-use crate::config::model::{SlackAction, SlackConfig, SlackConfirmation, SlackField};
-use crate::template::Templates;
-
-/// Slack accepts about one message per second per incoming webhook.
-const MESSAGE_SPACING: std::time::Duration = std::time::Duration::from_secs(1);
+use super::config::{SlackAction, SlackConfig, SlackConfirmation, SlackField};
+use crate::notify::error::Result;
+use crate::notify::integration::Notification;
+use crate::notify::payload::truncate;
 
 /// Longest attachment title Slack shows, in characters.
 const MAX_TITLE_CHARS: usize = 1024;
@@ -28,7 +24,7 @@ const DEFAULT_CALLBACK_ID: &str = r#"{{ template "slack.default.callbackid" . }}
 const DEFAULT_FOOTER: &str = r#"{{ template "slack.default.footer" . }}"#;
 
 /// The defaults of unset fields, compiled with the config's templates.
-pub const DEFAULT_TEMPLATES: [&str; 11] = [
+pub(super) const DEFAULT_TEMPLATES: [&str; 11] = [
     DEFAULT_COLOR,
     DEFAULT_USERNAME,
     DEFAULT_TITLE,
@@ -160,16 +156,10 @@ pub struct ConfirmPayload {
     pub dismiss_text: String,
 }
 
-/// Renders the message for the template data `data`.
-pub fn render(config: &SlackConfig, templates: &Templates, data: &Value) -> Result<SlackMessage> {
-    let text = |value: &Option<String>, default: &str| -> Result<String> {
-        templates
-            .render_go(value.as_deref().unwrap_or(default), data)
-            .map_err(|err| Error::permanent(format!("template: {err}")))
-    };
-    let plain = |value: &str| -> Result<String> {
-        templates.render_go(value, data).map_err(|err| Error::permanent(format!("template: {err}")))
-    };
+/// Renders the message of a notification.
+pub fn render(config: &SlackConfig, notification: &Notification<'_>) -> Result<SlackMessage> {
+    let text = |value: &Option<String>, default: &str| notification.field(value, default);
+    let plain = |value: &str| notification.render(value);
     let fields = config
         .fields
         .iter()
@@ -191,7 +181,7 @@ pub fn render(config: &SlackConfig, templates: &Templates, data: &Value) -> Resu
                 .confirm
                 .as_ref()
                 .map(|c: &SlackConfirmation| {
-                    Ok::<_, Error>(ConfirmPayload {
+                    Ok::<_, crate::notify::Error>(ConfirmPayload {
                         text: plain(&c.text)?,
                         title: plain(&c.title)?,
                         ok_text: plain(&c.ok_text)?,
@@ -237,48 +227,4 @@ pub fn render(config: &SlackConfig, templates: &Templates, data: &Value) -> Resu
         link_names: config.link_names,
         attachments: vec![attachment],
     })
-}
-
-/// Alertmanager's `Truncate`: at most `limit` characters, the last one an ellipsis when cut.
-pub fn truncate(text: &str, limit: usize) -> String {
-    if text.chars().count() <= limit {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(limit.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
-
-/// Posts one notification.
-pub async fn send(clients: &HttpClients, config: &SlackConfig, templates: &Templates, data: &Value) -> Result<()> {
-    let url = match (&config.api_url, &config.api_url_file) {
-        (Some(url), _) if !url.is_empty() => url.expose().to_string(),
-        (_, Some(file)) => read_secret_file(file)?,
-        _ => {
-            return Err(Error::permanent(
-                "no Slack API URL is configured (api_url, api_url_file or global.slack_api_url)",
-            ));
-        }
-    };
-    let message = render(config, templates, data)?;
-    let body = super::json::to_go_json(&message).map_err(|err| Error::permanent(format!("encoding: {err}")))?;
-    let client = clients.client_for(config.http_config.as_ref())?;
-    let request = client.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
-    let request = authorize(request, config.http_config.as_ref())?;
-    send_paced(clients, &url, MESSAGE_SPACING, request)
-        .await
-        .map(drop)
-        .map_err(|err| Error { message: format!("channel {:?}: {}", message.channel, err.message), ..err })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn titles_are_truncated_with_an_ellipsis() {
-        assert_eq!(truncate("abcdef", 4), "abc…");
-        assert_eq!(truncate("abc", 4), "abc");
-        assert_eq!(truncate("ééééé", 3), "éé…");
-    }
 }

@@ -1,0 +1,27 @@
+//! `webhook_configs` entries as written.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::model::HttpConfig;
+
+/// `webhook_configs` entry.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Notify when alerts resolve (default true).
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub send_resolved: Option<bool>,
+    /// HTTP client settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_config: Option<HttpConfig>,
+    /// Where to POST.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Most alerts per notification; 0 means no limit.
+    #[serde(default)]
+    pub max_alerts: u64,
+}
