@@ -185,16 +185,7 @@ async fn collect_garbage(engine: Arc<Engine>, every: std::time::Duration, retent
         ticks.tick().await;
         // Only the in-memory index: the stored rows are deleted by the dispatcher once a resolved alert has
         // been notified and has left its last group, so that a restart neither loses nor repeats a resolve.
-        let now = Utc::now();
-        engine.inhibitor.collect_resolved(now);
-        let expired = engine.silences.collect_expired(now, retention);
-        if !expired.is_empty() {
-            engine.persister.submit(WriteBatch { deleted_silences: expired, ..WriteBatch::default() });
-        }
-        let resolved = engine.alerts.collect_resolved(now);
-        if !resolved.is_empty() {
-            tracing::debug!(alerts = resolved.len(), "Removed resolved alerts from the index.");
-        }
+        engine.collect_garbage(Utc::now(), retention);
         let interned = crate::labels::prune_interned();
         tracing::debug!(strings = interned, "Pruned label strings no alert uses any more.");
     }

@@ -1,8 +1,10 @@
 //! The running engine as the API and signal handlers see it: the alert index, the store's persister, the
 //! dispatcher and the config in force, with the operations that span them (ingest, reload).
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{Mutex, watch};
@@ -12,30 +14,34 @@ use crate::config::ConfigError;
 use crate::dispatch::Dispatcher;
 use crate::inhibit::Inhibitor;
 use crate::runtime::Runtime;
-use crate::silence::Silences;
+use crate::silence::{Changed, Silence, SilenceError, Silences};
 use crate::store::{self, Persister, WriteBatch};
 
-/// Shared handles; cheap to clone behind an `Arc`.
+/// Shared handles; cheap to clone behind an `Arc`. Every change to state goes through it, so that each is
+/// committed before it is published and rolled back when the commit fails.
 pub struct Engine {
-    /// Every known alert.
-    pub alerts: Arc<AlertIndex>,
-    /// Durable writes.
-    pub persister: Persister,
-    /// Aggregation groups.
-    pub dispatcher: Dispatcher,
-    /// The config in force.
-    pub runtime: watch::Receiver<Arc<Runtime>>,
+    alerts: Arc<AlertIndex>,
+    persister: Persister,
+    dispatcher: Dispatcher,
+    runtime: watch::Receiver<Arc<Runtime>>,
     runtime_tx: watch::Sender<Arc<Runtime>>,
     config_path: PathBuf,
     reloading: Mutex<()>,
-    /// When Herald started.
-    pub started_at: DateTime<Utc>,
-    /// Herald's external URL, as notifications show it.
-    pub external_url: String,
-    /// Inhibition rules and their source alerts.
-    pub inhibitor: Arc<Inhibitor>,
-    /// Silences.
-    pub silences: Arc<Silences>,
+    started_at: DateTime<Utc>,
+    external_url: String,
+    inhibitor: Arc<Inhibitor>,
+    silences: Arc<Silences>,
+}
+
+/// Why a silence change was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum SilenceChangeError {
+    /// The change was refused (unknown id, invalid silence).
+    #[error(transparent)]
+    Refused(#[from] SilenceError),
+    /// The store failed; the change was undone.
+    #[error("storing a silence: {0}")]
+    Store(#[from] store::Error),
 }
 
 /// What the engine is assembled from.
@@ -82,6 +88,84 @@ impl Engine {
     /// The config in force.
     pub fn runtime(&self) -> Arc<Runtime> {
         Arc::clone(&self.runtime.borrow())
+    }
+
+    /// Every known alert.
+    pub fn alerts(&self) -> &AlertIndex {
+        &self.alerts
+    }
+
+    /// The silences (to read; changes go through [`Engine::set_silence`] and [`Engine::expire_silence`]).
+    pub fn silences(&self) -> &Silences {
+        &self.silences
+    }
+
+    /// Inhibition rules and their source alerts.
+    pub fn inhibitor(&self) -> &Inhibitor {
+        &self.inhibitor
+    }
+
+    /// The aggregation groups.
+    pub fn dispatcher(&self) -> &Dispatcher {
+        &self.dispatcher
+    }
+
+    /// When Herald started.
+    pub fn started_at(&self) -> DateTime<Utc> {
+        self.started_at
+    }
+
+    /// Herald's external URL, as notifications show it.
+    pub fn external_url(&self) -> &str {
+        &self.external_url
+    }
+
+    /// Creates or updates a silence (see [`Silences::set`]) and returns its id once it is on disk. If the
+    /// commit fails, the change is undone: nothing the client was told failed stays in force.
+    pub async fn set_silence(
+        &self,
+        id: Option<&str>,
+        silence: Silence,
+        now: DateTime<Utc>,
+    ) -> Result<String, SilenceChangeError> {
+        let (id, changed, committed) = self.silences.set(id, silence, now, |changed| self.enqueue_silences(changed))?;
+        if let Err(err) = committed.await {
+            self.silences.roll_back(changed);
+            return Err(err.into());
+        }
+        Ok(id)
+    }
+
+    /// Expires a silence (an expired one stays as it is) once that is on disk, as [`Engine::set_silence`].
+    pub async fn expire_silence(&self, id: &str, now: DateTime<Utc>) -> Result<(), SilenceChangeError> {
+        let Some((changed, committed)) = self.silences.expire(id, now, |changed| self.enqueue_silences(changed))?
+        else {
+            return Ok(());
+        };
+        if let Err(err) = committed.await {
+            self.silences.roll_back(changed);
+            return Err(err.into());
+        }
+        Ok(())
+    }
+
+    fn enqueue_silences(&self, changed: &Changed) -> impl Future<Output = store::Result<()>> + Send + use<> {
+        let silences = changed.written.iter().map(|s| (s.id.clone(), s.clone())).collect();
+        self.persister.enqueue(WriteBatch { silences, ..WriteBatch::default() })
+    }
+
+    /// Drops from memory what has served its time: resolved alerts (their rows go once notified), expired
+    /// inhibition sources, and silences expired longer than `retention` (from the store too).
+    pub fn collect_garbage(&self, now: DateTime<Utc>, retention: Duration) {
+        self.inhibitor.collect_resolved(now);
+        let expired = self.silences.collect_expired(now, retention);
+        if !expired.is_empty() {
+            self.persister.submit(WriteBatch { deleted_silences: expired, ..WriteBatch::default() });
+        }
+        let resolved = self.alerts.collect_resolved(now);
+        if !resolved.is_empty() {
+            tracing::debug!(alerts = resolved.len(), "Removed resolved alerts from the index.");
+        }
     }
 
     /// Stores received alerts (merged with what is known) and returns once they are on disk; the dispatcher

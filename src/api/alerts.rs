@@ -75,8 +75,8 @@ impl AlertStatus {
     /// The status of an alert at `now`: suppressed while a silence or an inhibiting alert mutes it.
     pub fn of(engine: &Engine, alert: &Alert, now: DateTime<Utc>) -> Self {
         let inhibited_by: Vec<String> =
-            engine.inhibitor.inhibited_by(&alert.labels, now).into_iter().map(|fp| fp.to_string()).collect();
-        let silenced_by = engine.silences.silenced_by(&alert.labels, now);
+            engine.inhibitor().inhibited_by(&alert.labels, now).into_iter().map(|fp| fp.to_string()).collect();
+        let silenced_by = engine.silences().silenced_by(&alert.labels, now);
         let suppressed = !inhibited_by.is_empty() || !silenced_by.is_empty();
         AlertStatus { inhibited_by, silenced_by, state: if suppressed { "suppressed" } else { "active" } }
     }
@@ -228,8 +228,8 @@ pub(super) fn matching_alerts(
     now: DateTime<Utc>,
 ) -> Vec<(Fingerprint, Arc<Alert>)> {
     let alerts = match query.alertname_equals() {
-        Some(name) => engine.alerts.with_alertname(name),
-        None => engine.alerts.all(),
+        Some(name) => engine.alerts().with_alertname(name),
+        None => engine.alerts().all(),
     };
     // Sorted on keys copied out of the alerts: comparing through the pointers missed the cache at every step.
     let mut alerts: Vec<(Fingerprint, Arc<Alert>)> = alerts

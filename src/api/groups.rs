@@ -50,7 +50,7 @@ impl WriteJson for AlertGroup<'_> {
 /// receiver. Built off the async workers, like the alert listing.
 pub async fn get_groups(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let query = AlertQuery::parse(query.as_deref())?;
-    let groups = state.engine.dispatcher.groups().await;
+    let groups = state.engine.dispatcher().groups().await;
     let engine = Arc::clone(&state.engine);
     tokio::task::spawn_blocking(move || list_groups(&engine, groups, &query))
         .await

@@ -146,7 +146,7 @@ pub async fn get_group_page(
     let tree = Arc::clone(&engine.runtime().tree);
     let now = Utc::now();
     let mut groups: Vec<GroupView> = engine
-        .dispatcher
+        .dispatcher()
         .groups()
         .await
         .into_iter()

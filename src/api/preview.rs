@@ -80,7 +80,7 @@ pub async fn preview_receiver(
             let id = GroupId::parse(&id).ok_or_else(|| {
                 ApiError::herald(StatusCode::BAD_REQUEST, "bad_group", format!("group {id:?} is not a 16-hex-digit id"))
             })?;
-            let group = state.engine.dispatcher.groups().await.into_iter().find(|g| g.id == id && g.receiver == name);
+            let group = state.engine.dispatcher().groups().await.into_iter().find(|g| g.id == id && g.receiver == name);
             let group = group.ok_or_else(|| {
                 ApiError::herald(
                     StatusCode::NOT_FOUND,
@@ -99,7 +99,7 @@ pub async fn preview_receiver(
         }
     };
     sort_alerts(&mut alerts);
-    let data = NotificationData::new(&name, &labels, &alerts, &state.engine.external_url, now);
+    let data = NotificationData::new(&name, &labels, &alerts, &state.engine.external_url(), now);
     let integrations = preview(runtime.integrations.of(&name), &runtime.templates, &data, &key);
     Ok(Json(PreviewResponse { receiver: name, group_key: key, integrations }))
 }

@@ -13,9 +13,9 @@ use serde_json::json;
 use super::AppState;
 use super::error::ApiError;
 use crate::alert::{format_api_time, parse_time};
+use crate::engine::SilenceChangeError;
 use crate::labels::parse_matcher;
 use crate::silence::{Silence, SilenceError, SilenceMatcher, State as SilenceState};
-use crate::store::WriteBatch;
 
 /// Alertmanager's `postableSilence`; required fields are checked by hand to answer 422 as it does.
 #[derive(Debug, Deserialize)]
@@ -129,11 +129,13 @@ pub async fn post_silence(
     }
     let silence = Silence::new(String::new(), checked, starts_at, ends_at, created_by, comment, now)
         .map_err(|err| ApiError::bad_request(SilenceError::Invalid(err).to_string()))?;
-    let (id, changed) = state.engine.silences.set(posted.id.as_deref(), silence, now).map_err(|err| match err {
-        SilenceError::NotFound => ApiError::Handler { status: StatusCode::NOT_FOUND, message: err.to_string() },
-        SilenceError::Invalid(_) => ApiError::bad_request(err.to_string()),
+    let id = state.engine.set_silence(posted.id.as_deref(), silence, now).await.map_err(|err| match err {
+        SilenceChangeError::Refused(err @ SilenceError::NotFound) => {
+            ApiError::Handler { status: StatusCode::NOT_FOUND, message: err.to_string() }
+        }
+        SilenceChangeError::Refused(err @ SilenceError::Invalid(_)) => ApiError::bad_request(err.to_string()),
+        SilenceChangeError::Store(err) => ApiError::Internal(format!("storing a silence: {err}")),
     })?;
-    persist(&state, changed.written).await?;
     Ok(Json(json!({"silenceID": id})))
 }
 
@@ -151,7 +153,7 @@ pub async fn get_silences(
     let now = Utc::now();
     let mut silences: Vec<Silence> = state
         .engine
-        .silences
+        .silences()
         .all()
         .into_iter()
         .filter(|silence| {
@@ -178,7 +180,7 @@ pub async fn get_silences(
 /// `GET /api/v2/silence/{id}`.
 pub async fn get_silence(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     check_uuid(&id)?;
-    match state.engine.silences.get(&id) {
+    match state.engine.silences().get(&id) {
         Some(silence) => Ok(Json(GettableSilence::new(&silence, Utc::now())).into_response()),
         None => Ok(StatusCode::NOT_FOUND.into_response()),
     }
@@ -187,26 +189,13 @@ pub async fn get_silence(State(state): State<AppState>, Path(id): Path<String>) 
 /// `DELETE /api/v2/silence/{id}`: expires it (an expired one is left as it is).
 pub async fn delete_silence(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     check_uuid(&id)?;
-    let expired = state
-        .engine
-        .silences
-        .expire(&id, Utc::now())
-        .map_err(|err| ApiError::Handler { status: StatusCode::NOT_FOUND, message: err.to_string() })?;
-    if let Some(silence) = expired {
-        persist(&state, vec![silence]).await?;
-    }
+    state.engine.expire_silence(&id, Utc::now()).await.map_err(|err| match err {
+        SilenceChangeError::Refused(err) => {
+            ApiError::Handler { status: StatusCode::NOT_FOUND, message: err.to_string() }
+        }
+        SilenceChangeError::Store(err) => ApiError::Internal(format!("storing a silence: {err}")),
+    })?;
     Ok(StatusCode::OK)
-}
-
-/// Writes changed silences and waits for the commit.
-async fn persist(state: &AppState, written: Vec<Silence>) -> Result<(), ApiError> {
-    let silences = written.into_iter().map(|s| (s.id.clone(), s)).collect();
-    state
-        .engine
-        .persister
-        .commit(WriteBatch { silences, ..WriteBatch::default() })
-        .await
-        .map_err(|err| ApiError::Internal(format!("storing a silence: {err}")))
 }
 
 fn check_uuid(id: &str) -> Result<(), ApiError> {

@@ -70,7 +70,7 @@ pub async fn get_status(State(state): State<AppState>) -> Json<Status> {
             go_version: "rust",
         },
         config: ConfigStatus { original: runtime.config.to_display_yaml() },
-        uptime: format_api_time(state.engine.started_at),
+        uptime: format_api_time(state.engine.started_at()),
     })
 }
 

@@ -144,11 +144,21 @@ pub enum SilenceError {
     Invalid(String),
 }
 
-/// What a change did, for the store.
+/// What a change did: the versions to store, and what each replaced (to undo the change if the store
+/// refuses it).
 #[derive(Debug, Default)]
 pub struct Changed {
     /// Silences to write.
     pub written: Vec<Silence>,
+    /// For each written silence, the version it replaced (`None` for a new one).
+    replaced: Vec<Option<Silence>>,
+}
+
+impl Changed {
+    fn record(&mut self, written: Silence, replaced: Option<Silence>) {
+        self.written.push(written);
+        self.replaced.push(replaced);
+    }
 }
 
 /// All silences, expired ones included until the retention passes.
@@ -165,53 +175,87 @@ impl Silences {
 
     /// Creates a silence, or updates the one with `id`, with Alertmanager's rules: an update that changes
     /// the matchers, or moves the start of an active silence, expires the old one and creates a new one.
-    pub fn set(
+    /// `while_locked` sees the change before any other can be made (to queue its commit in order); if the
+    /// commit fails, [`Silences::roll_back`] undoes it.
+    pub fn set<R>(
         &self,
         id: Option<&str>,
         mut silence: Silence,
         now: DateTime<Utc>,
-    ) -> Result<(String, Changed), SilenceError> {
+        while_locked: impl FnOnce(&Changed) -> R,
+    ) -> Result<(String, Changed, R), SilenceError> {
         let now = to_millis(now);
         let mut by_id = self.by_id.write().expect("silence lock is never poisoned");
         let mut changed = Changed::default();
+        let mut previous = None;
         if let Some(id) = id.filter(|id| !id.is_empty()) {
-            let previous = by_id.get(id).cloned().ok_or(SilenceError::NotFound)?;
-            if can_update(&previous, &silence, now) {
+            let old = by_id.get(id).cloned().ok_or(SilenceError::NotFound)?;
+            if can_update(&old, &silence, now) {
                 silence.id = id.to_string();
                 silence.updated_at = now;
-                changed.written.push(silence.clone());
-                by_id.insert(silence.id.clone(), silence);
-                return Ok((id.to_string(), changed));
+                by_id.insert(silence.id.clone(), silence.clone());
+                changed.record(silence, Some(old));
+                let result = while_locked(&changed);
+                return Ok((id.to_string(), changed, result));
             }
-            if previous.state(now) != State::Expired {
-                let expired = expire_at(previous, now);
-                changed.written.push(expired.clone());
-                by_id.insert(expired.id.clone(), expired);
-            }
+            previous = Some(old);
         }
         silence.id = uuid::Uuid::new_v4().to_string();
         silence.starts_at = silence.starts_at.max(now);
         if silence.ends_at < silence.starts_at {
             return Err(SilenceError::Invalid("end time must not be before start time".into()));
         }
+        if let Some(old) = previous.filter(|old| old.state(now) != State::Expired) {
+            let expired = expire_at(old.clone(), now);
+            by_id.insert(expired.id.clone(), expired.clone());
+            changed.record(expired, Some(old));
+        }
         silence.updated_at = now;
-        changed.written.push(silence.clone());
         let id = silence.id.clone();
-        by_id.insert(id.clone(), silence);
-        Ok((id, changed))
+        by_id.insert(id.clone(), silence.clone());
+        changed.record(silence, None);
+        let result = while_locked(&changed);
+        Ok((id, changed, result))
     }
 
-    /// Expires a silence now; an expired one stays as it is.
-    pub fn expire(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Silence>, SilenceError> {
+    /// Expires a silence now; an expired one stays as it is (and nothing is changed). `while_locked` as for
+    /// [`Silences::set`].
+    pub fn expire<R>(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        while_locked: impl FnOnce(&Changed) -> R,
+    ) -> Result<Option<(Changed, R)>, SilenceError> {
         let now = to_millis(now);
         let mut by_id = self.by_id.write().expect("silence lock is never poisoned");
         let silence = by_id.get(id).cloned().ok_or(SilenceError::NotFound)?;
         if silence.state(now) == State::Expired {
             return Ok(None);
         }
-        let expired = expire_at(silence, now);
+        let expired = expire_at(silence.clone(), now);
         by_id.insert(expired.id.clone(), expired.clone());
-        Ok(Some(expired))
+        let mut changed = Changed::default();
+        changed.record(expired, Some(silence));
+        let result = while_locked(&changed);
+        Ok(Some((changed, result)))
+    }
+
+    /// Undoes a change whose commit failed, for every silence no later change has replaced since.
+    pub fn roll_back(&self, changed: Changed) {
+        let mut by_id = self.by_id.write().expect("silence lock is never poisoned");
+        for (written, replaced) in changed.written.into_iter().zip(changed.replaced) {
+            let still_ours = by_id.get(&written.id).is_some_and(|current| {
+                (current.updated_at, current.starts_at, current.ends_at, &current.comment)
+                    == (written.updated_at, written.starts_at, written.ends_at, &written.comment)
+            });
+            if !still_ours {
+                continue;
+            }
+            match replaced {
+                Some(previous) => by_id.insert(previous.id.clone(), previous),
+                None => by_id.remove(&written.id),
+            };
+        }
     }
 
     /// A silence by id.
@@ -325,41 +369,81 @@ mod tests {
         assert!(!s.matches(&with_b));
     }
 
+    fn set(
+        silences: &Silences,
+        id: Option<&str>,
+        silence: Silence,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Changed), SilenceError> {
+        silences.set(id, silence, now, |_| ()).map(|(id, changed, ())| (id, changed))
+    }
+
+    fn expire(silences: &Silences, id: &str, now: DateTime<Utc>) -> Result<Option<Silence>, SilenceError> {
+        silences.expire(id, now, |_| ()).map(|changed| changed.map(|(mut changed, ())| changed.written.remove(0)))
+    }
+
     #[test]
     fn creating_moves_a_past_start_to_now_and_updates_follow_canupdate() {
         let silences = Silences::default();
         let (id, _) =
-            silences.set(None, silence(vec![matcher("a", "x")], -100, 100).expect("valid"), at(0)).expect("created");
+            set(&silences, None, silence(vec![matcher("a", "x")], -100, 100).expect("valid"), at(0)).expect("created");
         let stored = silences.get(&id).expect("stored");
         assert_eq!(stored.starts_at, at(0));
         // Same matchers and start, later end: in place.
         let longer = silence(vec![matcher("a", "x")], 0, 200).expect("valid");
-        let (same, _) = silences.set(Some(&id), longer, at(10)).expect("updated");
+        let (same, _) = set(&silences, Some(&id), longer, at(10)).expect("updated");
         assert_eq!(same, id);
         // New matchers: the old one is expired and a new id returned.
         let other = silence(vec![matcher("a", "y")], 0, 200).expect("valid");
-        let (new_id, changed) = silences.set(Some(&id), other, at(20)).expect("replaced");
+        let (new_id, changed) = set(&silences, Some(&id), other, at(20)).expect("replaced");
         assert_ne!(new_id, id);
         assert_eq!(changed.written.len(), 2);
         assert_eq!(silences.get(&id).expect("kept").state(at(21)), State::Expired);
         assert_eq!(
-            silences.set(Some("nope"), silence(vec![matcher("a", "x")], 0, 10).expect("valid"), at(0)).err(),
+            set(&silences, Some("nope"), silence(vec![matcher("a", "x")], 0, 10).expect("valid"), at(0)).err(),
             Some(SilenceError::NotFound)
         );
+    }
+
+    #[test]
+    fn a_refused_replacement_leaves_the_old_silence_as_it_was() {
+        let silences = Silences::default();
+        let (id, _) =
+            set(&silences, None, silence(vec![matcher("a", "x")], 0, 100).expect("valid"), at(0)).expect("set");
+        // New matchers and an end before the (moved) start: refused, and the old one must not be expired.
+        let bad = silence(vec![matcher("a", "y")], -50, -10).expect("valid on its own");
+        assert!(set(&silences, Some(&id), bad, at(20)).is_err());
+        assert_eq!(silences.get(&id).expect("kept").state(at(21)), State::Active);
+    }
+
+    #[test]
+    fn a_rolled_back_change_restores_what_it_replaced() {
+        let silences = Silences::default();
+        let (id, _) =
+            set(&silences, None, silence(vec![matcher("a", "x")], 0, 100).expect("valid"), at(0)).expect("set");
+        let other = silence(vec![matcher("a", "y")], 0, 200).expect("valid");
+        let (new_id, changed) = set(&silences, Some(&id), other, at(20)).expect("replaced");
+        silences.roll_back(changed);
+        assert!(silences.get(&new_id).is_none(), "the new silence is gone");
+        assert_eq!(silences.get(&id).expect("kept").state(at(21)), State::Active, "the old one is active again");
+
+        let (changed, ()) = silences.expire(&id, at(30), |_| ()).expect("found").expect("changed");
+        silences.roll_back(changed);
+        assert_eq!(silences.get(&id).expect("kept").state(at(31)), State::Active);
     }
 
     #[test]
     fn expiring_and_collecting() {
         let silences = Silences::default();
         let (active, _) =
-            silences.set(None, silence(vec![matcher("a", "x")], 0, 100).expect("valid"), at(0)).expect("set");
+            set(&silences, None, silence(vec![matcher("a", "x")], 0, 100).expect("valid"), at(0)).expect("set");
         let (pending, _) =
-            silences.set(None, silence(vec![matcher("a", "x")], 50, 100).expect("valid"), at(0)).expect("set");
-        assert_eq!(silences.expire(&active, at(10)).expect("expired").map(|s| s.ends_at), Some(at(10)));
-        let expired_pending = silences.expire(&pending, at(10)).expect("expired").expect("changed");
+            set(&silences, None, silence(vec![matcher("a", "x")], 50, 100).expect("valid"), at(0)).expect("set");
+        assert_eq!(expire(&silences, &active, at(10)).expect("expired").map(|s| s.ends_at), Some(at(10)));
+        let expired_pending = expire(&silences, &pending, at(10)).expect("expired").expect("changed");
         assert_eq!((expired_pending.starts_at, expired_pending.ends_at), (at(10), at(10)));
-        assert!(silences.expire(&active, at(11)).expect("no-op").is_none(), "already expired");
-        assert_eq!(silences.expire("nope", at(11)).err(), Some(SilenceError::NotFound));
+        assert!(expire(&silences, &active, at(11)).expect("no-op").is_none(), "already expired");
+        assert_eq!(expire(&silences, "nope", at(11)).err(), Some(SilenceError::NotFound));
         assert!(silences.collect_expired(at(11), RETENTION).is_empty());
         assert_eq!(silences.collect_expired(at(10 + 120 * 3600), RETENTION).len(), 2);
     }

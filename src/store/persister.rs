@@ -39,7 +39,7 @@ impl Persister {
 
     /// Queues a batch now and returns a future that completes once it is committed. Queueing is
     /// synchronous, so callers can order their batches under their own lock.
-    pub fn enqueue(&self, batch: WriteBatch) -> impl std::future::Future<Output = Result<()>> + Send + 'static {
+    pub fn enqueue(&self, batch: WriteBatch) -> impl std::future::Future<Output = Result<()>> + Send + use<> {
         let (ack, done) = oneshot::channel();
         let queued = self.queue.send((batch, Some(ack))).map_err(|_| Error::Closed);
         async move {

@@ -148,3 +148,29 @@ async fn a_silenced_alert_is_notified_once_the_silence_ends() {
     assert_eq!(received[1].body["groupLabels"], json!({"alertname": "Muted"}));
     assert_near(secs(t0, received[1].at), 5.0, 0.45, "at the group's next tick after the silence ended");
 }
+
+#[tokio::test]
+async fn a_silence_change_the_store_cannot_commit_is_refused_and_undone() {
+    let herald = Herald::start(CONFIG);
+    let disk = json!([{"name": "alertname", "value": "Disk", "isRegex": false}]);
+    let (status, created) = post_silence(&herald, &silence_body(disk)).await;
+    assert_eq!(status, 200, "{created}");
+    let id = created["silenceID"].as_str().expect("an id").to_string();
+
+    // Another connection holds the write lock longer than Herald waits for it (5 s).
+    let db = rusqlite::Connection::open(herald.folder().path().join("data/herald.db")).expect("database opens");
+    db.execute_batch("BEGIN IMMEDIATE").expect("write lock taken");
+    let mut replacement = silence_body(json!([{"name": "alertname", "value": "Net", "isRegex": false}]));
+    replacement["id"] = json!(id);
+    let (status, body) = post_silence(&herald, &replacement).await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(delete(&herald, &id).await, 500, "expiring fails the same way");
+    db.execute_batch("ROLLBACK").expect("lock released");
+
+    let listed = herald.get_json("/api/v2/silences").await;
+    let listed = listed.as_array().expect("a list");
+    assert_eq!(listed.len(), 1, "the replacement was not kept: {listed:?}");
+    assert_eq!(listed[0]["id"], id.as_str());
+    assert_eq!(listed[0]["status"]["state"], "active", "the old silence was neither expired nor replaced");
+    assert_eq!(listed[0]["matchers"][0]["value"], "Disk");
+}
