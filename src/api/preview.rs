@@ -99,7 +99,7 @@ pub async fn preview_receiver(
         }
     };
     sort_alerts(&mut alerts);
-    let data = NotificationData::new(&name, &labels, &alerts, &state.engine.external_url(), now);
+    let data = NotificationData::new(&name, &labels, &alerts, state.engine.external_url(), now);
     let integrations = preview(runtime.integrations.of(&name), &runtime.templates, &data, &key);
     Ok(Json(PreviewResponse { receiver: name, group_key: key, integrations }))
 }
