@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::Utc;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -14,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::alert::AlertIndex;
 use crate::api::{AppState, router_at};
 use crate::cli::ServeArgs;
+use crate::clock::Clock;
 use crate::dispatch::{Dispatcher, DispatcherSetup};
 use crate::engine::{Engine, EngineParts};
 use crate::inhibit::Inhibitor;
@@ -60,6 +60,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let clock = Clock::start();
     let runtime = Runtime::load(&args.config)
         .map_err(|err| anyhow::anyhow!("{err}"))
         .with_context(|| format!("loading config from {}", args.config.display()))?;
@@ -105,6 +106,7 @@ pub async fn run(
         persister: persister.clone(),
         clients: Arc::new(HttpClients::new().context("building the HTTP client")?),
         external_url: external_url.clone(),
+        clock,
     };
     let (dispatcher, dispatcher_task) = Dispatcher::spawn(setup, committed_rx, shutdown.child_token());
     let engine = Arc::new(Engine::new(EngineParts {
@@ -116,6 +118,7 @@ pub async fn run(
         external_url,
         inhibitor,
         silences,
+        clock,
     }));
 
     let background = [
@@ -185,7 +188,7 @@ async fn collect_garbage(engine: Arc<Engine>, every: std::time::Duration, retent
         ticks.tick().await;
         // Only the in-memory index: the stored rows are deleted by the dispatcher once a resolved alert has
         // been notified and has left its last group, so that a restart neither loses nor repeats a resolve.
-        engine.collect_garbage(Utc::now(), retention);
+        engine.collect_garbage(engine.now(), retention);
         let interned = crate::labels::prune_interned();
         tracing::debug!(strings = interned, "Pruned label strings no alert uses any more.");
     }

@@ -196,6 +196,22 @@ impl ClusterArgs {
 }
 
 impl ServeArgs {
+    /// Parses the service's flags from `args` (without the program name) as the command line does, for
+    /// starting Herald in-process with [`crate::app::run`].
+    pub fn parse_from<I, T>(args: I) -> Result<ServeArgs, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let args = std::iter::once(std::ffi::OsString::from("herald")).chain(args.into_iter().map(Into::into));
+        Only::try_parse_from(args).map(|only| only.serve)
+    }
+
     /// The route prefix in force: `--web.route-prefix`, else the external URL's path, as `/a/b` (or `/`).
     pub fn route_prefix(&self) -> String {
         let prefix = match (&self.route_prefix, &self.external_url) {

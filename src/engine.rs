@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+
+use crate::clock::Clock;
 use tokio::sync::{Mutex, watch};
 
 use crate::alert::{Alert, AlertIndex};
@@ -28,6 +30,7 @@ pub struct Engine {
     config_path: PathBuf,
     reloading: Mutex<()>,
     started_at: DateTime<Utc>,
+    clock: Clock,
     external_url: String,
     inhibitor: Arc<Inhibitor>,
     silences: Arc<Silences>,
@@ -62,13 +65,24 @@ pub struct EngineParts {
     pub inhibitor: Arc<Inhibitor>,
     /// Silences.
     pub silences: Arc<Silences>,
+    /// Herald's clock.
+    pub clock: Clock,
 }
 
 impl Engine {
     /// Assembles the engine.
     pub fn new(parts: EngineParts) -> Self {
-        let EngineParts { alerts, persister, dispatcher, runtime, config_path, external_url, inhibitor, silences } =
-            parts;
+        let EngineParts {
+            alerts,
+            persister,
+            dispatcher,
+            runtime,
+            config_path,
+            external_url,
+            inhibitor,
+            silences,
+            clock,
+        } = parts;
         let (runtime_tx, runtime_rx) = watch::channel(runtime);
         Engine {
             alerts,
@@ -78,7 +92,8 @@ impl Engine {
             runtime_tx,
             config_path,
             reloading: Mutex::new(()),
-            started_at: Utc::now(),
+            started_at: clock.now(),
+            clock,
             external_url,
             inhibitor,
             silences,
@@ -88,6 +103,11 @@ impl Engine {
     /// The config in force.
     pub fn runtime(&self) -> Arc<Runtime> {
         Arc::clone(&self.runtime.borrow())
+    }
+
+    /// Now, by Herald's clock (which tests can pause).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Every known alert.
@@ -176,7 +196,7 @@ impl Engine {
             return Ok(());
         }
         let persister = &self.persister;
-        let (merged, committed) = self.alerts.merge(received, |merged| {
+        let (merged, committed) = self.alerts.merge(received, self.clock.now(), |merged| {
             // Each new version is a new row; the row of the version it replaces goes in the same transaction.
             let deleted_alerts = merged.previous.iter().flatten().map(|old| old.version).collect();
             persister.enqueue(WriteBatch { alerts: merged.stored.clone(), deleted_alerts, ..WriteBatch::default() })

@@ -12,6 +12,7 @@ pub mod alert;
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod dispatch;
 pub mod engine;

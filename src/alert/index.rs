@@ -88,9 +88,13 @@ impl AlertIndex {
     /// Merges received alerts into the index. `while_locked` runs before the lock is released, so that
     /// whatever it queues (the store write) is ordered like the merges. Each alert's `updated_at` and
     /// `version` are stamped under the lock, so versions of one alert are ordered exactly as they are committed.
-    pub fn merge<R>(&self, received: Vec<Alert>, while_locked: impl FnOnce(&Merged) -> R) -> (Merged, R) {
+    pub fn merge<R>(
+        &self,
+        received: Vec<Alert>,
+        now: DateTime<Utc>,
+        while_locked: impl FnOnce(&Merged) -> R,
+    ) -> (Merged, R) {
         let mut alerts = self.alerts.write().expect("alert index lock is never poisoned");
-        let now = Utc::now();
         let mut merged =
             Merged { stored: Vec::with_capacity(received.len()), previous: Vec::with_capacity(received.len()) };
         for mut alert in received {
@@ -169,10 +173,11 @@ mod tests {
         let hour = chrono::Duration::hours(1);
         let alert =
             |name: &str, ends| Alert::new(LabelSet::from([("a", name)]), LabelSet::new(), now - hour, ends, now);
-        let (merged, count) = index.merge(vec![alert("x", now + hour), alert("y", now - hour)], |m| m.stored.len());
+        let (merged, count) =
+            index.merge(vec![alert("x", now + hour), alert("y", now - hour)], now, |m| m.stored.len());
         assert_eq!(merged.stored.iter().map(|a| a.version).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!((merged.stored.len(), count), (2, 2));
-        let (newer, ()) = index.merge(vec![alert("x", now + hour + hour)], |_| ());
+        let (newer, ()) = index.merge(vec![alert("x", now + hour + hour)], now, |_| ());
         assert_eq!(index.len(), 2);
         index.roll_back(newer);
         assert_eq!(
@@ -200,10 +205,12 @@ mod tests {
         };
         index.merge(
             vec![alert("Up", "a", now + hour), alert("Up", "b", now - hour), alert("Down", "c", now + hour)],
+            now,
             |_| (),
         );
         assert_eq!(instances(index.with_alertname("Up")), ["a", "b"]);
-        let (failed, ()) = index.merge(vec![alert("Up", "d", now + hour), alert("Up", "a", now + hour + hour)], |_| ());
+        let (failed, ()) =
+            index.merge(vec![alert("Up", "d", now + hour), alert("Up", "a", now + hour + hour)], now, |_| ());
         assert_eq!(instances(index.with_alertname("Up")), ["a", "b", "d"]);
         index.roll_back(failed);
         assert_eq!(instances(index.with_alertname("Up")), ["a", "b"], "the new alert is gone, the updated one stays");
@@ -222,7 +229,7 @@ mod tests {
         let (index, stale) = AlertIndex::with_alerts(versions.to_vec(), 7);
         assert_eq!(index.all().iter().map(|a| a.version).collect::<Vec<_>>(), vec![5]);
         assert_eq!(stale, vec![3, 4]);
-        let (merged, ()) = index.merge(vec![alert], |_| ());
+        let (merged, ()) = index.merge(vec![alert], now, |_| ());
         assert_eq!(merged.stored[0].version, 8, "new versions continue after the highest stored");
     }
 }

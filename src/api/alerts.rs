@@ -172,7 +172,7 @@ pub async fn post_alerts(
         ),
         status => ApiError::schema(status, rejection.body_text()),
     })?;
-    let now = Utc::now();
+    let now = state.engine.now();
     let runtime = state.engine.runtime();
     let (alerts, invalid) = accept(&body, now, runtime.config.resolve_timeout).map_err(|err| match err {
         IngestError::Malformed(_) => ApiError::schema(StatusCode::BAD_REQUEST, err.to_string()),
@@ -212,7 +212,7 @@ pub async fn get_alerts(State(state): State<AppState>, RawQuery(query): RawQuery
 
 fn list_alerts(engine: &Engine, query: &AlertQuery) -> Result<Response, ApiError> {
     let tree = Arc::clone(&engine.runtime().tree);
-    let now = Utc::now();
+    let now = engine.now();
     let alerts = matching_alerts(engine, query, None, now);
     let listed: Vec<GettableAlert<'_>> =
         alerts.iter().filter_map(|(_, alert)| routed_listing(engine, &tree, query, alert, now)).collect();

@@ -58,7 +58,7 @@ pub async fn get_groups(State(state): State<AppState>, RawQuery(query): RawQuery
 }
 
 fn list_groups(engine: &Engine, groups: Vec<GroupView>, query: &AlertQuery) -> Result<Response, ApiError> {
-    let now = Utc::now();
+    let now = engine.now();
     let mut groups: Vec<GroupView> =
         groups.into_iter().filter(|group| query.matches_receivers(std::iter::once(group.receiver.as_str()))).collect();
     groups.sort_by(compare_groups);

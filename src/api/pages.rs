@@ -8,7 +8,6 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use chrono::Utc;
 use serde::Serialize;
 
 use super::AppState;
@@ -128,7 +127,7 @@ pub async fn get_alert_page(
     let query = PageQuery::parse(raw.as_deref())?;
     let engine = &state.engine;
     let tree = Arc::clone(&engine.runtime().tree);
-    let now = Utc::now();
+    let now = engine.now();
     let keyed = matching_alerts(engine, &query.filters, query.after, now);
     let (alerts, more) =
         take_page(&keyed, query.limit, |(_, alert)| routed_listing(engine, &tree, &query.filters, alert, now));
@@ -144,7 +143,7 @@ pub async fn get_group_page(
     let query = PageQuery::parse(raw.as_deref())?;
     let engine: &Engine = &state.engine;
     let tree = Arc::clone(&engine.runtime().tree);
-    let now = Utc::now();
+    let now = engine.now();
     let mut groups: Vec<GroupView> = engine
         .dispatcher()
         .groups()

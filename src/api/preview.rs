@@ -7,7 +7,6 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -58,7 +57,7 @@ pub async fn preview_receiver(
     }
     let request: PreviewRequest = serde_json::from_slice(&body)
         .map_err(|err| ApiError::herald(StatusCode::BAD_REQUEST, "bad_request", format!("request body: {err}")))?;
-    let now = Utc::now();
+    let now = state.engine.now();
     let (key, labels, mut alerts): (String, _, Vec<Arc<Alert>>) = match (request.alerts, request.group) {
         (Some(alerts), None) => {
             let bytes = serde_json::to_vec(&alerts).unwrap_or_default();

@@ -120,7 +120,7 @@ pub async fn post_silence(
     let ends_at = time("endsAt", posted.ends_at)?;
     let created_by = required(posted.created_by, "createdBy")?;
     let comment = required(posted.comment, "comment")?;
-    let now = Utc::now();
+    let now = state.engine.now();
     if starts_at >= ends_at {
         return Err(ApiError::bad_request("Failed to create silence: start time must be before end time"));
     }
@@ -150,7 +150,7 @@ pub async fn get_silences(
             filters.push(parse_matcher(&value).map_err(|err| ApiError::bad_request(err.to_string()))?);
         }
     }
-    let now = Utc::now();
+    let now = state.engine.now();
     let mut silences: Vec<Silence> = state
         .engine
         .silences()
@@ -181,7 +181,7 @@ pub async fn get_silences(
 pub async fn get_silence(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     check_uuid(&id)?;
     match state.engine.silences().get(&id) {
-        Some(silence) => Ok(Json(GettableSilence::new(&silence, Utc::now())).into_response()),
+        Some(silence) => Ok(Json(GettableSilence::new(&silence, state.engine.now())).into_response()),
         None => Ok(StatusCode::NOT_FOUND.into_response()),
     }
 }
@@ -189,7 +189,7 @@ pub async fn get_silence(State(state): State<AppState>, Path(id): Path<String>) 
 /// `DELETE /api/v2/silence/{id}`: expires it (an expired one is left as it is).
 pub async fn delete_silence(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     check_uuid(&id)?;
-    state.engine.expire_silence(&id, Utc::now()).await.map_err(|err| match err {
+    state.engine.expire_silence(&id, state.engine.now()).await.map_err(|err| match err {
         SilenceChangeError::Refused(err) => {
             ApiError::Handler { status: StatusCode::NOT_FOUND, message: err.to_string() }
         }

@@ -6,14 +6,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::core::{DispatchCore, FlushRequest, GroupChanges};
 use super::group::{GroupId, GroupTimer};
 use crate::alert::Alert;
+use crate::clock::Clock;
 use crate::inhibit::Inhibitor;
 use crate::labels::LabelSet;
 use crate::nflog::{Nflog, NflogEntry, NflogKey};
@@ -26,6 +27,8 @@ use crate::store::{Persister, WriteBatch};
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(30);
 /// Shortest time a flush may keep retrying (Alertmanager: max(group_interval, 10 s)).
 const MIN_FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the dispatcher sleeps when no group is scheduled (anything that arrives wakes it sooner).
+const IDLE_WAKEUP: Duration = Duration::from_secs(3600);
 /// How long shutdown waits for deliveries in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -75,6 +78,8 @@ pub struct DispatcherSetup {
     pub inhibitor: Arc<Inhibitor>,
     /// Silences.
     pub silences: Arc<Silences>,
+    /// Herald's clock: due times are wall-clock times, slept on Tokio's clock.
+    pub clock: Clock,
 }
 
 impl Dispatcher {
@@ -86,7 +91,7 @@ impl Dispatcher {
         shutdown: CancellationToken,
     ) -> (Dispatcher, tokio::task::JoinHandle<()>) {
         let (commands, inbox) = mpsc::unbounded_channel();
-        let now = Utc::now();
+        let now = setup.clock.now();
         let mut core = DispatchCore::new(Arc::clone(&setup.runtime.tree));
         core.restore(setup.groups);
         for alert in setup.alerts {
@@ -108,6 +113,7 @@ impl Dispatcher {
             inhibitor: setup.inhibitor,
             silences: setup.silences,
             in_flight: HashMap::new(),
+            clock: setup.clock,
         };
         let task = tokio::spawn(actor.run(inbox, alerts, shutdown));
         (Dispatcher { commands }, task)
@@ -143,6 +149,7 @@ struct Actor {
     silences: Arc<Silences>,
     /// Per group with a delivery in flight, the token that tells it newer content is waiting.
     in_flight: HashMap<GroupId, CancellationToken>,
+    clock: Clock,
 }
 
 impl Actor {
@@ -156,12 +163,12 @@ impl Actor {
         maintenance.reset();
         loop {
             self.persist_changes();
-            let sleep = self.time_to_next_flush();
+            let next_flush = self.next_flush();
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 Some(command) = commands.recv() => self.handle(command),
                 Some(batch) = alerts.recv() => {
-                    let now = Utc::now();
+                    let now = self.clock.now();
                     for alert in batch {
                         // Before routing, so that a source and its target posted together are flushed knowing both.
                         self.inhibitor.observe(&alert);
@@ -175,25 +182,26 @@ impl Actor {
                     Ok(outcome) => self.record(outcome),
                     Err(err) => tracing::error!(error = %err, "A flush task failed."),
                 },
-                () = tokio::time::sleep(sleep) => self.flush_due(),
+                () = tokio::time::sleep_until(next_flush) => self.flush_due(),
                 _ = maintenance.tick() => self.maintain(),
             }
         }
         self.shut_down().await;
     }
 
-    fn time_to_next_flush(&self) -> Duration {
+    /// When the earliest group comes due, on Tokio's clock.
+    fn next_flush(&self) -> Instant {
         match self.core.next_deadline() {
-            Some(at) => (at - Utc::now()).to_std().unwrap_or(Duration::ZERO),
+            Some(at) => self.clock.instant_at(at),
             // Nothing scheduled: sleep until something arrives.
-            None => Duration::from_secs(3600),
+            None => Instant::now() + IDLE_WAKEUP,
         }
     }
 
     fn handle(&mut self, command: Command) {
         match command {
             Command::Reload(runtime, alerts, done) => {
-                self.core.reload(Arc::clone(&runtime.tree), alerts, Utc::now());
+                self.core.reload(Arc::clone(&runtime.tree), alerts, self.clock.now());
                 self.runtime = runtime;
                 let _ = done.send(());
             }
@@ -216,7 +224,7 @@ impl Actor {
     }
 
     fn flush_due(&mut self) {
-        for request in self.core.take_due(Utc::now()) {
+        for request in self.core.take_due(self.clock.now()) {
             self.start_flush(request);
         }
         for id in self.core.take_superseded() {
@@ -290,14 +298,14 @@ impl Actor {
             batch.nflog.insert(key, entry);
         }
         self.persister.submit(batch);
-        if let Some(next) = self.core.flush_done(&outcome.request, outcome.success, Utc::now()) {
+        if let Some(next) = self.core.flush_done(&outcome.request, outcome.success, self.clock.now()) {
             self.start_flush(next);
         }
     }
 
     fn maintain(&mut self) {
         self.core.remove_empty();
-        let expired = self.nflog.expire(Utc::now());
+        let expired = self.nflog.expire(self.clock.now());
         if !expired.is_empty() {
             self.persister.submit(WriteBatch { deleted_nflog: expired, ..WriteBatch::default() });
         }

@@ -213,8 +213,8 @@ pub fn client() -> reqwest::Client {
 /// One request the sink received.
 #[derive(Debug, Clone)]
 pub struct Received {
-    /// When it arrived.
-    pub at: Instant,
+    /// When it arrived, on Tokio's clock (the test's paused clock where time is paused).
+    pub at: tokio::time::Instant,
     /// Request method.
     pub method: String,
     /// Request path and query.
@@ -233,6 +233,7 @@ pub type Script = Arc<Mutex<Vec<(u16, Option<u64>)>>>;
 #[derive(Clone)]
 struct SinkState {
     received: Arc<Mutex<Vec<Received>>>,
+    count: Arc<tokio::sync::watch::Sender<usize>>,
     script: Script,
     delays: Arc<Mutex<Vec<u64>>>,
 }
@@ -242,6 +243,7 @@ pub struct Sink {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
     received: Arc<Mutex<Vec<Received>>>,
+    count: tokio::sync::watch::Receiver<usize>,
     /// Responses to give, in order, before answering 200.
     pub script: Script,
     /// How long to hold each response, in milliseconds, in order; then no delay.
@@ -251,12 +253,24 @@ pub struct Sink {
 impl Sink {
     /// Starts the sink on the current Tokio runtime.
     pub async fn start() -> Sink {
-        let state = SinkState { received: Arc::default(), script: Arc::default(), delays: Arc::default() };
+        let (count, count_rx) = tokio::sync::watch::channel(0);
+        let state = SinkState {
+            received: Arc::default(),
+            count: Arc::new(count),
+            script: Arc::default(),
+            delays: Arc::default(),
+        };
         let app = axum::Router::new().fallback(record).with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("sink binds");
         let address: SocketAddr = listener.local_addr().expect("bound");
         tokio::spawn(async move { axum::serve(listener, app).await.expect("sink serves") });
-        Sink { url: format!("http://{address}"), received: state.received, script: state.script, delays: state.delays }
+        Sink {
+            url: format!("http://{address}"),
+            received: state.received,
+            count: count_rx,
+            script: state.script,
+            delays: state.delays,
+        }
     }
 
     /// Everything received so far.
@@ -264,16 +278,12 @@ impl Sink {
         self.received.lock().expect("sink lock").clone()
     }
 
-    /// Waits until at least `count` requests arrived, at most `timeout`; returns all received.
+    /// Waits until at least `count` requests arrived, at most `timeout` of real time (also where the test's
+    /// clock is paused); returns all received.
     pub async fn wait_for(&self, count: usize, timeout: Duration) -> Vec<Received> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let received = self.received();
-            if received.len() >= count || Instant::now() >= deadline {
-                return received;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let mut arrivals = self.count.clone();
+        within(timeout, arrivals.wait_for(|arrived| *arrived >= count)).await;
+        self.received()
     }
 }
 
@@ -286,10 +296,15 @@ async fn record(
 ) -> (StatusCode, HeaderMap) {
     let raw = String::from_utf8_lossy(&body).into_owned();
     let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let at = Instant::now();
+    let at = tokio::time::Instant::now();
     let path = uri.path_and_query().map_or_else(|| uri.path().to_string(), ToString::to_string);
     let method = method.to_string();
-    state.received.lock().expect("sink lock").push(Received { at, method, path, headers, body, raw });
+    let arrived = {
+        let mut received = state.received.lock().expect("sink lock");
+        received.push(Received { at, method, path, headers, body, raw });
+        received.len()
+    };
+    state.count.send_replace(arrived);
     let next = {
         let mut script = state.script.lock().expect("script lock");
         if script.is_empty() { None } else { Some(script.remove(0)) }
@@ -307,8 +322,22 @@ async fn record(
     (StatusCode::from_u16(status).expect("valid status"), response_headers)
 }
 
+/// Awaits `future` for at most `limit` of real time: a test whose clock is paused cannot bound a wait with
+/// Tokio's timers, which only move when the test moves them.
+pub async fn within<F: std::future::Future>(limit: Duration, future: F) -> Option<F::Output> {
+    let (expired, expiry) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        let _ = expired.send(());
+    });
+    tokio::select! {
+        output = future => Some(output),
+        _ = expiry => None,
+    }
+}
+
 /// Seconds between two instants, for timing assertions.
-pub fn secs(from: Instant, to: Instant) -> f64 {
+pub fn secs(from: tokio::time::Instant, to: tokio::time::Instant) -> f64 {
     to.saturating_duration_since(from).as_secs_f64()
 }
 

@@ -1,4 +1,5 @@
-//! Integration tests: each module drives the real `herald` binary.
+//! Integration tests: each module drives the real `herald` binary, or Herald started in-process where a
+//! paused clock makes timings exact (`in_process`, `timers`).
 
 mod amtool;
 mod api;
@@ -6,6 +7,7 @@ mod check_config;
 mod compose;
 mod engine;
 mod helpers;
+mod in_process;
 mod openapi;
 mod opsgenie;
 mod pagerduty;
@@ -18,3 +20,4 @@ mod silences;
 mod slack;
 mod suppression;
 mod timelines;
+mod timers;

@@ -1,7 +1,9 @@
 //! Silences through the API: Alertmanager's shapes, validation and update rules, persistence, and their
 //! effect on notifications.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use serde_json::{Value, json};
 
@@ -140,7 +142,7 @@ async fn a_silenced_alert_is_notified_once_the_silence_ends() {
     assert_eq!(muted[0]["status"]["silencedBy"], json!([created["silenceID"]]));
     assert_eq!(muted[0]["status"]["state"], "suppressed");
 
-    tokio::time::sleep_until((t0 + Duration::from_millis(3500)).into()).await;
+    tokio::time::sleep_until(t0 + Duration::from_millis(3500)).await;
     assert_eq!(sink.received().len(), 1, "nothing while silenced");
     assert_eq!(delete(&herald, created["silenceID"].as_str().expect("id")).await, 200);
     let received = sink.wait_for(2, WAIT).await;

@@ -1,6 +1,8 @@
 //! Suppression: inhibition rules and time intervals, on Alertmanager's timeline.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use serde_json::{Value, json};
 
