@@ -83,6 +83,18 @@ impl App {
         settle().await;
     }
 
+    /// POSTs a JSON body; returns the status and the body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, String) {
+        let response = client().post(self.url(path)).json(body).send().await.expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body read"))
+    }
+
+    /// DELETEs; returns the status.
+    pub async fn delete(&self, path: &str) -> u16 {
+        client().delete(self.url(path)).send().await.expect("request sent").status().as_u16()
+    }
+
     /// GETs a JSON document.
     pub async fn get_json(&self, path: &str) -> Value {
         let response = client().get(self.url(path)).send().await.expect("request sent");

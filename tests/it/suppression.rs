@@ -1,4 +1,4 @@
-//! Suppression: inhibition rules and time intervals, on Alertmanager's timeline.
+//! Suppression: inhibition rules and time intervals, on Alertmanager's timeline (in-process, paused clock).
 
 use std::time::Duration;
 
@@ -6,10 +6,11 @@ use tokio::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Herald, Sink, alert_names, assert_near, secs};
+use crate::helpers::{Sink, alert_names, assert_near, secs};
+use crate::in_process::App;
 
 const WAIT: Duration = Duration::from_secs(10);
-const TOLERANCE: f64 = 0.45;
+const TOLERANCE: f64 = 0.001;
 
 fn inhibiting_config(sink: &Sink) -> String {
     format!(
@@ -38,12 +39,13 @@ fn critical() -> Value {
     json!({"labels": {"alertname": "Down", "severity": "critical", "cluster": "a"}})
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_inhibited_alert_is_not_notified_until_its_source_resolves() {
     let sink = Sink::start().await;
-    let herald = Herald::start(&inhibiting_config(&sink));
+    let herald = App::start(&inhibiting_config(&sink)).await;
     let t0 = Instant::now();
     herald.post_alerts(json!([critical(), warning()])).await;
+    herald.advance(Duration::from_secs(1)).await;
     let first = sink.wait_for(1, WAIT).await;
     assert_near(secs(t0, first[0].at), 1.0, TOLERANCE, "the source's group");
     assert_eq!(first[0].body["groupLabels"], json!({"alertname": "Down"}));
@@ -58,12 +60,19 @@ async fn an_inhibited_alert_is_not_notified_until_its_source_resolves() {
     let visible = herald.get_json("/api/v2/alerts?inhibited=false").await;
     assert_eq!(visible.as_array().map(Vec::len), Some(1), "inhibited=false hides the inhibited alert");
 
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    herald.advance(Duration::from_millis(400)).await;
     let mut resolved = critical();
-    resolved["endsAt"] = json!(chrono::Utc::now().to_rfc3339());
+    resolved["endsAt"] = json!(herald.now().to_rfc3339());
     herald.post_alerts(json!([resolved])).await;
+    herald.advance(Duration::from_millis(1599)).await;
+    assert_eq!(
+        sink.received().len(),
+        1,
+        "the target stays inhibited until the source's group has notified its resolve"
+    );
+    herald.advance(Duration::from_millis(1)).await;
     let received = sink.wait_for(3, WAIT).await;
-    assert_eq!(received.len(), 3, "{}", herald.logs());
+    assert_eq!(received.len(), 3);
     let later: Vec<(String, f64)> = received[1..]
         .iter()
         .map(|r| (r.body["groupLabels"]["alertname"].as_str().unwrap_or_default().to_string(), secs(t0, r.at)))
@@ -99,30 +108,36 @@ receivers:
     )
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_route_inside_its_mute_interval_sends_nothing() {
     let sink = Sink::start().await;
-    let herald = Herald::start(&interval_config(&sink, "    mute_time_intervals: [always]"));
+    let herald = App::start(&interval_config(&sink, "    mute_time_intervals: [always]")).await;
     herald
         .post_alerts(json!([{"labels": {"alertname": "Quiet", "team": "night"}}, {"labels": {"alertname": "Loud"}}]))
         .await;
+    herald.advance(Duration::from_secs(1)).await;
     let received = sink.wait_for(1, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    for _ in 0..3 {
+        herald.advance(Duration::from_secs(1)).await;
+    }
     let received_all = sink.received();
-    assert_eq!(received_all.len(), 1, "{}", herald.logs());
+    assert_eq!(received_all.len(), 1);
     assert_eq!(received[0].body["groupLabels"], json!({"alertname": "Loud"}), "the other route is not muted");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_route_outside_its_active_interval_sends_nothing_and_inside_it_does() {
     let sink = Sink::start().await;
-    let herald = Herald::start(&interval_config(&sink, "    active_time_intervals: [never]"));
+    let herald = App::start(&interval_config(&sink, "    active_time_intervals: [never]")).await;
     herald.post_alerts(json!([{"labels": {"alertname": "Off", "team": "night"}}])).await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert!(sink.received().is_empty(), "{}", herald.logs());
+    for _ in 0..3 {
+        herald.advance(Duration::from_secs(1)).await;
+    }
+    assert!(sink.received().is_empty());
 
     let active = Sink::start().await;
-    let herald = Herald::start(&interval_config(&active, "    active_time_intervals: [always]"));
+    let herald = App::start(&interval_config(&active, "    active_time_intervals: [always]")).await;
     herald.post_alerts(json!([{"labels": {"alertname": "On", "team": "night"}}])).await;
-    assert_eq!(active.wait_for(1, WAIT).await.len(), 1, "{}", herald.logs());
+    herald.advance(Duration::from_secs(1)).await;
+    assert_eq!(active.wait_for(1, WAIT).await.len(), 1);
 }
