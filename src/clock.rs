@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 /// A wall-clock reading and the Tokio instant it was taken at.
 #[derive(Clone, Copy, Debug)]
-pub struct Clock {
+pub(crate) struct Clock {
     wall: DateTime<Utc>,
     instant: Instant,
 }
@@ -16,18 +16,18 @@ pub struct Clock {
 impl Clock {
     /// Reads the system clock now. Call it inside the Tokio runtime that will use the clock, so that a
     /// paused runtime pauses it too.
-    pub fn start() -> Clock {
+    pub(crate) fn start() -> Clock {
         Clock { wall: Utc::now(), instant: Instant::now() }
     }
 
     /// The current wall-clock time, as Herald counts it.
-    pub fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         let elapsed = chrono::Duration::from_std(self.instant.elapsed()).unwrap_or(chrono::Duration::MAX);
         self.wall.checked_add_signed(elapsed).unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     /// The Tokio instant at which the wall-clock time `at` comes (now, for a time already past).
-    pub fn instant_at(&self, at: DateTime<Utc>) -> Instant {
+    pub(crate) fn instant_at(&self, at: DateTime<Utc>) -> Instant {
         match (at - self.wall).to_std() {
             Ok(after_start) => self.instant.checked_add(after_start).unwrap_or_else(far_future),
             Err(_) => self.instant,

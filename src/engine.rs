@@ -21,7 +21,7 @@ use crate::store::{self, Persister, WriteBatch};
 
 /// Shared handles; cheap to clone behind an `Arc`. Every change to state goes through it, so that each is
 /// committed before it is published and rolled back when the commit fails.
-pub struct Engine {
+pub(crate) struct Engine {
     alerts: Arc<AlertIndex>,
     persister: Persister,
     dispatcher: Dispatcher,
@@ -38,7 +38,7 @@ pub struct Engine {
 
 /// Why a silence change was not made.
 #[derive(Debug, thiserror::Error)]
-pub enum SilenceChangeError {
+pub(crate) enum SilenceChangeError {
     /// The change was refused (unknown id, invalid silence).
     #[error(transparent)]
     Refused(#[from] SilenceError),
@@ -48,7 +48,7 @@ pub enum SilenceChangeError {
 }
 
 /// What the engine is assembled from.
-pub struct EngineParts {
+pub(crate) struct EngineParts {
     /// Every known alert.
     pub alerts: Arc<AlertIndex>,
     /// Durable writes.
@@ -71,7 +71,7 @@ pub struct EngineParts {
 
 impl Engine {
     /// Assembles the engine.
-    pub fn new(parts: EngineParts) -> Self {
+    pub(crate) fn new(parts: EngineParts) -> Self {
         let EngineParts {
             alerts,
             persister,
@@ -101,48 +101,48 @@ impl Engine {
     }
 
     /// The config in force.
-    pub fn runtime(&self) -> Arc<Runtime> {
+    pub(crate) fn runtime(&self) -> Arc<Runtime> {
         Arc::clone(&self.runtime.borrow())
     }
 
     /// Now, by Herald's clock (which tests can pause).
-    pub fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 
     /// Every known alert.
-    pub fn alerts(&self) -> &AlertIndex {
+    pub(crate) fn alerts(&self) -> &AlertIndex {
         &self.alerts
     }
 
     /// The silences (to read; changes go through [`Engine::set_silence`] and [`Engine::expire_silence`]).
-    pub fn silences(&self) -> &Silences {
+    pub(crate) fn silences(&self) -> &Silences {
         &self.silences
     }
 
     /// Inhibition rules and their source alerts.
-    pub fn inhibitor(&self) -> &Inhibitor {
+    pub(crate) fn inhibitor(&self) -> &Inhibitor {
         &self.inhibitor
     }
 
     /// The aggregation groups.
-    pub fn dispatcher(&self) -> &Dispatcher {
+    pub(crate) fn dispatcher(&self) -> &Dispatcher {
         &self.dispatcher
     }
 
     /// When Herald started.
-    pub fn started_at(&self) -> DateTime<Utc> {
+    pub(crate) fn started_at(&self) -> DateTime<Utc> {
         self.started_at
     }
 
     /// Herald's external URL, as notifications show it.
-    pub fn external_url(&self) -> &str {
+    pub(crate) fn external_url(&self) -> &str {
         &self.external_url
     }
 
     /// Creates or updates a silence (see [`Silences::set`]) and returns its id once it is on disk. If the
     /// commit fails, the change is undone: nothing the client was told failed stays in force.
-    pub async fn set_silence(
+    pub(crate) async fn set_silence(
         &self,
         id: Option<&str>,
         silence: Silence,
@@ -157,7 +157,7 @@ impl Engine {
     }
 
     /// Expires a silence (an expired one stays as it is) once that is on disk, as [`Engine::set_silence`].
-    pub async fn expire_silence(&self, id: &str, now: DateTime<Utc>) -> Result<(), SilenceChangeError> {
+    pub(crate) async fn expire_silence(&self, id: &str, now: DateTime<Utc>) -> Result<(), SilenceChangeError> {
         let Some((changed, committed)) = self.silences.expire(id, now, |changed| self.enqueue_silences(changed))?
         else {
             return Ok(());
@@ -176,7 +176,7 @@ impl Engine {
 
     /// Drops from memory what has served its time: resolved alerts (their rows go once notified), expired
     /// inhibition sources, and silences expired longer than `retention` (from the store too).
-    pub fn collect_garbage(&self, now: DateTime<Utc>, retention: Duration) {
+    pub(crate) fn collect_garbage(&self, now: DateTime<Utc>, retention: Duration) {
         self.inhibitor.collect_resolved(now);
         let expired = self.silences.collect_expired(now, retention);
         if !expired.is_empty() {
@@ -191,7 +191,7 @@ impl Engine {
     /// Stores received alerts (merged with what is known) and returns once they are on disk; the dispatcher
     /// gets them right after the commit. If the commit fails, the index is rolled back: nothing the client was
     /// told failed stays visible.
-    pub async fn ingest(&self, received: Vec<Alert>) -> store::Result<()> {
+    pub(crate) async fn ingest(&self, received: Vec<Alert>) -> store::Result<()> {
         if received.is_empty() {
             return Ok(());
         }
@@ -209,7 +209,7 @@ impl Engine {
     }
 
     /// Re-reads the config file; a file that does not load leaves the running config in place.
-    pub async fn reload(&self) -> Result<(), ConfigError> {
+    pub(crate) async fn reload(&self) -> Result<(), ConfigError> {
         let _one_at_a_time = self.reloading.lock().await;
         let runtime = Arc::new(Runtime::load(&self.config_path)?);
         for warning in &runtime.warnings {

@@ -1,29 +1,47 @@
-//! Herald: an alert routing engine that speaks Alertmanager's config format and API.
+//! Herald: an alert routing engine that speaks Alertmanager's config format, command line and API.
 //!
-//! The modules follow the path of an alert:
-//! - [`config`]: the Alertmanager-format YAML file, parsed and checked into a [`config::Config`];
-//! - [`labels`]: label sets, matchers and fingerprints, shared by everything below;
-//! - [`routing`]: the route tree, which decides the routes (and receivers) of each alert;
-//! - [`timeinterval`]: time intervals used to mute routes;
-//! - [`cli`]: the `herald` command line (check-config, routes, serve);
-//! - [`app`]: wiring of the HTTP service.
+//! The modules, in the order a reader follows an alert:
+//! - [`cli`]: the command line: serving with Alertmanager's flags, `check-config`, `routes show|test`;
+//! - [`app`]: wiring: load the config and the stored state, start the tasks and the HTTP server, stop in order;
+//! - `config`: the Alertmanager-format YAML file, parsed and checked (every problem with its path and line);
+//! - `runtime`: what one loaded config yields: route tree, integrations, compiled templates, time intervals;
+//! - `api`: HTTP: Alertmanager's `/api/v2` endpoints, the `/-/` endpoints and Herald's own;
+//! - `alert`: the alert model, parsing and checking posted alerts, the in-memory index;
+//! - `engine`: ingest, silence changes and reloads, each committed before it is published;
+//! - `store`: durable state: the `Store` trait, SQLite on its writer thread, group commit;
+//! - `routing`: the route tree that decides which routes (and receivers) an alert goes to;
+//! - `dispatch`: aggregation groups and their timers (group_wait, group_interval, repeat_interval);
+//! - `inhibit`: inhibition rules and the alerts that inhibit;
+//! - `silence`: silences, Alertmanager's rules for changing them;
+//! - `timeinterval`: time intervals that mute routes;
+//! - `nflog`: the notification log, which decides whether a flush notifies;
+//! - `notify`: one module per integration, the HTTP they share, retries, delivery and previews;
+//! - `template`: Go templates translated to Handlebars, their functions and data;
+//! - `labels`: label sets, matchers and fingerprints, used by everything above;
+//! - `clock`: Herald's time, on Tokio's clock so that tests can pause it;
+//! - [`telemetry`]: log output.
 
-pub mod alert;
-pub mod api;
-pub mod app;
+// In the order of the map above (rustfmt.toml keeps it: reorder_modules = false).
 pub mod cli;
-pub mod clock;
-pub mod config;
-pub mod dispatch;
-pub mod engine;
-pub mod inhibit;
-pub mod labels;
-pub mod nflog;
-pub mod notify;
-pub mod routing;
-pub mod runtime;
-pub mod silence;
-pub mod store;
+pub mod app;
+mod config;
+mod runtime;
+mod api;
+mod alert;
+mod engine;
+mod store;
+mod routing;
+mod dispatch;
+mod inhibit;
+mod silence;
+mod timeinterval;
+mod nflog;
+mod notify;
+mod template;
+mod labels;
+mod clock;
 pub mod telemetry;
-pub mod template;
-pub mod timeinterval;
+
+pub use api::{MAX_BODY_BYTES, ROUTES};
+pub use dispatch::GroupId;
+pub use labels::{LabelSet, fingerprint};

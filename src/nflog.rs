@@ -7,11 +7,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 /// How long an entry is kept at most (Alertmanager's `--data.retention` default).
-pub const MAX_RETENTION: Duration = Duration::from_secs(120 * 3600);
+pub(crate) const MAX_RETENTION: Duration = Duration::from_secs(120 * 3600);
 
 /// One integration of one receiver, for one aggregation group.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NflogKey {
+pub(crate) struct NflogKey {
     /// Alertmanager's group key (`{}/{...}:{...}`).
     pub group_key: String,
     /// Receiver name.
@@ -24,7 +24,7 @@ pub struct NflogKey {
 
 /// What was last notified.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NflogEntry {
+pub(crate) struct NflogEntry {
     /// Fingerprints of the firing alerts in that notification.
     pub firing: BTreeSet<u64>,
     /// Fingerprints of the resolved alerts in it.
@@ -37,7 +37,12 @@ pub struct NflogEntry {
 
 impl NflogEntry {
     /// An entry for a notification sent at `now` by a route with `repeat_interval`.
-    pub fn new(firing: BTreeSet<u64>, resolved: BTreeSet<u64>, now: DateTime<Utc>, repeat_interval: Duration) -> Self {
+    pub(crate) fn new(
+        firing: BTreeSet<u64>,
+        resolved: BTreeSet<u64>,
+        now: DateTime<Utc>,
+        repeat_interval: Duration,
+    ) -> Self {
         let keep = (repeat_interval * 2).min(MAX_RETENTION);
         let keep = chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
         NflogEntry { firing, resolved, sent_at: now, expires_at: now.checked_add_signed(keep).unwrap_or(now) }
@@ -45,7 +50,7 @@ impl NflogEntry {
 }
 
 /// Alertmanager's `DedupStage.needsUpdate`: whether a flush with these firing and resolved alerts must notify.
-pub fn needs_update(
+pub(crate) fn needs_update(
     entry: Option<&NflogEntry>,
     firing: &BTreeSet<u64>,
     resolved: &BTreeSet<u64>,
@@ -73,23 +78,23 @@ pub fn needs_update(
 
 /// The log in memory; the store keeps the durable copy.
 #[derive(Debug, Default, Clone)]
-pub struct Nflog {
+pub(crate) struct Nflog {
     entries: HashMap<NflogKey, NflogEntry>,
 }
 
 impl Nflog {
     /// The entry for `key`, if any.
-    pub fn get(&self, key: &NflogKey) -> Option<&NflogEntry> {
+    pub(crate) fn get(&self, key: &NflogKey) -> Option<&NflogEntry> {
         self.entries.get(key)
     }
 
     /// Records a notification.
-    pub fn set(&mut self, key: NflogKey, entry: NflogEntry) {
+    pub(crate) fn set(&mut self, key: NflogKey, entry: NflogEntry) {
         self.entries.insert(key, entry);
     }
 
     /// Forgets expired entries and returns their keys.
-    pub fn expire(&mut self, now: DateTime<Utc>) -> Vec<NflogKey> {
+    pub(crate) fn expire(&mut self, now: DateTime<Utc>) -> Vec<NflogKey> {
         let expired: Vec<NflogKey> =
             self.entries.iter().filter(|(_, entry)| entry.expires_at <= now).map(|(key, _)| key.clone()).collect();
         for key in &expired {
@@ -98,13 +103,9 @@ impl Nflog {
         expired
     }
 
-    /// How many entries there are.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
+    #[cfg(test)]
     /// Whether the log is empty.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 }

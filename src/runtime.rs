@@ -12,7 +12,7 @@ use crate::template::Templates;
 use crate::timeinterval::{self, TimeInterval};
 
 /// The config in force and what is derived from it.
-pub struct Runtime {
+pub(crate) struct Runtime {
     /// The checked config.
     pub config: Arc<Config>,
     /// Its route tree.
@@ -29,13 +29,13 @@ pub struct Runtime {
 
 impl Runtime {
     /// Loads and checks the config file at `path`.
-    pub fn load(path: &Path) -> Result<Runtime, ConfigError> {
+    pub(crate) fn load(path: &Path) -> Result<Runtime, ConfigError> {
         let loaded = config::load_file(path)?;
         Runtime::from_config(loaded.config, loaded.warnings)
     }
 
     /// Derives the route tree, integrations and templates of a checked config.
-    pub fn from_config(config: Config, warnings: Vec<Problem>) -> Result<Runtime, ConfigError> {
+    pub(crate) fn from_config(config: Config, warnings: Vec<Problem>) -> Result<Runtime, ConfigError> {
         // Validation already compiled every template; an error here is a file changed under our feet.
         let templates = Templates::from_config(&config)
             .map_err(|message| ConfigError { problems: vec![Problem::at("templates", message)] })?;
@@ -60,7 +60,7 @@ impl Runtime {
 impl Runtime {
     /// Whether a route's notifications are muted at `now`: one of its `mute_time_intervals` contains it, or it
     /// has `active_time_intervals` and none does. Each route has only its own intervals (none inherited).
-    pub fn muted(&self, route: crate::routing::RouteId, now: chrono::DateTime<chrono::Utc>) -> bool {
+    pub(crate) fn muted(&self, route: crate::routing::RouteId, now: chrono::DateTime<chrono::Utc>) -> bool {
         let node = self.tree.node(route);
         let contains =
             |name: &String| self.time_intervals.get(name).is_some_and(|i| timeinterval::any_contains(i, now));

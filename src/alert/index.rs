@@ -11,7 +11,7 @@ use crate::labels::{Fingerprint, SharedStr};
 
 /// The versions a merge stored, and what they replaced (to roll back if the commit fails).
 #[derive(Debug, Default)]
-pub struct Merged {
+pub(crate) struct Merged {
     /// The stored versions, in the order received.
     pub stored: Vec<Arc<Alert>>,
     /// What each replaced.
@@ -20,7 +20,7 @@ pub struct Merged {
 
 /// All alerts Herald knows, resolved ones included until they are collected.
 #[derive(Default)]
-pub struct AlertIndex {
+pub(crate) struct AlertIndex {
     alerts: RwLock<Alerts>,
     /// The last version handed out (see [`Alert::version`]).
     last_version: AtomicU64,
@@ -67,7 +67,7 @@ impl AlertIndex {
     /// highest version ever stored, so that new versions never reuse one. Of two versions of one alert the
     /// higher wins; the others are returned, for the store to delete. (Two exist only if a resolved version
     /// was collected from memory before it was notified and the alert fired again.)
-    pub fn with_alerts(alerts: Vec<Arc<Alert>>, last_version: u64) -> (Self, Vec<u64>) {
+    pub(crate) fn with_alerts(alerts: Vec<Arc<Alert>>, last_version: u64) -> (Self, Vec<u64>) {
         let mut map = Alerts { by_fingerprint: HashMap::with_capacity(alerts.len()), ..Alerts::default() };
         let mut stale = Vec::new();
         let mut last_version = last_version;
@@ -88,7 +88,7 @@ impl AlertIndex {
     /// Merges received alerts into the index. `while_locked` runs before the lock is released, so that
     /// whatever it queues (the store write) is ordered like the merges. Each alert's `updated_at` and
     /// `version` are stamped under the lock, so versions of one alert are ordered exactly as they are committed.
-    pub fn merge<R>(
+    pub(crate) fn merge<R>(
         &self,
         received: Vec<Alert>,
         now: DateTime<Utc>,
@@ -115,7 +115,7 @@ impl AlertIndex {
     }
 
     /// Undoes a merge whose commit failed, for every alert that no later merge has replaced since.
-    pub fn roll_back(&self, merged: Merged) {
+    pub(crate) fn roll_back(&self, merged: Merged) {
         let mut alerts = self.alerts.write().expect("alert index lock is never poisoned");
         for (stored, previous) in merged.stored.into_iter().zip(merged.previous) {
             if alerts.by_fingerprint.get(&stored.fingerprint).is_some_and(|current| Arc::ptr_eq(current, &stored)) {
@@ -128,29 +128,25 @@ impl AlertIndex {
     }
 
     /// Every alert.
-    pub fn all(&self) -> Vec<Arc<Alert>> {
+    pub(crate) fn all(&self) -> Vec<Arc<Alert>> {
         self.alerts.read().expect("alert index lock is never poisoned").by_fingerprint.values().cloned().collect()
     }
 
     /// The alerts whose `alertname` label is `name`.
-    pub fn with_alertname(&self, name: &str) -> Vec<Arc<Alert>> {
+    pub(crate) fn with_alertname(&self, name: &str) -> Vec<Arc<Alert>> {
         let alerts = self.alerts.read().expect("alert index lock is never poisoned");
         let Some(fingerprints) = alerts.by_alertname.get(name) else { return Vec::new() };
         fingerprints.iter().filter_map(|fingerprint| alerts.by_fingerprint.get(fingerprint)).cloned().collect()
     }
 
+    #[cfg(test)]
     /// How many alerts there are.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.alerts.read().expect("alert index lock is never poisoned").by_fingerprint.len()
     }
 
-    /// Whether the index is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Removes alerts resolved at `now` and returns their fingerprints.
-    pub fn collect_resolved(&self, now: DateTime<Utc>) -> Vec<Fingerprint> {
+    pub(crate) fn collect_resolved(&self, now: DateTime<Utc>) -> Vec<Fingerprint> {
         let mut alerts = self.alerts.write().expect("alert index lock is never poisoned");
         let resolved: Vec<Fingerprint> =
             alerts.by_fingerprint.values().filter(|a| a.resolved_at(now)).map(|a| a.fingerprint).collect();

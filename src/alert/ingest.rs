@@ -14,7 +14,7 @@ use crate::labels::{LabelSet, SharedStr, deserialize_interned, deserialize_inter
 /// one Prometheus repeat them.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PostableAlert<'a> {
+pub(crate) struct PostableAlert<'a> {
     /// Required; may not be empty after empty values are dropped.
     #[serde(default, deserialize_with = "optional_labels")]
     pub labels: Option<LabelSet>,
@@ -48,7 +48,7 @@ struct InternedNames(#[serde(deserialize_with = "deserialize_interned_names")] L
 
 /// Why a whole body was refused (nothing in it is stored).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum IngestError {
+pub(crate) enum IngestError {
     /// Not a JSON array of alert objects, or a timestamp that does not parse. Alertmanager: 400.
     #[error("parsing alerts body from \"\" failed, because {0}")]
     Malformed(String),
@@ -59,7 +59,7 @@ pub enum IngestError {
 
 /// Parses a body and turns each valid alert into an [`Alert`] received at `now`. Invalid alerts are left
 /// out and described (with their index) in the second list; the valid ones are still to be stored.
-pub fn accept(
+pub(crate) fn accept(
     body: &[u8],
     now: DateTime<Utc>,
     resolve_timeout: Duration,

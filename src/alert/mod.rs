@@ -6,16 +6,16 @@ mod time;
 
 use chrono::{DateTime, Utc};
 
-pub use index::{AlertIndex, Merged};
-pub use ingest::{IngestError, PostableAlert, accept};
-pub use time::{ApiTime, format_api_time, format_go_time, parse_time};
+pub(crate) use index::AlertIndex;
+pub(crate) use ingest::{IngestError, accept};
+pub(crate) use time::{ApiTime, format_api_time, format_go_time, parse_time};
 
 use crate::labels::{Fingerprint, LabelSet, SharedStr, fingerprint};
 
 /// One alert, identified by the fingerprint of its labels. Shared between the alert store and the
 /// aggregation groups as `Arc<Alert>`; a new version replaces the old one, it is never mutated in place.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Alert {
+pub(crate) struct Alert {
     /// Identity: the fingerprint of `labels`.
     pub fingerprint: Fingerprint,
     /// Labels; never empty, no empty values.
@@ -39,7 +39,7 @@ pub struct Alert {
 
 impl Alert {
     /// Builds an alert; the fingerprint is computed from the labels.
-    pub fn new(
+    pub(crate) fn new(
         labels: LabelSet,
         annotations: LabelSet,
         starts_at: DateTime<Utc>,
@@ -60,13 +60,13 @@ impl Alert {
     }
 
     /// Whether the alert is resolved at `now` (its end time has come).
-    pub fn resolved_at(&self, now: DateTime<Utc>) -> bool {
+    pub(crate) fn resolved_at(&self, now: DateTime<Utc>) -> bool {
         self.ends_at <= now
     }
 
     /// Merges a newer post of the same alert into the stored one, as Alertmanager's store does: the two are
     /// merged only if their activity ranges overlap, otherwise the new one replaces the old.
-    pub fn merge_into(old: &Alert, new: Alert, now: DateTime<Utc>) -> Alert {
+    pub(crate) fn merge_into(old: &Alert, new: Alert, now: DateTime<Utc>) -> Alert {
         let overlaps = (new.ends_at > old.starts_at && new.ends_at < old.ends_at)
             || (new.starts_at > old.starts_at && new.starts_at < old.ends_at);
         if !overlaps {

@@ -3,10 +3,10 @@
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 
 /// Go's zero `time.Time`, which Alertmanager sends as the `endsAt` of firing alerts.
-pub const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+pub(super) const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
 /// Parses an RFC 3339 timestamp; Go's zero time means "not set".
-pub fn parse_time(text: &str) -> Result<Option<DateTime<Utc>>, String> {
+pub(crate) fn parse_time(text: &str) -> Result<Option<DateTime<Utc>>, String> {
     let parsed = DateTime::parse_from_rfc3339(text)
         .map_err(|err| format!("parsing time {text:?} as RFC 3339 failed: {err}"))?
         .with_timezone(&Utc);
@@ -17,7 +17,7 @@ pub fn parse_time(text: &str) -> Result<Option<DateTime<Utc>>, String> {
 const GO_ZERO_SECONDS: i64 = -62_135_596_800;
 
 /// Go's `RFC3339Nano` (as in notification payloads): fraction without trailing zeros; `None` is the zero time.
-pub fn format_go_time(time: Option<DateTime<Utc>>) -> String {
+pub(crate) fn format_go_time(time: Option<DateTime<Utc>>) -> String {
     let Some(time) = time else {
         return GO_ZERO_TIME.to_string();
     };
@@ -31,14 +31,14 @@ pub fn format_go_time(time: Option<DateTime<Utc>>) -> String {
 }
 
 /// The API's timestamps: RFC 3339 with exactly milliseconds, as go-openapi's `strfmt.DateTime` writes them.
-pub fn format_api_time(time: DateTime<Utc>) -> String {
+pub(crate) fn format_api_time(time: DateTime<Utc>) -> String {
     ApiTime(time).to_string()
 }
 
 /// A timestamp that serializes (and displays) as [`format_api_time`] writes it, without allocating: the
 /// listings write three per alert, hundreds of thousands at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ApiTime(pub DateTime<Utc>);
+pub(crate) struct ApiTime(pub DateTime<Utc>);
 
 impl ApiTime {
     /// Writes `YYYY-MM-DDTHH:MM:SS.mmmZ` into `buffer`; `None` for years outside 0..=9999, which need
@@ -72,7 +72,7 @@ impl ApiTime {
 
 impl ApiTime {
     /// Appends the timestamp as a JSON string.
-    pub fn write_quoted(self, out: &mut Vec<u8>) {
+    pub(crate) fn write_quoted(self, out: &mut Vec<u8>) {
         let mut buffer = [0; 24];
         out.push(b'"');
         match self.write(&mut buffer) {

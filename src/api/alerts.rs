@@ -23,7 +23,7 @@ use crate::routing::RouteTree;
 /// without allocating (listings serialise hundreds of thousands of them).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GettableAlert<'a> {
+pub(super) struct GettableAlert<'a> {
     /// Annotations.
     pub annotations: &'a LabelSet,
     /// End (the stored one, also while firing).
@@ -47,14 +47,14 @@ pub struct GettableAlert<'a> {
 
 /// `{"name": ...}`.
 #[derive(Debug, Serialize, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ReceiverName {
+pub(super) struct ReceiverName {
     /// Receiver name.
     pub name: String,
 }
 
 /// `{"name": ...}`, borrowed.
 #[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ReceiverRef<'a> {
+pub(super) struct ReceiverRef<'a> {
     /// Receiver name.
     pub name: &'a str,
 }
@@ -62,7 +62,7 @@ pub struct ReceiverRef<'a> {
 /// Alertmanager's `alertStatus`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AlertStatus {
+pub(super) struct AlertStatus {
     /// Fingerprints of the alerts inhibiting this one.
     pub inhibited_by: Vec<String>,
     /// Ids of the silences muting this one.
@@ -73,7 +73,7 @@ pub struct AlertStatus {
 
 impl AlertStatus {
     /// The status of an alert at `now`: suppressed while a silence or an inhibiting alert mutes it.
-    pub fn of(engine: &Engine, alert: &Alert, now: DateTime<Utc>) -> Self {
+    pub(super) fn of(engine: &Engine, alert: &Alert, now: DateTime<Utc>) -> Self {
         let inhibited_by: Vec<String> =
             engine.inhibitor().inhibited_by(&alert.labels, now).into_iter().map(|fp| fp.to_string()).collect();
         let silenced_by = engine.silences().silenced_by(&alert.labels, now);
@@ -82,7 +82,7 @@ impl AlertStatus {
     }
 
     /// Whether the `active`, `silenced` and `inhibited` switches of a query let this status through.
-    pub fn passes(&self, query: &AlertQuery) -> bool {
+    pub(super) fn passes(&self, query: &AlertQuery) -> bool {
         (query.active || self.state != "active")
             && (query.silenced || self.silenced_by.is_empty())
             && (query.inhibited || self.inhibited_by.is_empty())
@@ -91,7 +91,7 @@ impl AlertStatus {
 
 impl<'a> GettableAlert<'a> {
     /// The API form of an alert routed to `receivers`.
-    pub fn new(alert: &'a Alert, receivers: Vec<&'a str>, status: AlertStatus) -> Self {
+    pub(super) fn new(alert: &'a Alert, receivers: Vec<&'a str>, status: AlertStatus) -> Self {
         GettableAlert {
             annotations: &alert.annotations,
             ends_at: ApiTime(alert.ends_at),
@@ -154,12 +154,12 @@ impl WriteJson for GettableAlert<'_> {
 }
 
 /// The receivers of the routes an alert goes to, in routing order.
-pub fn receivers_of<'t>(tree: &'t RouteTree, labels: &LabelSet) -> Vec<&'t str> {
+pub(super) fn receivers_of<'t>(tree: &'t RouteTree, labels: &LabelSet) -> Vec<&'t str> {
     tree.matching_routes(labels).into_iter().map(|id| tree.node(id).receiver.as_str()).collect()
 }
 
 /// `POST /api/v2/alerts`.
-pub async fn post_alerts(
+pub(super) async fn post_alerts(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -202,7 +202,7 @@ pub(super) fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
 
 /// `GET /api/v2/alerts`: alerts not yet ended, sorted by fingerprint. Built off the async workers: at 100k
 /// alerts it is tens of megabytes of JSON.
-pub async fn get_alerts(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn get_alerts(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let query = AlertQuery::parse(query.as_deref())?;
     let engine = Arc::clone(&state.engine);
     tokio::task::spawn_blocking(move || list_alerts(&engine, &query))

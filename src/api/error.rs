@@ -8,7 +8,7 @@ use serde_json::json;
 
 /// An error answer.
 #[derive(Debug)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// Schema-level rejection: `{"code": code, "message": message}` with HTTP `status`.
     Schema {
         /// HTTP status.
@@ -40,17 +40,17 @@ pub enum ApiError {
 
 impl ApiError {
     /// 400 with a bare JSON string, as Alertmanager's handlers answer bad input.
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         ApiError::Handler { status: StatusCode::BAD_REQUEST, message: message.into() }
     }
 
     /// An error on one of Herald's own endpoints.
-    pub fn herald(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub(crate) fn herald(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
         ApiError::Herald { status, code, detail: detail.into() }
     }
 
     /// A schema error with the HTTP status as its code.
-    pub fn schema(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn schema(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError::Schema { status, code: status.as_u16(), message: message.into() }
     }
 }

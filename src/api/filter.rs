@@ -7,7 +7,7 @@ use crate::labels::{LabelSet, MatchType, Matcher, compile_anchored, parse_matche
 
 /// The parsed parameters of `GET /api/v2/alerts` and `/api/v2/alerts/groups`.
 #[derive(Debug)]
-pub struct AlertQuery {
+pub(super) struct AlertQuery {
     /// Show alerts that are neither silenced nor inhibited.
     pub active: bool,
     /// Show silenced alerts.
@@ -23,7 +23,7 @@ pub struct AlertQuery {
 impl AlertQuery {
     /// Parses a raw query string. Boolean switches default to true; a value that is not a "true" word is
     /// false (not an error), as in Alertmanager.
-    pub fn parse(query: Option<&str>) -> Result<Self, ApiError> {
+    pub(super) fn parse(query: Option<&str>) -> Result<Self, ApiError> {
         let mut parsed =
             AlertQuery { active: true, silenced: true, inhibited: true, filter: Vec::new(), receiver: None };
         for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
@@ -49,7 +49,7 @@ impl AlertQuery {
 
     /// The value of an `alertname="..."` equality filter, if there is one (it can be answered from the
     /// alert index).
-    pub fn alertname_equals(&self) -> Option<&str> {
+    pub(super) fn alertname_equals(&self) -> Option<&str> {
         self.filter
             .iter()
             // `alertname=""` also matches alerts without the label, which the index does not hold.
@@ -60,12 +60,12 @@ impl AlertQuery {
     }
 
     /// Whether every `filter` matcher holds (an absent label matches as the empty string).
-    pub fn matches_labels(&self, labels: &LabelSet) -> bool {
+    pub(super) fn matches_labels(&self, labels: &LabelSet) -> bool {
         self.filter.iter().all(|matcher| matcher.matches(labels))
     }
 
     /// Whether any of the receivers matches the `receiver` parameter (always, when it is not given).
-    pub fn matches_receivers<'a>(&self, mut receivers: impl Iterator<Item = &'a str>) -> bool {
+    pub(super) fn matches_receivers<'a>(&self, mut receivers: impl Iterator<Item = &'a str>) -> bool {
         match &self.receiver {
             None => true,
             Some(regex) => receivers.any(|name| regex.is_match(name)),

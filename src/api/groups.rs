@@ -20,7 +20,7 @@ use crate::labels::{Fingerprint, LabelSet};
 
 /// Alertmanager's `alertGroup`, borrowing from the dispatcher's snapshot.
 #[derive(Debug, Serialize)]
-pub struct AlertGroup<'a> {
+pub(super) struct AlertGroup<'a> {
     /// The alerts of the group that pass the filters.
     pub alerts: Vec<GettableAlert<'a>>,
     /// Group labels.
@@ -48,7 +48,7 @@ impl WriteJson for AlertGroup<'_> {
 
 /// `GET /api/v2/alerts/groups`: groups with at least one alert passing the filters, sorted by labels, then
 /// receiver. Built off the async workers, like the alert listing.
-pub async fn get_groups(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+pub(super) async fn get_groups(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
     let query = AlertQuery::parse(query.as_deref())?;
     let groups = state.engine.dispatcher().groups().await;
     let engine = Arc::clone(&state.engine);

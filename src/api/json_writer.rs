@@ -8,13 +8,13 @@ use axum::body::{Body, Bytes};
 use crate::labels::LabelSet;
 
 /// Writes itself as JSON, byte for byte as its `serde_json` encoding.
-pub trait WriteJson {
+pub(super) trait WriteJson {
     /// Appends the JSON text.
     fn write_json(&self, out: &mut Vec<u8>);
 }
 
 /// Appends `text` as a JSON string.
-pub fn write_str(out: &mut Vec<u8>, text: &str) {
+pub(super) fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     // No early exit, so the compiler can check many bytes at once.
     let needs_escape = bytes.iter().fold(false, |found, &b| found | (b < 0x20) | (b == b'"') | (b == b'\\'));
@@ -29,14 +29,14 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) {
 }
 
 /// Appends `"key":` (keys are Herald's own and never need escaping).
-pub fn write_key(out: &mut Vec<u8>, key: &str) {
+pub(super) fn write_key(out: &mut Vec<u8>, key: &str) {
     out.push(b'"');
     out.extend_from_slice(key.as_bytes());
     out.extend_from_slice(b"\":");
 }
 
 /// Appends a label set as a JSON object.
-pub fn write_labels(out: &mut Vec<u8>, labels: &LabelSet) {
+pub(super) fn write_labels(out: &mut Vec<u8>, labels: &LabelSet) {
     out.push(b'{');
     for (i, (name, value)) in labels.iter().enumerate() {
         if i > 0 {
@@ -50,7 +50,7 @@ pub fn write_labels(out: &mut Vec<u8>, labels: &LabelSet) {
 }
 
 /// Appends a list of strings as a JSON array.
-pub fn write_strs<S: AsRef<str>>(out: &mut Vec<u8>, items: &[S]) {
+pub(super) fn write_strs<S: AsRef<str>>(out: &mut Vec<u8>, items: &[S]) {
     out.push(b'[');
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
@@ -68,7 +68,7 @@ const PARALLEL_FROM: usize = 2_000;
 const PART_BYTES: usize = 1 << 20;
 
 /// `items` as one JSON array, in a response body.
-pub fn json_array_body<T: WriteJson + Sync>(items: &[T]) -> Body {
+pub(super) fn json_array_body<T: WriteJson + Sync>(items: &[T]) -> Body {
     let threads = if items.len() < PARALLEL_FROM {
         1
     } else {

@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
-pub use error::ApiError;
+pub(crate) use error::ApiError;
 
 use crate::engine::Engine;
 
@@ -48,13 +48,13 @@ pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
-pub struct AppState {
+pub(crate) struct AppState {
     /// The running engine.
     pub engine: Arc<Engine>,
 }
 
 /// All routes.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/alerts", post(alerts::post_alerts).get(alerts::get_alerts))
         .route("/alerts/groups", get(groups::get_groups))
@@ -78,7 +78,7 @@ pub fn router(state: AppState) -> Router {
 
 /// All routes under `prefix` (`/` or `/a/b`), as `--web.route-prefix` asks; `/` then redirects to the
 /// prefix, as in Alertmanager.
-pub fn router_at(prefix: &str, state: AppState) -> Router {
+pub(crate) fn router_at(prefix: &str, state: AppState) -> Router {
     if prefix == "/" {
         return router(state);
     }

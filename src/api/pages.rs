@@ -20,14 +20,14 @@ use crate::engine::Engine;
 use crate::labels::LabelSet;
 
 /// Items per page unless `limit` says otherwise.
-pub const DEFAULT_LIMIT: usize = 100;
+pub(super) const DEFAULT_LIMIT: usize = 100;
 
 /// The largest `limit` accepted.
-pub const MAX_LIMIT: usize = 1000;
+pub(super) const MAX_LIMIT: usize = 1000;
 
 /// A page of alerts.
 #[derive(Debug, Serialize)]
-pub struct AlertPage<'a> {
+pub(super) struct AlertPage<'a> {
     /// The alerts, by fingerprint.
     pub alerts: Vec<GettableAlert<'a>>,
     /// The cursor for the next page; absent on the last one.
@@ -37,7 +37,7 @@ pub struct AlertPage<'a> {
 
 /// A page of groups.
 #[derive(Debug, Serialize)]
-pub struct GroupPage<'a> {
+pub(super) struct GroupPage<'a> {
     /// The groups, by id.
     pub groups: Vec<PagedGroup<'a>>,
     /// The cursor for the next page; absent on the last one.
@@ -47,7 +47,7 @@ pub struct GroupPage<'a> {
 
 /// A group in a page: Alertmanager's `alertGroup` with Herald's stable group id.
 #[derive(Debug, Serialize)]
-pub struct PagedGroup<'a> {
+pub(super) struct PagedGroup<'a> {
     /// Stable id (16 hex digits).
     pub id: String,
     /// Group labels.
@@ -120,7 +120,7 @@ fn take_page<T, U>(
 }
 
 /// `GET /api/herald/alerts`.
-pub async fn get_alert_page(
+pub(super) async fn get_alert_page(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -136,7 +136,7 @@ pub async fn get_alert_page(
 }
 
 /// `GET /api/herald/groups`.
-pub async fn get_group_page(
+pub(super) async fn get_group_page(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<serde_json::Value>, ApiError> {

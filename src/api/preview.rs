@@ -20,7 +20,7 @@ use crate::notify::preview::{IntegrationPreview, preview};
 /// The request: alerts in the Alertmanager v2 format, or the id of a live group.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PreviewRequest {
+pub(super) struct PreviewRequest {
     /// Alerts to render, as `POST /api/v2/alerts` takes them.
     #[serde(default)]
     pub alerts: Option<Value>,
@@ -32,7 +32,7 @@ pub struct PreviewRequest {
 /// The answer.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PreviewResponse {
+pub(super) struct PreviewResponse {
     /// The receiver.
     pub receiver: String,
     /// The group key the notification would carry.
@@ -42,7 +42,7 @@ pub struct PreviewResponse {
 }
 
 /// Renders the receiver's integrations.
-pub async fn preview_receiver(
+pub(super) async fn preview_receiver(
     State(state): State<AppState>,
     Path(name): Path<String>,
     body: Bytes,

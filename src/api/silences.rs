@@ -43,7 +43,7 @@ struct PostableMatcher {
 /// Alertmanager's `gettableSilence`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GettableSilence {
+pub(super) struct GettableSilence {
     id: String,
     status: SilenceStatus,
     updated_at: String,
@@ -94,7 +94,7 @@ fn time(field: &str, text: Option<String>) -> Result<DateTime<Utc>, ApiError> {
 }
 
 /// `POST /api/v2/silences`.
-pub async fn post_silence(
+pub(super) async fn post_silence(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
@@ -140,7 +140,7 @@ pub async fn post_silence(
 }
 
 /// `GET /api/v2/silences`: filtered by matchers the silences contain, sorted as Alertmanager sorts them.
-pub async fn get_silences(
+pub(super) async fn get_silences(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<GettableSilence>>, ApiError> {
@@ -178,7 +178,7 @@ pub async fn get_silences(
 }
 
 /// `GET /api/v2/silence/{id}`.
-pub async fn get_silence(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub(super) async fn get_silence(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     check_uuid(&id)?;
     match state.engine.silences().get(&id) {
         Some(silence) => Ok(Json(GettableSilence::new(&silence, state.engine.now())).into_response()),
@@ -187,7 +187,10 @@ pub async fn get_silence(State(state): State<AppState>, Path(id): Path<String>) 
 }
 
 /// `DELETE /api/v2/silence/{id}`: expires it (an expired one is left as it is).
-pub async fn delete_silence(State(state): State<AppState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub(super) async fn delete_silence(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     check_uuid(&id)?;
     state.engine.expire_silence(&id, state.engine.now()).await.map_err(|err| match err {
         SilenceChangeError::Refused(err) => {

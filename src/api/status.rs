@@ -11,7 +11,7 @@ use crate::alert::format_api_time;
 /// Alertmanager's `alertmanagerStatus`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Status {
+pub(super) struct Status {
     /// Always `disabled`: Herald runs without gossip clustering.
     pub cluster: ClusterStatus,
     /// Version of Herald.
@@ -24,7 +24,7 @@ pub struct Status {
 
 /// `clusterStatus`.
 #[derive(Debug, Serialize)]
-pub struct ClusterStatus {
+pub(super) struct ClusterStatus {
     /// `disabled`.
     pub status: &'static str,
     /// No peers.
@@ -34,7 +34,7 @@ pub struct ClusterStatus {
 /// `versionInfo`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct VersionInfo {
+pub(super) struct VersionInfo {
     /// Herald's version.
     pub version: &'static str,
     /// Source revision.
@@ -51,13 +51,13 @@ pub struct VersionInfo {
 
 /// `alertmanagerConfig`.
 #[derive(Debug, Serialize)]
-pub struct ConfigStatus {
+pub(super) struct ConfigStatus {
     /// The config as YAML, secrets redacted.
     pub original: String,
 }
 
 /// `GET /api/v2/status`.
-pub async fn get_status(State(state): State<AppState>) -> Json<Status> {
+pub(super) async fn get_status(State(state): State<AppState>) -> Json<Status> {
     let runtime = state.engine.runtime();
     Json(Status {
         cluster: ClusterStatus { status: "disabled", peers: Vec::new() },
@@ -75,7 +75,7 @@ pub async fn get_status(State(state): State<AppState>) -> Json<Status> {
 }
 
 /// `GET /api/v2/receivers`: every receiver, in config order.
-pub async fn get_receivers(State(state): State<AppState>) -> Json<Vec<ReceiverName>> {
+pub(super) async fn get_receivers(State(state): State<AppState>) -> Json<Vec<ReceiverName>> {
     let runtime = state.engine.runtime();
     Json(runtime.config.receivers.iter().map(|r| ReceiverName { name: r.name.clone() }).collect())
 }

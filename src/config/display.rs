@@ -6,7 +6,7 @@ use super::secret::Secret;
 
 impl Config {
     /// The YAML shown as `config.original`.
-    pub fn to_display_yaml(&self) -> String {
+    pub(crate) fn to_display_yaml(&self) -> String {
         let mut file = self.file.clone();
         let mut global = self.global.clone();
         global.smtp_hello.get_or_insert_with(|| "localhost".to_string());

@@ -21,11 +21,11 @@ const MAX_MILLIS: u64 = i64::MAX as u64 / 1_000_000;
 
 /// A duration read from or written to a config file in Prometheus syntax.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct PromDuration(pub Duration);
+pub(crate) struct PromDuration(pub Duration);
 
 /// Why a duration string was rejected; the texts are Prometheus'.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DurationError {
+pub(crate) enum DurationError {
     /// The string is empty.
     #[error("empty duration string")]
     Empty,
@@ -39,7 +39,7 @@ pub enum DurationError {
 
 impl PromDuration {
     /// Parses `text`; a bare `0` is accepted.
-    pub fn parse(text: &str) -> Result<Self, DurationError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, DurationError> {
         if text.is_empty() {
             return Err(DurationError::Empty);
         }

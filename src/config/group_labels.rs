@@ -14,7 +14,7 @@ static GROUP_LABEL_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\.GroupLabels\.([A-Za-z_][A-Za-z0-9_]*)").expect("constant regex is valid"));
 
 /// Warnings for templated fields that read group labels no route to their receiver groups by.
-pub fn ungrouped_label_warnings(config: &Config) -> Vec<Problem> {
+pub(super) fn ungrouped_label_warnings(config: &Config) -> Vec<Problem> {
     let tree = RouteTree::new(&config.route);
     // Per receiver: the labels its routes group by, or None when one groups by everything.
     let mut grouped: BTreeMap<&str, Option<BTreeSet<&str>>> = BTreeMap::new();

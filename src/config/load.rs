@@ -9,7 +9,7 @@ use super::problem::{ConfigError, Problem};
 use super::validate;
 
 /// Reads and checks the config file at `path`; relative paths inside it are taken from its folder.
-pub fn load_file(path: &Path) -> Result<Loaded, ConfigError> {
+pub(crate) fn load_file(path: &Path) -> Result<Loaded, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
         problems: vec![Problem::at("", format!("cannot read {}: {err}", path.display()))],
     })?;
@@ -18,7 +18,7 @@ pub fn load_file(path: &Path) -> Result<Loaded, ConfigError> {
 }
 
 /// Parses and checks config text; relative paths inside it are taken from `base_dir`.
-pub fn parse_str(text: &str, base_dir: &Path) -> Result<Loaded, ConfigError> {
+pub(crate) fn parse_str(text: &str, base_dir: &Path) -> Result<Loaded, ConfigError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(ConfigError { problems: vec![Problem::at("", "no route provided in config")] });

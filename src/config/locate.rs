@@ -8,14 +8,14 @@ use yaml_rust2::scanner::Marker;
 
 /// Path → 1-based line of the key (for mapping entries) or of the item (for sequence entries).
 #[derive(Debug, Default, Clone)]
-pub struct LineIndex {
+pub(super) struct LineIndex {
     lines: HashMap<String, usize>,
     duplicates: Vec<(String, usize, String)>,
 }
 
 impl LineIndex {
     /// Indexes `text`; a document that does not parse gives an empty index (the parse error is reported elsewhere).
-    pub fn build(text: &str) -> Self {
+    pub(super) fn build(text: &str) -> Self {
         let mut collector = Collector::default();
         let mut parser = Parser::new_from_str(text);
         // Only the first document counts, as in go-yaml.
@@ -26,12 +26,12 @@ impl LineIndex {
     }
 
     /// Keys given twice in one mapping, as `(path of the mapping, line, key)`; go-yaml refuses them.
-    pub fn duplicate_keys(&self) -> &[(String, usize, String)] {
+    pub(super) fn duplicate_keys(&self) -> &[(String, usize, String)] {
         &self.duplicates
     }
 
     /// The line of `path`, or of its closest indexed ancestor (a defaulted field points at its parent).
-    pub fn line_of(&self, path: &str) -> Option<usize> {
+    pub(super) fn line_of(&self, path: &str) -> Option<usize> {
         let mut path = path;
         loop {
             if let Some(line) = self.lines.get(path) {

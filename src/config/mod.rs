@@ -2,34 +2,36 @@
 //! [`Config`]. Problems are collected (not stopped at the first) and each names its field path and line.
 
 mod display;
-pub mod duration;
+pub(crate) mod duration;
 mod group_labels;
 mod load;
 mod locate;
-pub mod model;
+pub(crate) mod model;
 mod problem;
 mod secret;
 mod templated;
 #[cfg(test)]
 mod tests;
-pub mod validate;
+pub(crate) mod validate;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use duration::PromDuration;
-pub use load::{load_file, parse_str};
-pub use problem::{ConfigError, Problem};
-pub use secret::{REDACTED, Secret};
-pub use templated::templated_fields;
+pub(crate) use duration::PromDuration;
+pub(crate) use load::load_file;
+#[cfg(test)]
+pub(crate) use load::parse_str;
+pub(crate) use problem::{ConfigError, Problem};
+pub(crate) use secret::{REDACTED, Secret};
+pub(crate) use templated::templated_fields;
 
 use crate::labels::Matchers;
 
 /// A config that passed every check. Receivers have their global defaults applied; `*_file` secrets are read
 /// when used, so that rotating a file needs no reload.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     /// `global`, with Alertmanager's defaults filled in.
     pub global: model::GlobalConfig,
     /// `global.resolve_timeout`: how long an alert without `endsAt` stays firing after its last update.
@@ -52,7 +54,7 @@ pub struct Config {
 
 /// A template file named by `templates:`.
 #[derive(Debug, Clone)]
-pub struct TemplateFile {
+pub(crate) struct TemplateFile {
     /// Where it was read from.
     pub path: PathBuf,
     /// Its text (Go template syntax, with `define` blocks).
@@ -61,7 +63,7 @@ pub struct TemplateFile {
 
 /// Non-fatal findings that come with a loaded config.
 #[derive(Debug, Clone)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// The checked config.
     pub config: Config,
     /// Things that load but will not work as written (e.g. a Slack receiver without a URL).
@@ -71,7 +73,7 @@ pub struct Loaded {
 /// A checked route: matchers parsed, group_by split into names and `...`. Unset options are `None` and
 /// are inherited when the route tree is built.
 #[derive(Debug, Clone, Default)]
-pub struct Route {
+pub(crate) struct Route {
     /// Own receiver, if set.
     pub receiver: Option<String>,
     /// Own group_by label names (empty when not set or `...`).
@@ -98,7 +100,7 @@ pub struct Route {
 
 /// A checked inhibition rule.
 #[derive(Debug, Clone, Default)]
-pub struct InhibitRule {
+pub(crate) struct InhibitRule {
     /// What an inhibiting alert must match.
     pub source: Matchers,
     /// What an inhibited alert must match.

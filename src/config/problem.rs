@@ -4,7 +4,7 @@ use std::fmt;
 
 /// One thing wrong with (or worth knowing about) a config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// Where in the document, as a path like `route.routes[2].receiver` (empty for the whole file).
     pub path: String,
     /// The 1-based line of that path, when known.
@@ -15,7 +15,7 @@ pub struct Problem {
 
 impl Problem {
     /// A problem at `path`, with the line still to be looked up.
-    pub fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
         Problem { path: path.into(), line: None, message: message.into() }
     }
 }
@@ -33,7 +33,7 @@ impl fmt::Display for Problem {
 
 /// Why a config could not be loaded: every problem found, in document order.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigError {
+pub(crate) struct ConfigError {
     /// The problems, never empty.
     pub problems: Vec<Problem>,
 }

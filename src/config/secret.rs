@@ -5,25 +5,25 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// What the API and logs show instead of a secret, as Alertmanager does.
-pub const REDACTED: &str = "<secret>";
+pub(crate) const REDACTED: &str = "<secret>";
 
 /// A secret string. `Debug`, `Display` and `Serialize` all show [`REDACTED`]; only [`Secret::expose`] reveals it.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
     /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
+    pub(crate) fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
 
     /// The secret itself, for the one place that has to send it.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
     /// Whether the secret is the empty string.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }

@@ -4,7 +4,7 @@
 use super::model::Receiver;
 
 /// Every templated string of the receivers, with its field path.
-pub fn templated_fields(receivers: &[Receiver]) -> Vec<(String, &str)> {
+pub(crate) fn templated_fields(receivers: &[Receiver]) -> Vec<(String, &str)> {
     let mut fields = Vec::new();
     for (r, receiver) in receivers.iter().enumerate() {
         for (i, integration) in receiver.integrations() {

@@ -14,7 +14,7 @@ use crate::routing::{RouteId, RouteTree};
 
 /// What a flush has to deliver: a snapshot of the group.
 #[derive(Clone, Debug)]
-pub struct FlushRequest {
+pub(crate) struct FlushRequest {
     /// The group.
     pub group_id: GroupId,
     /// Alertmanager's group key.
@@ -35,7 +35,7 @@ pub struct FlushRequest {
 
 /// Changes to persist, drained by the actor after each step.
 #[derive(Debug, Default)]
-pub struct GroupChanges {
+pub(crate) struct GroupChanges {
     /// Groups created or whose timer moved.
     pub upserted: Vec<GroupSnapshot>,
     /// Groups that are gone.
@@ -46,7 +46,7 @@ pub struct GroupChanges {
 
 /// The persisted form of a group.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GroupSnapshot {
+pub(crate) struct GroupSnapshot {
     /// Stable id.
     pub id: GroupId,
     /// Alertmanager's group key.
@@ -60,7 +60,7 @@ pub struct GroupSnapshot {
 }
 
 /// All aggregation groups and their deadlines.
-pub struct DispatchCore {
+pub(crate) struct DispatchCore {
     tree: Arc<RouteTree>,
     groups: HashMap<GroupId, Group>,
     schedule: BTreeSet<(DateTime<Utc>, GroupId)>,
@@ -84,7 +84,7 @@ struct RestoredGroup {
 
 impl DispatchCore {
     /// An empty dispatcher for a route tree.
-    pub fn new(tree: Arc<RouteTree>) -> Self {
+    pub(crate) fn new(tree: Arc<RouteTree>) -> Self {
         DispatchCore {
             tree,
             groups: HashMap::new(),
@@ -99,25 +99,25 @@ impl DispatchCore {
     }
 
     /// The route tree in use.
-    pub fn tree(&self) -> &Arc<RouteTree> {
+    pub(crate) fn tree(&self) -> &Arc<RouteTree> {
         &self.tree
     }
 
     /// Remembers the timers of groups persisted before a restart; they apply when alerts re-create them.
-    pub fn restore(&mut self, groups: impl IntoIterator<Item = (GroupId, GroupTimer)>) {
+    pub(crate) fn restore(&mut self, groups: impl IntoIterator<Item = (GroupId, GroupTimer)>) {
         for (id, timer) in groups {
             self.restored.insert(id, RestoredGroup { timer, in_flight: false, flush_pending: false });
         }
     }
 
     /// Forgets restored timers that no alert re-created (their groups are gone) and marks them removed.
-    pub fn drop_unclaimed(&mut self) {
+    pub(crate) fn drop_unclaimed(&mut self) {
         let unclaimed: Vec<GroupId> = self.restored.drain().map(|(id, _)| id).collect();
         self.removed.extend(unclaimed);
     }
 
     /// Routes an alert (a new version of it) into one group per matching route.
-    pub fn insert(&mut self, alert: Arc<Alert>, now: DateTime<Utc>) {
+    pub(crate) fn insert(&mut self, alert: Arc<Alert>, now: DateTime<Utc>) {
         let tree = Arc::clone(&self.tree);
         for route_id in tree.matching_routes(&alert.labels) {
             let route = tree.node(route_id);
@@ -177,12 +177,12 @@ impl DispatchCore {
     }
 
     /// Groups whose delivery in flight has newer content waiting (since the last call).
-    pub fn take_superseded(&mut self) -> Vec<GroupId> {
+    pub(crate) fn take_superseded(&mut self) -> Vec<GroupId> {
         std::mem::take(&mut self.superseded)
     }
 
     /// When the earliest group comes due.
-    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn next_deadline(&self) -> Option<DateTime<Utc>> {
         self.schedule.first().map(|(at, _)| *at)
     }
 
@@ -190,7 +190,7 @@ impl DispatchCore {
     /// A group whose previous flush is still being delivered flushes when that one ends. The re-armed timer is
     /// persisted only when the flush ends, so that a crash in the middle of a delivery flushes again at once
     /// after the restart instead of a group_interval later.
-    pub fn take_due(&mut self, now: DateTime<Utc>) -> Vec<FlushRequest> {
+    pub(crate) fn take_due(&mut self, now: DateTime<Utc>) -> Vec<FlushRequest> {
         let mut flushes = Vec::new();
         while let Some(&(at, id)) = self.schedule.first() {
             if at > now {
@@ -215,7 +215,12 @@ impl DispatchCore {
 
     /// Records the end of a flush. After a successful one, the alerts it sent as resolved are removed from the
     /// group unless they changed since. Returns the pending flush, if one came due meanwhile.
-    pub fn flush_done(&mut self, done: &FlushRequest, success: bool, now: DateTime<Utc>) -> Option<FlushRequest> {
+    pub(crate) fn flush_done(
+        &mut self,
+        done: &FlushRequest,
+        success: bool,
+        now: DateTime<Utc>,
+    ) -> Option<FlushRequest> {
         let group = self.groups.get_mut(&done.group_id)?;
         group.in_flight = false;
         self.dirty.insert(done.group_id);
@@ -235,7 +240,7 @@ impl DispatchCore {
     }
 
     /// Removes groups that are empty and idle, as Alertmanager's periodic clean-up does.
-    pub fn remove_empty(&mut self) {
+    pub(crate) fn remove_empty(&mut self) {
         let empty: Vec<GroupId> =
             self.groups.values().filter(|g| g.alerts.is_empty() && !g.in_flight).map(|g| g.id).collect();
         for id in empty {
@@ -250,7 +255,12 @@ impl DispatchCore {
     /// Swaps in a new route tree. Groups that the new tree still produces keep their timers and any delivery
     /// in flight. Alerts are routed afresh: those of the old groups (which may be newer than the caller's copy,
     /// or already gone from it) and `alerts` (the alert store); of two versions the newer wins.
-    pub fn reload(&mut self, tree: Arc<RouteTree>, alerts: impl IntoIterator<Item = Arc<Alert>>, now: DateTime<Utc>) {
+    pub(crate) fn reload(
+        &mut self,
+        tree: Arc<RouteTree>,
+        alerts: impl IntoIterator<Item = Arc<Alert>>,
+        now: DateTime<Utc>,
+    ) {
         let old = std::mem::take(&mut self.groups);
         self.schedule.clear();
         self.holders.clear();
@@ -281,17 +291,12 @@ impl DispatchCore {
     }
 
     /// The groups, in no particular order.
-    pub fn groups(&self) -> impl Iterator<Item = &Group> {
+    pub(crate) fn groups(&self) -> impl Iterator<Item = &Group> {
         self.groups.values()
     }
 
-    /// A group by id.
-    pub fn group(&self, id: GroupId) -> Option<&Group> {
-        self.groups.get(&id)
-    }
-
     /// Drains what changed since the last call, for the store.
-    pub fn take_changes(&mut self) -> GroupChanges {
+    pub(crate) fn take_changes(&mut self) -> GroupChanges {
         let removed = std::mem::take(&mut self.removed);
         let released_alerts = std::mem::take(&mut self.released);
         let upserted = std::mem::take(&mut self.dirty)
@@ -333,7 +338,7 @@ fn flush_request(tree: &RouteTree, group: &Group, now: DateTime<Utc>) -> FlushRe
 }
 
 /// The fingerprints of a flush's alerts, split into firing and resolved at the flush time.
-pub fn split_by_state(alerts: &[Arc<Alert>], now: DateTime<Utc>) -> (BTreeSet<u64>, BTreeSet<u64>) {
+pub(crate) fn split_by_state(alerts: &[Arc<Alert>], now: DateTime<Utc>) -> (BTreeSet<u64>, BTreeSet<u64>) {
     let mut firing = BTreeSet::new();
     let mut resolved = BTreeSet::new();
     for alert in alerts {

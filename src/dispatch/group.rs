@@ -40,13 +40,13 @@ impl fmt::Display for GroupId {
 
 /// Alertmanager's group key, `<route key>:<group labels>`, e.g. `{}/{team="b"}:{alertname="A1"}`.
 /// Webhooks carry it, and PagerDuty and Opsgenie dedup on a hash of it.
-pub fn group_key(route_key: &str, group_labels: &LabelSet) -> String {
+pub(crate) fn group_key(route_key: &str, group_labels: &LabelSet) -> String {
     format!("{route_key}:{}", format_label_set(group_labels))
 }
 
 /// Where a group is in its life: the part that is persisted, so that timers resume after a restart.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GroupTimer {
+pub(crate) struct GroupTimer {
     /// When the next flush is due.
     pub next_flush: DateTime<Utc>,
     /// Whether the first flush (after `group_wait`) has happened.
@@ -57,7 +57,7 @@ pub struct GroupTimer {
 
 /// One aggregation group.
 #[derive(Clone, Debug)]
-pub struct Group {
+pub(crate) struct Group {
     /// Stable id.
     pub id: GroupId,
     /// The route in the current tree.
@@ -81,7 +81,7 @@ pub struct Group {
 impl Group {
     /// Alerts sorted as Alertmanager sorts them in notifications: by `job`, then `instance`, then all labels;
     /// alerts without a `job` come after those with one.
-    pub fn sorted_alerts(&self) -> Vec<Arc<Alert>> {
+    pub(crate) fn sorted_alerts(&self) -> Vec<Arc<Alert>> {
         let mut alerts: Vec<Arc<Alert>> = self.alerts.values().cloned().collect();
         sort_alerts(&mut alerts);
         alerts
@@ -89,7 +89,7 @@ impl Group {
 }
 
 /// Sorts alerts the way Alertmanager's `AlertSlice` does.
-pub fn sort_alerts(alerts: &mut [Arc<Alert>]) {
+pub(crate) fn sort_alerts(alerts: &mut [Arc<Alert>]) {
     // The job and instance of each alert are looked up once, not at every comparison, and their first bytes
     // are kept inline: most comparisons are settled without reaching the strings (a cache miss each).
     let mut keyed: Vec<SortKey<'_>> = alerts
@@ -149,7 +149,7 @@ impl SortPrefix {
 
 /// Prometheus' `LabelSet.Before`: fewer labels first, then the first differing value in name order (a set
 /// lacking a name the other has comes first).
-pub fn compare_label_sets(a: &LabelSet, b: &LabelSet) -> std::cmp::Ordering {
+pub(crate) fn compare_label_sets(a: &LabelSet, b: &LabelSet) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     if a.len() != b.len() {
         return a.len().cmp(&b.len());

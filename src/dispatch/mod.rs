@@ -5,6 +5,7 @@ mod core;
 mod group;
 mod runner;
 
-pub use core::{DispatchCore, FlushRequest, GroupChanges, GroupSnapshot, split_by_state};
-pub use group::{Group, GroupId, GroupTimer, compare_label_sets, group_key, sort_alerts};
-pub use runner::{Dispatcher, DispatcherSetup, GroupView};
+pub(crate) use core::{FlushRequest, GroupSnapshot, split_by_state};
+pub use group::GroupId;
+pub(crate) use group::{GroupTimer, compare_label_sets, group_key, sort_alerts};
+pub(crate) use runner::{Dispatcher, DispatcherSetup, GroupView};

@@ -34,7 +34,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// A group as the API shows it.
 #[derive(Clone, Debug)]
-pub struct GroupView {
+pub(crate) struct GroupView {
     /// Stable id.
     pub id: GroupId,
     /// Alertmanager's group key.
@@ -54,12 +54,12 @@ enum Command {
 
 /// Handle to the dispatcher task.
 #[derive(Clone)]
-pub struct Dispatcher {
+pub(crate) struct Dispatcher {
     commands: mpsc::UnboundedSender<Command>,
 }
 
 /// What the dispatcher starts from.
-pub struct DispatcherSetup {
+pub(crate) struct DispatcherSetup {
     /// The config in force.
     pub runtime: Arc<Runtime>,
     /// Alerts known at start-up (from the store).
@@ -85,7 +85,7 @@ pub struct DispatcherSetup {
 impl Dispatcher {
     /// Starts the task. Committed alerts arrive on `alerts`; it stops when `shutdown` is cancelled, after
     /// giving deliveries in flight a few seconds and persisting its state.
-    pub fn spawn(
+    pub(crate) fn spawn(
         setup: DispatcherSetup,
         alerts: mpsc::UnboundedReceiver<Vec<Arc<Alert>>>,
         shutdown: CancellationToken,
@@ -120,7 +120,7 @@ impl Dispatcher {
     }
 
     /// Switches to a new config, re-routing `alerts` (the whole alert store). Returns once it is in effect.
-    pub async fn reload(&self, runtime: Arc<Runtime>, alerts: Vec<Arc<Alert>>) {
+    pub(crate) async fn reload(&self, runtime: Arc<Runtime>, alerts: Vec<Arc<Alert>>) {
         let (done, wait) = oneshot::channel();
         if self.commands.send(Command::Reload(runtime, alerts, done)).is_ok() {
             let _ = wait.await;
@@ -128,7 +128,7 @@ impl Dispatcher {
     }
 
     /// A snapshot of every group.
-    pub async fn groups(&self) -> Vec<GroupView> {
+    pub(crate) async fn groups(&self) -> Vec<GroupView> {
         let (reply, answer) = oneshot::channel();
         if self.commands.send(Command::Groups(reply)).is_err() {
             return Vec::new();

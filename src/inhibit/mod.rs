@@ -19,13 +19,13 @@ struct Rule {
 /// The rules in force and their source caches. Shared by the dispatcher (to filter flushes) and the API
 /// (to show `inhibitedBy`).
 #[derive(Default)]
-pub struct Inhibitor {
+pub(crate) struct Inhibitor {
     rules: RwLock<Vec<Rule>>,
 }
 
 impl Inhibitor {
     /// Sets the rules (at start-up and on reload) and fills their caches from `alerts`.
-    pub fn reset<'a>(&self, rules: &[InhibitRule], alerts: impl IntoIterator<Item = &'a Arc<Alert>>) {
+    pub(crate) fn reset<'a>(&self, rules: &[InhibitRule], alerts: impl IntoIterator<Item = &'a Arc<Alert>>) {
         let mut fresh: Vec<Rule> =
             rules.iter().map(|rule| Rule { rule: rule.clone(), sources: HashMap::new() }).collect();
         for alert in alerts {
@@ -35,12 +35,12 @@ impl Inhibitor {
     }
 
     /// Takes note of a new version of an alert.
-    pub fn observe(&self, alert: &Arc<Alert>) {
+    pub(crate) fn observe(&self, alert: &Arc<Alert>) {
         observe_into(&mut self.rules.write().expect("inhibitor lock is never poisoned"), alert);
     }
 
     /// The fingerprint of an alert inhibiting one with these labels at `now`, if any.
-    pub fn inhibited_by(&self, labels: &LabelSet, now: DateTime<Utc>) -> Option<Fingerprint> {
+    pub(crate) fn inhibited_by(&self, labels: &LabelSet, now: DateTime<Utc>) -> Option<Fingerprint> {
         let rules = self.rules.read().expect("inhibitor lock is never poisoned");
         for Rule { rule, sources } in rules.iter() {
             if !rule.target.matches(labels) {
@@ -64,7 +64,7 @@ impl Inhibitor {
     }
 
     /// Forgets resolved source alerts.
-    pub fn collect_resolved(&self, now: DateTime<Utc>) {
+    pub(crate) fn collect_resolved(&self, now: DateTime<Utc>) {
         for rule in self.rules.write().expect("inhibitor lock is never poisoned").iter_mut() {
             rule.sources.retain(|_, alert| !alert.resolved_at(now));
         }

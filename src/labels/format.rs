@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::LabelSet;
 
 /// `{name="value", ...}`, sorted by name, as in Alertmanager's group keys.
-pub fn format_label_set(labels: &LabelSet) -> String {
+pub(crate) fn format_label_set(labels: &LabelSet) -> String {
     let mut out = String::from("{");
     for (i, (name, value)) in labels.iter().enumerate() {
         if i > 0 {
@@ -20,7 +20,7 @@ pub fn format_label_set(labels: &LabelSet) -> String {
 }
 
 /// Go's `strconv.Quote`: printable characters stay, the rest are escaped.
-pub fn go_quote(value: &str) -> String {
+pub(crate) fn go_quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
     for c in value.chars() {

@@ -10,7 +10,7 @@ const WORD: &str = "0-9A-Za-z_";
 const SPACE: &str = r"\t\n\f\r ";
 
 /// Rewrites a Go RE2 pattern into an equivalent Rust `regex` pattern.
-pub fn translate(pattern: &str) -> String {
+pub(crate) fn translate(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 8);
     let mut chars = pattern.chars().peekable();
     let mut in_class = false;

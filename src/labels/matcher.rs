@@ -8,7 +8,7 @@ use super::{LabelSet, SharedStr};
 
 /// The four matcher operators, in Alertmanager's sort order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum MatchType {
+pub(crate) enum MatchType {
     /// `=`: the value equals.
     Equal,
     /// `!=`: the value differs.
@@ -21,7 +21,7 @@ pub enum MatchType {
 
 impl MatchType {
     /// The operator as written in a matcher string.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             MatchType::Equal => "=",
             MatchType::NotEqual => "!=",
@@ -31,7 +31,7 @@ impl MatchType {
     }
 
     /// Parses an operator token.
-    pub fn from_operator(op: &str) -> Option<Self> {
+    pub(crate) fn from_operator(op: &str) -> Option<Self> {
         match op {
             "=" => Some(MatchType::Equal),
             "!=" => Some(MatchType::NotEqual),
@@ -44,16 +44,13 @@ impl MatchType {
 
 /// Why a matcher could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MatcherError {
+pub(crate) enum MatcherError {
     /// The text is not `name<op>value`.
     #[error("bad matcher format: {0}")]
     BadFormat(String),
     /// A quote in the value is neither escaped nor the closing one.
     #[error("matcher value contains unescaped double quote: {0}")]
     UnescapedQuote(String),
-    /// The label name is not valid for this kind of matcher.
-    #[error("invalid label name {0:?}")]
-    InvalidName(String),
     /// The regex does not compile.
     #[error("invalid regular expression {pattern:?}: {reason}")]
     BadRegex {
@@ -66,7 +63,7 @@ pub enum MatcherError {
 
 /// A label matcher. Regexes are anchored at both ends, and an absent label matches as the empty string.
 #[derive(Clone, Debug)]
-pub struct Matcher {
+pub(crate) struct Matcher {
     name: String,
     value: String,
     kind: MatchType,
@@ -75,7 +72,11 @@ pub struct Matcher {
 
 impl Matcher {
     /// Builds a matcher, compiling `value` as an anchored regex for `=~` and `!~`.
-    pub fn new(kind: MatchType, name: impl Into<String>, value: impl Into<String>) -> Result<Self, MatcherError> {
+    pub(crate) fn new(
+        kind: MatchType,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<Self, MatcherError> {
         let (name, value) = (name.into(), value.into());
         let regex = match kind {
             MatchType::Regex | MatchType::NotRegex => Some(compile_anchored(&value)?),
@@ -85,22 +86,22 @@ impl Matcher {
     }
 
     /// The label name this matcher looks at.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
     /// The value or pattern, unescaped.
-    pub fn value(&self) -> &str {
+    pub(crate) fn value(&self) -> &str {
         &self.value
     }
 
     /// The operator.
-    pub fn kind(&self) -> MatchType {
+    pub(crate) fn kind(&self) -> MatchType {
         self.kind
     }
 
     /// Whether a single label value (`""` for an absent label) satisfies this matcher.
-    pub fn matches_value(&self, value: &str) -> bool {
+    pub(crate) fn matches_value(&self, value: &str) -> bool {
         match (&self.kind, &self.regex) {
             (MatchType::Equal, _) => value == self.value,
             (MatchType::NotEqual, _) => value != self.value,
@@ -111,13 +112,13 @@ impl Matcher {
     }
 
     /// Whether the label set satisfies this matcher.
-    pub fn matches(&self, labels: &LabelSet) -> bool {
+    pub(crate) fn matches(&self, labels: &LabelSet) -> bool {
         self.matches_value(labels.get(&self.name).map_or("", SharedStr::as_str))
     }
 }
 
 /// Compiles `pattern` the way Alertmanager does: as `^(?:pattern)$`, in Go's RE2 dialect.
-pub fn compile_anchored(pattern: &str) -> Result<Regex, MatcherError> {
+pub(crate) fn compile_anchored(pattern: &str) -> Result<Regex, MatcherError> {
     Regex::new(&format!("^(?:{})$", super::go_regex::translate(pattern)))
         .map_err(|err| MatcherError::BadRegex { pattern: pattern.to_string(), reason: one_line(&err.to_string()) })
 }
@@ -171,33 +172,23 @@ impl fmt::Display for Matcher {
 
 /// A list of matchers that all have to hold, kept in Alertmanager's canonical order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Matchers(Vec<Matcher>);
+pub(crate) struct Matchers(Vec<Matcher>);
 
 impl Matchers {
     /// Sorts the matchers into canonical order.
-    pub fn new(mut matchers: Vec<Matcher>) -> Self {
+    pub(crate) fn new(mut matchers: Vec<Matcher>) -> Self {
         matchers.sort();
         Matchers(matchers)
     }
 
     /// Whether every matcher holds for the label set (true for an empty list).
-    pub fn matches(&self, labels: &LabelSet) -> bool {
+    pub(crate) fn matches(&self, labels: &LabelSet) -> bool {
         self.0.iter().all(|m| m.matches(labels))
     }
 
-    /// The matchers in canonical order.
-    pub fn iter(&self) -> std::slice::Iter<'_, Matcher> {
-        self.0.iter()
-    }
-
     /// Whether there are no matchers.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-
-    /// How many matchers there are.
-    pub fn len(&self) -> usize {
-        self.0.len()
     }
 }
 

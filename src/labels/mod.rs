@@ -8,16 +8,18 @@ mod parse;
 mod set;
 mod shared_str;
 
-pub use fingerprint::{Fingerprint, fingerprint};
-pub use format::{format_label_set, go_quote};
-pub use go_regex::translate as translate_go_regex;
-pub use matcher::{MatchType, Matcher, MatcherError, Matchers, compile_anchored};
-pub use parse::{parse_matcher, parse_matchers};
-pub use set::{LabelSet, deserialize_interned, deserialize_interned_names};
-pub use shared_str::{SharedStr, prune_interned};
+pub(crate) use fingerprint::Fingerprint;
+pub use fingerprint::fingerprint;
+pub(crate) use format::{format_label_set, go_quote};
+pub(crate) use go_regex::translate as translate_go_regex;
+pub(crate) use matcher::{MatchType, Matcher, Matchers, compile_anchored};
+pub(crate) use parse::{parse_matcher, parse_matchers};
+pub use set::LabelSet;
+pub(crate) use set::{deserialize_interned, deserialize_interned_names};
+pub(crate) use shared_str::{SharedStr, prune_interned};
 
 /// Whether `name` is a valid Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
-pub fn is_valid_label_name(name: &str) -> bool {
+pub(crate) fn is_valid_label_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')

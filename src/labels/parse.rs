@@ -15,7 +15,7 @@ static MATCHER_RE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Parses a string holding any number of comma-separated matchers, optionally wrapped in braces.
-pub fn parse_matchers(text: &str) -> Result<Vec<Matcher>, MatcherError> {
+pub(crate) fn parse_matchers(text: &str) -> Result<Vec<Matcher>, MatcherError> {
     let text = text.strip_prefix('{').unwrap_or(text);
     let text = text.strip_suffix('}').unwrap_or(text);
     split_outside_quotes(text).iter().map(|token| parse_matcher(token)).collect()
@@ -48,7 +48,7 @@ fn split_outside_quotes(text: &str) -> Vec<String> {
 }
 
 /// Parses exactly one matcher such as `severity = "critical"` or `job=~api.*`.
-pub fn parse_matcher(text: &str) -> Result<Matcher, MatcherError> {
+pub(crate) fn parse_matcher(text: &str) -> Result<Matcher, MatcherError> {
     let caps = MATCHER_RE.captures(text).ok_or_else(|| MatcherError::BadFormat(text.to_string()))?;
     let (name, op, raw) = (&caps[1], &caps[2], &caps[3]);
     let kind = MatchType::from_operator(op).expect("the regex only captures known operators");

@@ -19,7 +19,7 @@ pub struct LabelSet {
 }
 
 /// The pairs of a [`LabelSet`], in name order.
-pub type Iter<'a> = std::iter::Map<std::slice::Iter<'a, (SharedStr, SharedStr)>, PairRef>;
+pub(super) type Iter<'a> = std::iter::Map<std::slice::Iter<'a, (SharedStr, SharedStr)>, PairRef>;
 
 type PairRef = fn(&(SharedStr, SharedStr)) -> (&SharedStr, &SharedStr);
 
@@ -180,20 +180,20 @@ impl<'de> Deserialize<'de> for LabelSet {
 
 /// Deserializes a label set whose names and values are shared through the interner (label sets that are kept
 /// for long, such as alerts').
-pub fn deserialize_interned<'de, D: Deserializer<'de>>(deserializer: D) -> Result<LabelSet, D::Error> {
+pub(crate) fn deserialize_interned<'de, D: Deserializer<'de>>(deserializer: D) -> Result<LabelSet, D::Error> {
     let visitor = PairsVisitor { intern_names: true, intern_values: true };
     deserializer.deserialize_map(visitor).map(LabelSet::from_pairs)
 }
 
 /// Deserializes a label set whose names are interned and values not (annotations: summaries and
 /// descriptions usually differ per alert, so interning them would only cost).
-pub fn deserialize_interned_names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<LabelSet, D::Error> {
+pub(crate) fn deserialize_interned_names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<LabelSet, D::Error> {
     let visitor = PairsVisitor { intern_names: true, intern_values: false };
     deserializer.deserialize_map(visitor).map(LabelSet::from_pairs)
 }
 
 /// Reads a JSON object of strings into pairs, interning them or not.
-pub struct PairsVisitor {
+pub(super) struct PairsVisitor {
     /// Share names through the interner (for label sets that are kept, such as alerts').
     pub intern_names: bool,
     /// Share values through the interner.

@@ -48,7 +48,7 @@ fn shard_of(text: &str) -> usize {
 
 /// Drops interned strings that nothing but the interner holds; returns how many are left. One shard is
 /// locked at a time, so ingest is never held up for long.
-pub fn prune_interned() -> usize {
+pub(crate) fn prune_interned() -> usize {
     INTERNER
         .iter()
         .map(|shard| {

@@ -10,7 +10,7 @@ use crate::labels::LabelSet;
 
 /// One alert as notified.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AlertData {
+pub(crate) struct AlertData {
     /// `firing` or `resolved`, at the flush time.
     pub status: &'static str,
     /// Labels.
@@ -29,7 +29,7 @@ pub struct AlertData {
 
 /// The data of one notification.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NotificationData {
+pub(crate) struct NotificationData {
     /// Receiver name, regex-escaped as Alertmanager does.
     pub receiver: String,
     /// `resolved` when every alert is resolved, else `firing`.
@@ -48,7 +48,7 @@ pub struct NotificationData {
 
 impl NotificationData {
     /// Builds the data for `alerts` (already sorted) as seen at `now`.
-    pub fn new(
+    pub(crate) fn new(
         receiver: &str,
         group_labels: &LabelSet,
         alerts: &[Arc<Alert>],
@@ -81,16 +81,6 @@ impl NotificationData {
             external_url: external_url.to_string(),
         }
     }
-
-    /// Firing alerts.
-    pub fn firing(&self) -> impl Iterator<Item = &AlertData> {
-        self.alerts.iter().filter(|a| a.status == "firing")
-    }
-
-    /// Resolved alerts.
-    pub fn resolved(&self) -> impl Iterator<Item = &AlertData> {
-        self.alerts.iter().filter(|a| a.status == "resolved")
-    }
 }
 
 /// The pairs present with the same value in every set.
@@ -104,7 +94,7 @@ fn common<'a>(mut sets: impl Iterator<Item = &'a LabelSet>) -> LabelSet {
 }
 
 /// Go's `regexp.QuoteMeta`.
-pub fn quote_meta(text: &str) -> String {
+pub(crate) fn quote_meta(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if "\\.+*?()|[]{}^$".contains(c) {

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 /// Everything a flush needs, captured when it came due.
 #[derive(Debug, Clone)]
-pub struct FlushJob {
+pub(crate) struct FlushJob {
     /// The group's snapshot (all its alerts; what the dispatcher settles when the flush ends).
     pub request: FlushRequest,
     /// The alerts to notify: the snapshot's, less those silenced or inhibited.
@@ -40,7 +40,7 @@ pub struct FlushJob {
 
 /// One integration within a flush.
 #[derive(Debug, Clone)]
-pub struct IntegrationJob {
+pub(crate) struct IntegrationJob {
     /// Its notification log key.
     pub key: NflogKey,
     /// What it last notified.
@@ -53,7 +53,7 @@ pub struct IntegrationJob {
 
 /// The outcome of a flush.
 #[derive(Debug)]
-pub struct FlushOutcome {
+pub(crate) struct FlushOutcome {
     /// The flushed snapshot.
     pub request: FlushRequest,
     /// Whether every integration succeeded (or had nothing to send).
@@ -63,7 +63,7 @@ pub struct FlushOutcome {
 }
 
 /// Runs a flush to completion.
-pub async fn deliver(job: FlushJob, clients: Arc<HttpClients>) -> FlushOutcome {
+pub(crate) async fn deliver(job: FlushJob, clients: Arc<HttpClients>) -> FlushOutcome {
     let deadline = Instant::now() + job.timeout;
     // The integrations see only the alerts to notify; the outcome carries the whole snapshot back.
     let notified = Arc::new(FlushRequest { alerts: job.alerts, ..job.request.clone() });

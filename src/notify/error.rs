@@ -6,7 +6,7 @@ use std::time::Duration;
 
 /// What kind of failure an attempt met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// The request or its answer took too long.
     Timeout,
     /// No answer: connection refused or reset, DNS, TLS handshake.
@@ -34,7 +34,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Whether trying again may succeed: timeouts, connection failures, rate limits and server errors.
-    pub fn retryable(self) -> bool {
+    pub(crate) fn retryable(self) -> bool {
         matches!(
             self,
             ErrorKind::Timeout | ErrorKind::Connection | ErrorKind::RateLimited { .. } | ErrorKind::ServerError { .. }
@@ -42,7 +42,7 @@ impl ErrorKind {
     }
 
     /// A stable name for logs and counters (`rate_limited`, `client_error`, ...).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Connection => "connection",
@@ -50,16 +50,6 @@ impl ErrorKind {
             ErrorKind::ClientError { .. } => "client_error",
             ErrorKind::ServerError { .. } => "server_error",
             ErrorKind::BadConfig => "bad_config",
-        }
-    }
-
-    /// The HTTP status the kind carries, if any.
-    pub fn status(self) -> Option<u16> {
-        match self {
-            ErrorKind::RateLimited { status }
-            | ErrorKind::ClientError { status }
-            | ErrorKind::ServerError { status } => Some(status),
-            ErrorKind::Timeout | ErrorKind::Connection | ErrorKind::BadConfig => None,
         }
     }
 }
@@ -73,7 +63,7 @@ impl fmt::Display for ErrorKind {
 /// A failed attempt.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
-pub struct Error {
+pub(crate) struct Error {
     /// What kind of failure it was.
     pub kind: ErrorKind,
     /// What happened (no secrets: URLs are reduced to their host).
@@ -84,20 +74,20 @@ pub struct Error {
 
 impl Error {
     /// A failure of the given kind.
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error { kind, message: message.into(), retry_after: None }
     }
 
     /// A request the config cannot make (see [`ErrorKind::BadConfig`]).
-    pub fn config(message: impl Into<String>) -> Self {
+    pub(crate) fn config(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::BadConfig, message)
     }
 
     /// Whether trying again may succeed.
-    pub fn retryable(&self) -> bool {
+    pub(crate) fn retryable(&self) -> bool {
         self.kind.retryable()
     }
 }
 
 /// Result alias for deliveries.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;

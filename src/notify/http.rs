@@ -15,19 +15,19 @@ use super::integration::Request;
 use crate::config::model::{HttpConfig, TlsConfig};
 
 /// Longest a single attempt may take.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of an error response body is kept for the log.
 const MAX_LOGGED_BODY_BYTES: usize = 512;
 
 /// The longest `Retry-After` honoured: a larger (or absurd) value holds the endpoint this long.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
 /// `User-Agent` of every request.
-pub const USER_AGENT: &str = concat!("Herald/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("Herald/", env!("CARGO_PKG_VERSION"));
 
 /// Clients by transport settings, and the pacing of rate-limited endpoints.
-pub struct HttpClients {
+pub(crate) struct HttpClients {
     default: reqwest::Client,
     custom: Mutex<HashMap<String, reqwest::Client>>,
     /// Per endpoint, the earliest moment the next request may start.
@@ -36,7 +36,7 @@ pub struct HttpClients {
 
 impl HttpClients {
     /// Builds the shared default client.
-    pub fn new() -> std::result::Result<Self, reqwest::Error> {
+    pub(crate) fn new() -> std::result::Result<Self, reqwest::Error> {
         install_tls_provider();
         Ok(HttpClients {
             default: builder(None)?.build()?,
@@ -47,7 +47,7 @@ impl HttpClients {
 
     /// Holds back requests to an endpoint that answered with `Retry-After`, also those of later flushes:
     /// newer content that supersedes a retrying send still waits as long as the endpoint asked.
-    pub fn hold(&self, endpoint: &str, wait: Duration) {
+    pub(crate) fn hold(&self, endpoint: &str, wait: Duration) {
         let until = tokio::time::Instant::now() + wait.min(MAX_RETRY_AFTER);
         let mut slots = self.next_slot.lock().expect("pacing lock is never poisoned");
         let slot = slots.entry(endpoint.to_string()).or_insert(until);
@@ -57,7 +57,7 @@ impl HttpClients {
     /// Waits for this endpoint's next slot, so that requests to it start at least `spacing` apart (Slack
     /// allows about one message per second per webhook) and not before a `Retry-After` it gave has passed.
     /// Slots are handed out in call order.
-    pub async fn pace(&self, endpoint: &str, spacing: Duration) {
+    pub(crate) async fn pace(&self, endpoint: &str, spacing: Duration) {
         let start = {
             let mut slots = self.next_slot.lock().expect("pacing lock is never poisoned");
             let now = tokio::time::Instant::now();
@@ -69,7 +69,7 @@ impl HttpClients {
     }
 
     /// The client for an integration's `http_config` (transport settings only; auth is per request).
-    pub fn client_for(&self, config: Option<&HttpConfig>) -> Result<reqwest::Client> {
+    pub(crate) fn client_for(&self, config: Option<&HttpConfig>) -> Result<reqwest::Client> {
         let Some(config) = config.filter(|c| needs_own_client(c)) else {
             return Ok(self.default.clone());
         };
@@ -91,7 +91,7 @@ impl HttpClients {
 
 /// Makes ring rustls' process-wide crypto provider (reqwest is built without one, to avoid aws-lc's C build).
 /// Installing twice is harmless: the first provider stays.
-pub fn install_tls_provider() {
+pub(crate) fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
@@ -174,7 +174,7 @@ fn tls_version(name: &str) -> Option<reqwest::tls::Version> {
 
 /// Adds the credentials of `http_config` to a request; `*_file` credentials are read now, so that rotating
 /// the file needs no reload.
-pub fn authorize(request: RequestBuilder, config: Option<&HttpConfig>) -> Result<RequestBuilder> {
+pub(crate) fn authorize(request: RequestBuilder, config: Option<&HttpConfig>) -> Result<RequestBuilder> {
     let Some(config) = config else { return Ok(request) };
     if config.oauth2.is_some() {
         return Err(Error::config("http_config.oauth2 is not supported by Herald yet"));
@@ -204,7 +204,7 @@ pub fn authorize(request: RequestBuilder, config: Option<&HttpConfig>) -> Result
 }
 
 /// Reads a secret from a file, trimmed; the error names the file, never its content.
-pub fn read_secret_file(path: &str) -> Result<String> {
+pub(crate) fn read_secret_file(path: &str) -> Result<String> {
     std::fs::read_to_string(path)
         .map(|text| text.trim().to_string())
         .map_err(|err| Error::config(format!("cannot read {path}: {err}")))
@@ -213,7 +213,11 @@ pub fn read_secret_file(path: &str) -> Result<String> {
 /// Sends the requests of one notification, in order, through the shared clients: the client for
 /// `http_config`, its credentials, the pacing of each URL, and the classification of each answer. The first
 /// failure ends the notification.
-pub async fn send(clients: &HttpClients, http_config: Option<&HttpConfig>, requests: Vec<Request>) -> Result<()> {
+pub(crate) async fn send(
+    clients: &HttpClients,
+    http_config: Option<&HttpConfig>,
+    requests: Vec<Request>,
+) -> Result<()> {
     let client = clients.client_for(http_config)?;
     for request in requests {
         let Request { method, url, headers, body, spacing, rate_limit_status, context, .. } = request;
@@ -239,7 +243,7 @@ pub async fn send(clients: &HttpClients, http_config: Option<&HttpConfig>, reque
 }
 
 /// What became of one HTTP attempt. `rate_limit_status` is a status the API uses like 429.
-pub async fn classify(
+pub(crate) async fn classify(
     result: std::result::Result<reqwest::Response, reqwest::Error>,
     rate_limit_status: Option<u16>,
 ) -> Result<reqwest::Response> {
@@ -294,7 +298,7 @@ async fn body_excerpt(mut response: reqwest::Response) -> String {
 }
 
 /// `Retry-After` as seconds or as an HTTP date.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
@@ -304,7 +308,7 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// A random number for jitter, from the standard library's per-process random keys.
-pub fn random_u64() -> u64 {
+pub(crate) fn random_u64() -> u64 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u64(0);
     hasher.finish()

@@ -17,7 +17,7 @@ use crate::config::validate::Checker;
 use crate::template::Templates;
 
 /// One kind of integration, implemented by its config type.
-pub trait Integration: Debug + Send + Sync + 'static {
+pub(crate) trait Integration: Debug + Send + Sync + 'static {
     /// Its name in logs, the notification log and previews (`slack`); its config key is `{kind}_configs`.
     fn kind(&self) -> &'static str;
 
@@ -49,7 +49,7 @@ pub trait Integration: Debug + Send + Sync + 'static {
 
 /// What one notification is made from.
 #[derive(Debug, Clone, Copy)]
-pub struct Notification<'a> {
+pub(crate) struct Notification<'a> {
     /// The data, as webhooks send it.
     pub data: &'a NotificationData,
     /// The template view of the data (`Null` for integrations that do not use templates).
@@ -62,12 +62,12 @@ pub struct Notification<'a> {
 
 impl Notification<'_> {
     /// Renders a config string (Go template syntax); a failure is a [`super::ErrorKind::BadConfig`].
-    pub fn render(&self, source: &str) -> Result<String> {
+    pub(crate) fn render(&self, source: &str) -> Result<String> {
         self.templates.render_go(source, self.template_data).map_err(|err| Error::config(format!("template: {err}")))
     }
 
     /// Renders a field as configured, or its default template when it is not set.
-    pub fn field(&self, value: &Option<String>, default: &str) -> Result<String> {
+    pub(crate) fn field(&self, value: &Option<String>, default: &str) -> Result<String> {
         self.render(value.as_deref().unwrap_or(default))
     }
 }
@@ -75,7 +75,7 @@ impl Notification<'_> {
 /// One HTTP request an integration makes. The body is JSON unless a `Content-Type` header says otherwise;
 /// `http_config`'s credentials are added when it is sent.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Request {
+pub(crate) struct Request {
     /// Method.
     pub method: Method,
     /// Full URL.
@@ -98,12 +98,12 @@ pub struct Request {
 
 impl Request {
     /// A JSON `POST` with no special handling.
-    pub fn post(url: impl Into<String>, body: Vec<u8>) -> Self {
+    pub(crate) fn post(url: impl Into<String>, body: Vec<u8>) -> Self {
         Request::new(Method::POST, url, body)
     }
 
     /// A JSON request with no special handling.
-    pub fn new(method: Method, url: impl Into<String>, body: Vec<u8>) -> Self {
+    pub(crate) fn new(method: Method, url: impl Into<String>, body: Vec<u8>) -> Self {
         Request {
             method,
             url: url.into(),
@@ -120,13 +120,13 @@ impl Request {
 
 /// Collects an entry's templated fields under their names.
 #[derive(Debug, Default)]
-pub struct TemplatedFields<'a> {
+pub(crate) struct TemplatedFields<'a> {
     fields: Vec<(String, &'a str)>,
 }
 
 impl<'a> TemplatedFields<'a> {
     /// Adds a field that may be unset.
-    pub fn add(&mut self, name: impl Into<String>, value: Option<&'a str>) -> &mut Self {
+    pub(crate) fn add(&mut self, name: impl Into<String>, value: Option<&'a str>) -> &mut Self {
         if let Some(value) = value {
             self.fields.push((name.into(), value));
         }
@@ -134,7 +134,7 @@ impl<'a> TemplatedFields<'a> {
     }
 
     /// Adds optional fields by name.
-    pub fn add_all<const N: usize>(&mut self, fields: [(&str, &'a Option<String>); N]) -> &mut Self {
+    pub(crate) fn add_all<const N: usize>(&mut self, fields: [(&str, &'a Option<String>); N]) -> &mut Self {
         for (name, value) in fields {
             self.add(name, value.as_deref());
         }
@@ -142,7 +142,7 @@ impl<'a> TemplatedFields<'a> {
     }
 
     /// The fields collected.
-    pub fn into_vec(self) -> Vec<(String, &'a str)> {
+    pub(crate) fn into_vec(self) -> Vec<(String, &'a str)> {
         self.fields
     }
 }

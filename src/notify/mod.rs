@@ -1,23 +1,23 @@
 //! Delivering notifications: the data they are made from, one module per integration, retries, and the
 //! per-flush pipeline that consults the notification log.
 
-pub mod data;
+pub(crate) mod data;
 mod deliver;
-pub mod error;
-pub mod http;
+pub(crate) mod error;
+pub(crate) mod http;
 mod integration;
-pub mod opsgenie;
-pub mod pagerduty;
-pub mod payload;
-pub mod preview;
-pub mod retry;
-pub mod slack;
-pub mod webhook;
+pub(crate) mod opsgenie;
+pub(crate) mod pagerduty;
+pub(crate) mod payload;
+pub(crate) mod preview;
+pub(crate) mod retry;
+pub(crate) mod slack;
+pub(crate) mod webhook;
 
-pub use deliver::{FlushJob, FlushOutcome, IntegrationJob, deliver};
-pub use error::{Error, ErrorKind};
-pub use http::HttpClients;
-pub use integration::{Integration, Notification, Request, TemplatedFields};
+pub(crate) use deliver::{FlushJob, FlushOutcome, IntegrationJob, deliver};
+pub(crate) use error::Error;
+pub(crate) use http::HttpClients;
+pub(crate) use integration::Integration;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,7 +26,7 @@ use crate::config::model::Receiver;
 
 /// One integration of a receiver, ready to deliver.
 #[derive(Debug, Clone)]
-pub struct IntegrationSpec {
+pub(crate) struct IntegrationSpec {
     /// `webhook`, `slack`, `pagerduty` or `opsgenie`.
     pub kind: &'static str,
     /// Position within the receiver's list of that kind.
@@ -39,18 +39,18 @@ pub struct IntegrationSpec {
 
 /// Every receiver's integrations, built once per config.
 #[derive(Debug, Clone, Default)]
-pub struct Integrations {
+pub(crate) struct Integrations {
     by_receiver: HashMap<String, Vec<IntegrationSpec>>,
 }
 
 impl Integrations {
     /// Builds the integrations of every receiver.
-    pub fn new(receivers: &[Receiver]) -> Self {
+    pub(crate) fn new(receivers: &[Receiver]) -> Self {
         Integrations { by_receiver: receivers.iter().map(|r| (r.name.clone(), of_receiver(r))).collect() }
     }
 
     /// A receiver's integrations (none for an unknown receiver).
-    pub fn of(&self, receiver: &str) -> &[IntegrationSpec] {
+    pub(crate) fn of(&self, receiver: &str) -> &[IntegrationSpec] {
         self.by_receiver.get(receiver).map_or(&[], Vec::as_slice)
     }
 }

@@ -11,12 +11,12 @@ use super::error::{Error, Result};
 
 /// Hex SHA-256 of the group key: the dedup key PagerDuty (and the alias Opsgenie) sees, so that every
 /// notification of a group updates one incident.
-pub fn hash_key(group_key: &str) -> String {
+pub(crate) fn hash_key(group_key: &str) -> String {
     Sha256::digest(group_key.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Alertmanager's `Truncate`: at most `limit` characters, the last one an ellipsis when cut.
-pub fn truncate(text: &str, limit: usize) -> String {
+pub(crate) fn truncate(text: &str, limit: usize) -> String {
     if text.chars().count() <= limit {
         return text.to_string();
     }
@@ -27,7 +27,7 @@ pub fn truncate(text: &str, limit: usize) -> String {
 
 /// A request body as Alertmanager's `json.Encoder` writes it (see [`to_go_json`]); failing to encode is a
 /// [`super::ErrorKind::BadConfig`] failure.
-pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     to_go_json(value).map_err(|err| Error::config(format!("encoding the payload: {err}")))
 }
 
@@ -75,7 +75,7 @@ impl Formatter for GoFormatter {
 }
 
 /// Encodes `value` as Go's `json.NewEncoder(w).Encode(value)` would.
-pub fn to_go_json<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
+pub(crate) fn to_go_json<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
     let mut out = Vec::new();
     let mut serializer = Serializer::with_formatter(&mut out, GoFormatter);
     value.serialize(&mut serializer)?;

@@ -12,7 +12,7 @@ use crate::template::{Templates, template_data};
 
 /// One integration's rendering.
 #[derive(Debug, Serialize)]
-pub struct IntegrationPreview {
+pub(crate) struct IntegrationPreview {
     /// `webhook`, `slack`, `pagerduty` or `opsgenie`.
     pub integration: &'static str,
     /// Position within the receiver's list of that kind.
@@ -26,7 +26,7 @@ pub struct IntegrationPreview {
 
 /// A request, with secrets redacted.
 #[derive(Debug, Serialize)]
-pub struct RequestPreview {
+pub(crate) struct RequestPreview {
     /// HTTP method.
     pub method: String,
     /// Where it goes (`<secret>` for Slack webhook URLs, which are credentials).
@@ -36,7 +36,7 @@ pub struct RequestPreview {
 }
 
 /// Renders every integration for `data`: the requests it would send, secrets redacted.
-pub fn preview(
+pub(crate) fn preview(
     integrations: &[IntegrationSpec],
     templates: &Templates,
     data: &NotificationData,

@@ -15,7 +15,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// The growing wait between attempts.
 #[derive(Debug, Clone)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     next: Duration,
 }
 
@@ -27,7 +27,7 @@ impl Default for Backoff {
 
 impl Backoff {
     /// The next wait: the current interval ±50 %, then the interval grows by half.
-    pub fn next_wait(&mut self) -> Duration {
+    pub(crate) fn next_wait(&mut self) -> Duration {
         let base = self.next;
         self.next = (self.next.mul_f64(1.5)).min(MAX_BACKOFF);
         let jitter = (random_u64() % 1000) as f64 / 1000.0; // [0, 1)
@@ -38,7 +38,7 @@ impl Backoff {
 /// Runs `attempt` until it succeeds, fails permanently, the next try would start after `deadline`, or
 /// `superseded` is cancelled (newer content is waiting). An attempt under way is never cut short; only the
 /// wait before the next one is. `on_failure` sees each failed attempt (for logs and counters).
-pub async fn retry<F, Fut>(
+pub(crate) async fn retry<F, Fut>(
     deadline: Instant,
     superseded: &CancellationToken,
     mut attempt: F,
@@ -78,7 +78,7 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
-    use crate::notify::ErrorKind;
+    use crate::notify::error::ErrorKind;
 
     #[test]
     fn backoff_grows_with_jitter_and_is_capped() {

@@ -11,7 +11,7 @@ const CONTINUED: &str = "│\u{a0}\u{a0} ";
 const BLANK: &str = "    ";
 
 /// `amtool config routes show`: every route with its matchers, `continue` and receiver.
-pub fn render_tree(tree: &RouteTree) -> String {
+pub(crate) fn render_tree(tree: &RouteTree) -> String {
     let mut out = String::from("Routing tree:\n.\n");
     let label = |node: &RouteNode| {
         let mut text = slug(node);
@@ -29,7 +29,7 @@ pub fn render_tree(tree: &RouteTree) -> String {
 
 /// `amtool config routes test --tree`: the routes walked to reach the matches, receivers on the matches only,
 /// followed by the receivers line.
-pub fn render_matching_tree(tree: &RouteTree, labels: &LabelSet) -> String {
+pub(crate) fn render_matching_tree(tree: &RouteTree, labels: &LabelSet) -> String {
     let mut walked = HashSet::new();
     let matched: HashSet<RouteId> = tree
         .visit_matching(labels, &mut |id| {

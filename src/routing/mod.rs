@@ -3,5 +3,5 @@
 mod display;
 mod tree;
 
-pub use display::{render_matching_tree, render_tree};
-pub use tree::{RouteId, RouteNode, RouteTree};
+pub(crate) use display::{render_matching_tree, render_tree};
+pub(crate) use tree::{RouteId, RouteTree};

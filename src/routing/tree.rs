@@ -13,15 +13,13 @@ const DEFAULT_REPEAT_INTERVAL: Duration = Duration::from_secs(4 * 3600);
 
 /// Index of a route in its tree; stable for a given config.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RouteId(pub usize);
+pub(crate) struct RouteId(pub usize);
 
 /// A route with every inherited option resolved.
 #[derive(Clone, Debug)]
-pub struct RouteNode {
+pub(crate) struct RouteNode {
     /// This node's id (its index in depth-first order; the root is 0).
     pub id: RouteId,
-    /// The parent, `None` for the root.
-    pub parent: Option<RouteId>,
     /// Children in file order.
     pub children: Vec<RouteId>,
     /// This node's own matchers (from `match`, `match_re` and `matchers`, ANDed and sorted).
@@ -54,7 +52,7 @@ pub struct RouteNode {
 
 impl RouteNode {
     /// The labels of `labels` that this route groups by.
-    pub fn group_labels(&self, labels: &LabelSet) -> LabelSet {
+    pub(crate) fn group_labels(&self, labels: &LabelSet) -> LabelSet {
         if self.group_by_all {
             return labels.clone();
         }
@@ -68,17 +66,16 @@ impl RouteNode {
 
 /// The whole tree, flattened in depth-first order.
 #[derive(Clone, Debug)]
-pub struct RouteTree {
+pub(crate) struct RouteTree {
     nodes: Vec<RouteNode>,
 }
 
 impl RouteTree {
     /// Resolves inheritance from the root of a checked config.
-    pub fn new(root: &Route) -> Self {
+    pub(crate) fn new(root: &Route) -> Self {
         let mut tree = RouteTree { nodes: Vec::new() };
         let defaults = RouteNode {
             id: RouteId(0),
-            parent: None,
             children: Vec::new(),
             matchers: Matchers::default(),
             key: String::new(),
@@ -112,7 +109,6 @@ impl RouteTree {
         let ident = if twins == 0 { key.clone() } else { format!("{key}#{twins}") };
         let node = RouteNode {
             id,
-            parent: parent_id,
             children: Vec::new(),
             matchers: route.matchers.clone(),
             key,
@@ -136,25 +132,25 @@ impl RouteTree {
     }
 
     /// The root route.
-    pub fn root(&self) -> &RouteNode {
+    pub(crate) fn root(&self) -> &RouteNode {
         &self.nodes[0]
     }
 
     /// A route by id.
     ///
     /// Panics if the id does not come from this tree.
-    pub fn node(&self, id: RouteId) -> &RouteNode {
+    pub(crate) fn node(&self, id: RouteId) -> &RouteNode {
         &self.nodes[id.0]
     }
 
     /// Every route, root first, in depth-first file order.
-    pub fn nodes(&self) -> &[RouteNode] {
+    pub(crate) fn nodes(&self) -> &[RouteNode] {
         &self.nodes
     }
 
     /// The routes an alert with these labels ends at, in match order (the same receiver may appear twice).
     /// The root always matches, so the result is never empty.
-    pub fn matching_routes(&self, labels: &LabelSet) -> Vec<RouteId> {
+    pub(crate) fn matching_routes(&self, labels: &LabelSet) -> Vec<RouteId> {
         let mut matched = Vec::new();
         self.collect_matches(RouteId(0), labels, &mut matched, &mut |_| {});
         matched
@@ -162,7 +158,7 @@ impl RouteTree {
 
     /// Walks the tree as [`RouteTree::matching_routes`] does, calling `visit` for every node that
     /// matched and contributed a result (the nodes `amtool config routes test --tree` prints).
-    pub fn visit_matching(&self, labels: &LabelSet, visit: &mut dyn FnMut(RouteId)) -> Vec<RouteId> {
+    pub(crate) fn visit_matching(&self, labels: &LabelSet, visit: &mut dyn FnMut(RouteId)) -> Vec<RouteId> {
         let mut matched = Vec::new();
         self.collect_matches(RouteId(0), labels, &mut matched, visit);
         matched

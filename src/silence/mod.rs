@@ -12,7 +12,7 @@ use crate::labels::{LabelSet, MatchType, Matcher, is_valid_label_name};
 /// One matcher of a silence, as the API writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SilenceMatcher {
+pub(crate) struct SilenceMatcher {
     /// Label name.
     pub name: String,
     /// Value or regex.
@@ -30,7 +30,7 @@ fn yes() -> bool {
 
 impl SilenceMatcher {
     /// The matcher operator these flags stand for.
-    pub fn kind(&self) -> MatchType {
+    pub(crate) fn kind(&self) -> MatchType {
         match (self.is_regex, self.is_equal) {
             (false, true) => MatchType::Equal,
             (false, false) => MatchType::NotEqual,
@@ -46,7 +46,7 @@ impl SilenceMatcher {
 
 /// A silence.
 #[derive(Debug, Clone)]
-pub struct Silence {
+pub(crate) struct Silence {
     /// UUID.
     pub id: String,
     /// What it matches.
@@ -66,7 +66,7 @@ pub struct Silence {
 
 /// Where a silence is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum State {
+pub(crate) enum State {
     /// Muting now.
     Active,
     /// Starts later.
@@ -77,7 +77,7 @@ pub enum State {
 
 impl State {
     /// The API's name for it.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             State::Active => "active",
             State::Pending => "pending",
@@ -88,7 +88,7 @@ impl State {
 
 impl Silence {
     /// Builds and validates a silence as Alertmanager's `validateSilence` does.
-    pub fn new(
+    pub(crate) fn new(
         id: String,
         matchers: Vec<SilenceMatcher>,
         starts_at: DateTime<Utc>,
@@ -117,7 +117,7 @@ impl Silence {
     }
 
     /// Its state at `now` (still active at the very instant of its end, as in Alertmanager).
-    pub fn state(&self, now: DateTime<Utc>) -> State {
+    pub(crate) fn state(&self, now: DateTime<Utc>) -> State {
         if self.ends_at < now {
             State::Expired
         } else if self.starts_at > now {
@@ -128,14 +128,14 @@ impl Silence {
     }
 
     /// Whether it mutes an alert with these labels (when active).
-    pub fn matches(&self, labels: &LabelSet) -> bool {
+    pub(crate) fn matches(&self, labels: &LabelSet) -> bool {
         self.compiled.iter().all(|m| m.matches(labels))
     }
 }
 
 /// Why a change to the silences was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SilenceError {
+pub(crate) enum SilenceError {
     /// No silence has that id.
     #[error("silence not found")]
     NotFound,
@@ -147,7 +147,7 @@ pub enum SilenceError {
 /// What a change did: the versions to store, and what each replaced (to undo the change if the store
 /// refuses it).
 #[derive(Debug, Default)]
-pub struct Changed {
+pub(crate) struct Changed {
     /// Silences to write.
     pub written: Vec<Silence>,
     /// For each written silence, the version it replaced (`None` for a new one).
@@ -163,13 +163,13 @@ impl Changed {
 
 /// All silences, expired ones included until the retention passes.
 #[derive(Default)]
-pub struct Silences {
+pub(crate) struct Silences {
     by_id: RwLock<HashMap<String, Silence>>,
 }
 
 impl Silences {
     /// Silences loaded from the store.
-    pub fn with(silences: impl IntoIterator<Item = Silence>) -> Self {
+    pub(crate) fn with(silences: impl IntoIterator<Item = Silence>) -> Self {
         Silences { by_id: RwLock::new(silences.into_iter().map(|s| (s.id.clone(), s)).collect()) }
     }
 
@@ -177,7 +177,7 @@ impl Silences {
     /// the matchers, or moves the start of an active silence, expires the old one and creates a new one.
     /// `while_locked` sees the change before any other can be made (to queue its commit in order); if the
     /// commit fails, [`Silences::roll_back`] undoes it.
-    pub fn set<R>(
+    pub(crate) fn set<R>(
         &self,
         id: Option<&str>,
         mut silence: Silence,
@@ -220,7 +220,7 @@ impl Silences {
 
     /// Expires a silence now; an expired one stays as it is (and nothing is changed). `while_locked` as for
     /// [`Silences::set`].
-    pub fn expire<R>(
+    pub(crate) fn expire<R>(
         &self,
         id: &str,
         now: DateTime<Utc>,
@@ -241,7 +241,7 @@ impl Silences {
     }
 
     /// Undoes a change whose commit failed, for every silence no later change has replaced since.
-    pub fn roll_back(&self, changed: Changed) {
+    pub(crate) fn roll_back(&self, changed: Changed) {
         let mut by_id = self.by_id.write().expect("silence lock is never poisoned");
         for (written, replaced) in changed.written.into_iter().zip(changed.replaced) {
             let still_ours = by_id.get(&written.id).is_some_and(|current| {
@@ -259,17 +259,17 @@ impl Silences {
     }
 
     /// A silence by id.
-    pub fn get(&self, id: &str) -> Option<Silence> {
+    pub(crate) fn get(&self, id: &str) -> Option<Silence> {
         self.by_id.read().expect("silence lock is never poisoned").get(id).cloned()
     }
 
     /// Every silence.
-    pub fn all(&self) -> Vec<Silence> {
+    pub(crate) fn all(&self) -> Vec<Silence> {
         self.by_id.read().expect("silence lock is never poisoned").values().cloned().collect()
     }
 
     /// Ids of the active silences muting an alert with these labels, sorted.
-    pub fn silenced_by(&self, labels: &LabelSet, now: DateTime<Utc>) -> Vec<String> {
+    pub(crate) fn silenced_by(&self, labels: &LabelSet, now: DateTime<Utc>) -> Vec<String> {
         let by_id = self.by_id.read().expect("silence lock is never poisoned");
         let mut ids: Vec<String> = by_id
             .values()
@@ -281,7 +281,7 @@ impl Silences {
     }
 
     /// Removes silences expired for longer than `retention` (`--data.retention`) and returns their ids.
-    pub fn collect_expired(&self, now: DateTime<Utc>, retention: Duration) -> Vec<String> {
+    pub(crate) fn collect_expired(&self, now: DateTime<Utc>, retention: Duration) -> Vec<String> {
         let keep = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
         let mut by_id = self.by_id.write().expect("silence lock is never poisoned");
         let old: Vec<String> = by_id.values().filter(|s| s.ends_at + keep <= now).map(|s| s.id.clone()).collect();

@@ -37,7 +37,7 @@ struct RowIn<'a> {
 
 /// Encodes the alert's fields (not its version, which is the row key) into `out`, so that one buffer
 /// serves a whole batch. The bytes are UTF-8 JSON; they are stored as they are, without a second check.
-pub fn encode_into(alert: &Alert, out: &mut Vec<u8>) {
+pub(super) fn encode_into(alert: &Alert, out: &mut Vec<u8>) {
     let row = RowOut {
         l: &alert.labels,
         a: &alert.annotations,
@@ -51,7 +51,7 @@ pub fn encode_into(alert: &Alert, out: &mut Vec<u8>) {
 }
 
 /// Decodes a row written by [`encode_into`] (or, as text, by the migration from the old table).
-pub fn decode(version: u64, data: &[u8]) -> Result<Alert, String> {
+pub(super) fn decode(version: u64, data: &[u8]) -> Result<Alert, String> {
     let row: RowIn<'_> = serde_json::from_slice(data).map_err(|err| format!("version {version}: {err}"))?;
     let mut alert = Alert::new(row.l, row.a, from_micros(row.s), from_micros(row.e), from_micros(row.u));
     alert.generator_url = SharedStr::interned(&row.g);
@@ -61,12 +61,12 @@ pub fn decode(version: u64, data: &[u8]) -> Result<Alert, String> {
 }
 
 /// Timestamps are stored as microseconds since the Unix epoch.
-pub fn to_micros(time: DateTime<Utc>) -> i64 {
+pub(super) fn to_micros(time: DateTime<Utc>) -> i64 {
     time.timestamp_micros()
 }
 
 /// The inverse of [`to_micros`]; out-of-range values read as the far future rather than failing the load.
-pub fn from_micros(micros: i64) -> DateTime<Utc> {
+pub(super) fn from_micros(micros: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 

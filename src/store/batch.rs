@@ -10,7 +10,7 @@ use crate::silence::Silence;
 
 /// Everything Herald persisted, as read back at start-up.
 #[derive(Debug, Default)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     /// Alerts, resolved ones included until they are collected, in version order.
     pub alerts: Vec<Arc<Alert>>,
     /// The highest alert version ever stored (new versions continue after it).
@@ -25,7 +25,7 @@ pub struct Snapshot {
 
 /// A set of changes applied atomically. Later changes to the same row replace earlier ones.
 #[derive(Debug, Default, Clone)]
-pub struct WriteBatch {
+pub(crate) struct WriteBatch {
     /// Alert versions to store, each a new row keyed by its [`Alert::version`]: rows are only ever appended
     /// at the end of the table, which is what makes ingest cheap.
     pub alerts: Vec<Arc<Alert>>,
@@ -48,7 +48,7 @@ pub struct WriteBatch {
 
 impl WriteBatch {
     /// Whether there is nothing to write.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.alerts.is_empty()
             && self.deleted_alerts.is_empty()
             && self.groups.is_empty()
@@ -60,7 +60,7 @@ impl WriteBatch {
     }
 
     /// Folds a later batch into this one; for a row touched by both, the later change wins.
-    pub fn absorb(&mut self, later: WriteBatch) {
+    pub(crate) fn absorb(&mut self, later: WriteBatch) {
         if !later.deleted_alerts.is_empty() && !self.alerts.is_empty() {
             // A version written and deleted before the commit need not touch the disk at all.
             let deleted: HashSet<u64> = later.deleted_alerts.iter().copied().collect();

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha384};
 use super::{Error, Result};
 
 /// One migration: its version (the file name's numeric prefix), description and SQL.
-pub struct Migration {
+pub(super) struct Migration {
     /// Applied in increasing order.
     pub version: i64,
     /// What it does (from the file name).
@@ -17,7 +17,7 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first.
-pub const MIGRATIONS: &[Migration] = &[
+pub(super) const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 20261125000000,
         description: "initial",
@@ -47,7 +47,7 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
 )";
 
 /// Applies the migrations in `migrations` that `conn` has not seen yet.
-pub fn run(conn: &mut Connection, migrations: &[Migration]) -> Result<()> {
+pub(super) fn run(conn: &mut Connection, migrations: &[Migration]) -> Result<()> {
     conn.execute_batch(CREATE_TABLE).map_err(failed("creating the migrations table"))?;
     for migration in migrations {
         let checksum = Sha384::digest(migration.sql.as_bytes()).to_vec();

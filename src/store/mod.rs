@@ -10,13 +10,13 @@ mod sqlite;
 use std::future::Future;
 use std::pin::Pin;
 
-pub use batch::{Snapshot, WriteBatch};
-pub use persister::{CommittedAlerts, Persister};
-pub use sqlite::SqliteStore;
+pub(crate) use batch::{Snapshot, WriteBatch};
+pub(crate) use persister::Persister;
+pub(crate) use sqlite::SqliteStore;
 
 /// Why the store failed.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     /// The database refused or failed an operation.
     #[error("database: {0}")]
     Database(String),
@@ -34,13 +34,13 @@ pub enum Error {
 }
 
 /// Result alias for store operations.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// A boxed future, so that [`Store`] can be used as a trait object.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A durable backend. Implementations apply each batch atomically.
-pub trait Store: Send + Sync + 'static {
+pub(crate) trait Store: Send + Sync + 'static {
     /// Reads everything back (at start-up).
     fn load(&self) -> BoxFuture<'_, Result<Snapshot>>;
     /// Applies a batch in one transaction.

@@ -13,33 +13,34 @@ use crate::alert::Alert;
 const MAX_WRITES_PER_COMMIT: usize = 256;
 
 /// Alerts that were committed, in commit order.
-pub type CommittedAlerts = mpsc::UnboundedSender<Vec<Arc<Alert>>>;
+pub(crate) type CommittedAlerts = mpsc::UnboundedSender<Vec<Arc<Alert>>>;
 
 type Ack = oneshot::Sender<Result<()>>;
 
 /// Handle to the writer task. Cloning is cheap.
 #[derive(Clone)]
-pub struct Persister {
+pub(crate) struct Persister {
     queue: mpsc::UnboundedSender<(WriteBatch, Option<Ack>)>,
 }
 
 impl Persister {
     /// Starts the writer task over `store`. Committed alerts go to `committed`. The task ends once every
     /// handle is dropped and the queue is drained.
-    pub fn spawn(store: Arc<dyn Store>, committed: CommittedAlerts) -> (Persister, tokio::task::JoinHandle<()>) {
+    pub(crate) fn spawn(store: Arc<dyn Store>, committed: CommittedAlerts) -> (Persister, tokio::task::JoinHandle<()>) {
         let (queue, inbox) = mpsc::unbounded_channel();
         let task = tokio::spawn(run(store, inbox, committed));
         (Persister { queue }, task)
     }
 
+    #[cfg(test)]
     /// Queues a batch and waits until it is committed.
-    pub async fn commit(&self, batch: WriteBatch) -> Result<()> {
+    pub(crate) async fn commit(&self, batch: WriteBatch) -> Result<()> {
         self.enqueue(batch).await
     }
 
     /// Queues a batch now and returns a future that completes once it is committed. Queueing is
     /// synchronous, so callers can order their batches under their own lock.
-    pub fn enqueue(&self, batch: WriteBatch) -> impl std::future::Future<Output = Result<()>> + Send + use<> {
+    pub(crate) fn enqueue(&self, batch: WriteBatch) -> impl std::future::Future<Output = Result<()>> + Send + use<> {
         let (ack, done) = oneshot::channel();
         let queued = self.queue.send((batch, Some(ack))).map_err(|_| Error::Closed);
         async move {
@@ -49,7 +50,7 @@ impl Persister {
     }
 
     /// Queues a batch without waiting (state that can be rebuilt if lost, such as group timers).
-    pub fn submit(&self, batch: WriteBatch) {
+    pub(crate) fn submit(&self, batch: WriteBatch) {
         if !batch.is_empty() && self.queue.send((batch, None)).is_err() {
             tracing::warn!("A state change was dropped: the store is shut down.");
         }

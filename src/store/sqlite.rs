@@ -18,7 +18,7 @@ use crate::nflog::{NflogEntry, NflogKey};
 use crate::silence::Silence;
 
 /// The database file inside `--data-dir`.
-pub const DATABASE_FILE: &str = "herald.db";
+pub(super) const DATABASE_FILE: &str = "herald.db";
 
 /// How often the WAL is checkpointed into the database file, off the commit path.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
@@ -45,7 +45,7 @@ enum Command {
 
 /// SQLite-backed [`Store`]. Cloning is cheap; every clone talks to the same writer thread.
 #[derive(Clone)]
-pub struct SqliteStore {
+pub(crate) struct SqliteStore {
     commands: mpsc::UnboundedSender<Command>,
     threads: Arc<Threads>,
 }
@@ -59,7 +59,7 @@ struct Threads {
 
 impl SqliteStore {
     /// Opens (creating if needed) `herald.db` in `data_dir` and applies pending migrations.
-    pub async fn open(data_dir: &Path) -> Result<Self> {
+    pub(crate) async fn open(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir)
             .map_err(|err| Error::Database(format!("cannot create {}: {err}", data_dir.display())))?;
         let path = data_dir.join(DATABASE_FILE);
@@ -93,7 +93,7 @@ impl SqliteStore {
 
     /// Stops the checkpointer, lets the writer finish what is queued, checkpoints the WAL completely and
     /// closes the database. Call it once every other user of the store is done.
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         self.threads.stop_checkpoints.store(true, Ordering::Relaxed);
         let checkpointer = self.threads.checkpointer.lock().ok().and_then(|mut handle| handle.take());
         let writer = self.threads.writer.lock().ok().and_then(|mut handle| handle.take());

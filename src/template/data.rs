@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::notify::data::NotificationData;
 
 /// Alertmanager's template data as JSON.
-pub fn template_data(data: &NotificationData) -> Value {
+pub(crate) fn template_data(data: &NotificationData) -> Value {
     let alerts: Vec<Value> = data
         .alerts
         .iter()
@@ -36,7 +36,7 @@ pub fn template_data(data: &NotificationData) -> Value {
 
 /// Go's `time.Time.String()` for a UTC time: `2006-01-02 15:04:05.999999999 +0000 UTC`; `None` is the zero
 /// time.
-pub fn go_time_string(time: Option<DateTime<Utc>>) -> String {
+pub(crate) fn go_time_string(time: Option<DateTime<Utc>>) -> String {
     let Some(time) = time else { return "0001-01-01 00:00:00 +0000 UTC".to_string() };
     let base = time.format("%Y-%m-%d %H:%M:%S").to_string();
     let nanos = time.nanosecond() % 1_000_000_000;

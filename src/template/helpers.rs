@@ -49,7 +49,7 @@ impl HelperDef for TemplateHelper {
 }
 
 /// Registers every helper.
-pub fn register(registry: &mut Handlebars<'static>) {
+pub(super) fn register(registry: &mut Handlebars<'static>) {
     let functions: [(&'static str, Function); 29] = [
         ("toUpper", |a| Ok(json!(text(a, 0)?.to_uppercase()))),
         ("toLower", |a| Ok(json!(text(a, 0)?.to_lowercase()))),
@@ -96,7 +96,7 @@ fn text(args: &[Value], i: usize) -> Result<String, String> {
 }
 
 /// How Go prints a value with `{{ . }}` (strings as they are; lists as `[a b]`; maps as `map[k:v]`).
-pub fn display(value: &Value) -> String {
+pub(crate) fn display(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -109,7 +109,7 @@ pub fn display(value: &Value) -> String {
 }
 
 /// Go's truthiness: false, 0, nil, and empty strings, lists and maps are false.
-pub fn truthy(value: &Value) -> bool {
+pub(crate) fn truthy(value: &Value) -> bool {
     match value {
         Value::Null => false,
         Value::Bool(b) => *b,

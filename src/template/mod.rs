@@ -3,7 +3,7 @@
 //! a surprise at send time.
 
 mod data;
-pub mod gotmpl;
+pub(crate) mod gotmpl;
 mod helpers;
 
 use std::collections::HashMap;
@@ -13,8 +13,7 @@ use serde_json::Value;
 
 use crate::config::{Config, templated_fields};
 
-pub use data::{go_time_string, template_data};
-pub use helpers::{display, truthy};
+pub(crate) use data::template_data;
 
 /// Herald's default templates (`templates/*.hbs`), by name.
 const DEFAULTS: [(&str, &str); 21] = [
@@ -42,14 +41,14 @@ const DEFAULTS: [(&str, &str); 21] = [
 ];
 
 /// Checks that a config string in Go template syntax can be rendered by Herald.
-pub fn check(source: &str) -> Result<(), String> {
+pub(crate) fn check(source: &str) -> Result<(), String> {
     let handlebars = gotmpl::to_handlebars(source)?;
     handlebars::Template::compile(&handlebars).map(drop).map_err(|err| err.to_string())
 }
 
 /// A set of compiled templates: the named ones (`define` blocks, Herald's defaults) and config strings,
 /// the latter by their source text.
-pub struct Templates {
+pub(crate) struct Templates {
     registry: Handlebars<'static>,
     by_source: HashMap<String, String>,
 }
@@ -71,7 +70,7 @@ impl Templates {
     /// Herald's default templates, with every helper registered.
     ///
     /// Panics if a shipped template does not compile (a build defect, caught by the tests).
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut registry = Handlebars::new();
         registry.register_escape_fn(handlebars::no_escape);
         helpers::register(&mut registry);
@@ -86,7 +85,7 @@ impl Templates {
     }
 
     /// The defaults, the config's template files, and every templated string of its receivers, compiled.
-    pub fn from_config(config: &Config) -> Result<Templates, String> {
+    pub(crate) fn from_config(config: &Config) -> Result<Templates, String> {
         let mut templates = Templates::new();
         for file in &config.template_files {
             templates.add_go_file(&file.source).map_err(|err| format!("{}: {err}", file.path.display()))?;
@@ -106,7 +105,7 @@ impl Templates {
     }
 
     /// Compiles a Go-syntax string once; [`Templates::render_go`] then finds it by its text.
-    pub fn precompile(&mut self, source: &str) -> Result<(), String> {
+    pub(crate) fn precompile(&mut self, source: &str) -> Result<(), String> {
         if self.by_source.contains_key(source) {
             return Ok(());
         }
@@ -117,7 +116,7 @@ impl Templates {
     }
 
     /// Renders a Go-syntax string, precompiled or not.
-    pub fn render_go(&self, source: &str, data: &Value) -> Result<String, String> {
+    pub(crate) fn render_go(&self, source: &str, data: &Value) -> Result<String, String> {
         match self.by_source.get(source) {
             Some(name) => self.render(name, data),
             None => self.render_go_string(source, data),
@@ -125,7 +124,7 @@ impl Templates {
     }
 
     /// Adds a template file in Go syntax: each `{{ define "name" }}` becomes a named template.
-    pub fn add_go_file(&mut self, source: &str) -> Result<Vec<String>, String> {
+    pub(crate) fn add_go_file(&mut self, source: &str) -> Result<Vec<String>, String> {
         let parsed = gotmpl::parse(source)?;
         let mut names = Vec::new();
         for (name, body) in parsed.defines {
@@ -137,23 +136,18 @@ impl Templates {
     }
 
     /// Compiles a config string in Go syntax under `name`.
-    pub fn add_go_string(&mut self, name: &str, source: &str) -> Result<(), String> {
+    pub(crate) fn add_go_string(&mut self, name: &str, source: &str) -> Result<(), String> {
         let handlebars = gotmpl::to_handlebars(source)?;
         self.registry.register_template_string(name, handlebars).map_err(|err| err.to_string())
     }
 
-    /// Whether a template of that name exists.
-    pub fn contains(&self, name: &str) -> bool {
-        self.registry.has_template(name)
-    }
-
     /// Renders a named template.
-    pub fn render(&self, name: &str, data: &Value) -> Result<String, String> {
+    pub(crate) fn render(&self, name: &str, data: &Value) -> Result<String, String> {
         self.registry.render(name, data).map_err(|err| err.to_string())
     }
 
     /// Translates and renders a Go-syntax string once (previews, tests).
-    pub fn render_go_string(&self, source: &str, data: &Value) -> Result<String, String> {
+    pub(crate) fn render_go_string(&self, source: &str, data: &Value) -> Result<String, String> {
         let handlebars = gotmpl::to_handlebars(source)?;
         self.registry.render_template(&handlebars, data).map_err(|err| err.to_string())
     }

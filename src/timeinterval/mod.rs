@@ -31,7 +31,7 @@ static TIME_OF_DAY_RE: LazyLock<Regex> =
 
 /// One checked interval. Empty lists mean "any".
 #[derive(Debug, Clone, PartialEq)]
-pub struct TimeInterval {
+pub(crate) struct TimeInterval {
     /// Minutes after midnight, start inclusive, end exclusive.
     pub times: Vec<(u32, u32)>,
     /// Weekdays, 0 = Sunday.
@@ -48,7 +48,7 @@ pub struct TimeInterval {
 
 impl TimeInterval {
     /// Whether `time` falls in this interval, read in its time zone, as Alertmanager decides it.
-    pub fn contains(&self, time: DateTime<Utc>) -> bool {
+    pub(crate) fn contains(&self, time: DateTime<Utc>) -> bool {
         let local = time.with_timezone(&self.location);
         let minute = local.hour() * 60 + local.minute();
         if !self.times.is_empty() && !self.times.iter().any(|(start, end)| minute >= *start && minute < *end) {
@@ -82,7 +82,7 @@ impl TimeInterval {
 }
 
 /// Whether any of a named interval's entries contains `time`.
-pub fn any_contains(intervals: &[TimeInterval], time: DateTime<Utc>) -> bool {
+pub(crate) fn any_contains(intervals: &[TimeInterval], time: DateTime<Utc>) -> bool {
     intervals.iter().any(|interval| interval.contains(time))
 }
 
@@ -94,7 +94,7 @@ fn days_in_month(year: i32, month: u32) -> u32 {
 }
 
 /// Checks one interval as written; the error is the first thing wrong, in Alertmanager's words.
-pub fn parse(spec: &TimeIntervalSpec) -> Result<TimeInterval, String> {
+pub(crate) fn parse(spec: &TimeIntervalSpec) -> Result<TimeInterval, String> {
     let each = |list: &Option<Vec<String>>| list.iter().flatten().cloned().collect::<Vec<_>>();
     Ok(TimeInterval {
         times: spec.times.iter().flatten().map(parse_time_range).collect::<Result<_, _>>()?,

@@ -60,7 +60,7 @@ async fn malformed_bodies_get_alertmanagers_status_codes_and_shapes() {
     let (status, body) = post_raw(&herald, "text/plain", "[]").await;
     assert_eq!(status, 415, "{body}");
 
-    let huge = vec![b' '; herald::api::MAX_BODY_BYTES + 1];
+    let huge = vec![b' '; herald::MAX_BODY_BYTES + 1];
     let (status, body) = post_raw(&herald, "application/json", huge).await;
     assert_eq!(status, 413);
     assert!(body.contains("request body is larger than"), "{body}");

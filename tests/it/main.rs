@@ -1,6 +1,9 @@
 //! Integration tests: each module drives the real `herald` binary, or Herald started in-process where a
 //! paused clock makes timings exact (`in_process`, `timers`).
 
+// A test binary has no public surface: `pub` here only shares helpers between its modules.
+#![allow(unreachable_pub)]
+
 mod amtool;
 mod api;
 mod check_config;

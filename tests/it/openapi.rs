@@ -23,7 +23,7 @@ fn documented() -> BTreeSet<(String, String)> {
 
 #[test]
 fn the_document_lists_every_served_route() {
-    let served: BTreeSet<(String, String)> = herald::api::ROUTES
+    let served: BTreeSet<(String, String)> = herald::ROUTES
         .iter()
         .filter(|(method, _)| *method != "HEAD")
         .map(|(method, path)| (method.to_string(), path.to_string()))

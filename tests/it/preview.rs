@@ -84,8 +84,7 @@ async fn a_live_group_can_be_previewed() {
     let sink = Sink::start().await;
     let herald = Herald::start(&config(&sink));
     herald.post_alerts(json!([{"labels": {"alertname": "Live", "key": "rk-2"}}])).await;
-    let id =
-        herald::dispatch::GroupId::of("{}", &[("alertname".to_string(), "Live".to_string())].into_iter().collect());
+    let id = herald::GroupId::of("{}", &[("alertname".to_string(), "Live".to_string())].into_iter().collect());
     let (status, body) = preview(&herald, "ops", json!({"group": id.to_string()})).await;
     assert_eq!(status, 200, "{body}");
     let event = &body["integrations"][1]["requests"][0]["body"];

@@ -212,7 +212,7 @@ async fn the_webhook_payload_matches_alertmanagers_field_by_field() {
     }]))
     .await;
     let received = sink.wait_for(1, WAIT).await;
-    let fingerprint = herald::labels::fingerprint(&serde_json::from_value(labels.clone()).expect("label map"));
+    let fingerprint = herald::fingerprint(&serde_json::from_value(labels.clone()).expect("label map"));
     let expected = format!(
         concat!(
             r#"{{"receiver":"hook","status":"firing","alerts":[{{"status":"firing","labels":{{"alertname":"Disk","instance":"db1","job":"node","severity":"critical"}},"#,

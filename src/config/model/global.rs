@@ -9,7 +9,7 @@ use crate::config::secret::Secret;
 /// Webex) are accepted so that existing files load; receivers that use those integrations are rejected.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct GlobalConfig {
+pub(crate) struct GlobalConfig {
     /// How long an alert without `endsAt` stays firing after its last update (default 5m).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolve_timeout: Option<String>,

@@ -9,7 +9,7 @@ use crate::config::secret::Secret;
 /// Client settings for one integration (or the global default).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct HttpConfig {
+pub(crate) struct HttpConfig {
     /// HTTP basic authentication.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub basic_auth: Option<BasicAuth>,
@@ -50,7 +50,7 @@ pub struct HttpConfig {
 /// `basic_auth`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct BasicAuth {
+pub(crate) struct BasicAuth {
     /// User name.
     #[serde(default)]
     pub username: String,
@@ -65,7 +65,7 @@ pub struct BasicAuth {
 /// `authorization`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct Authorization {
+pub(crate) struct Authorization {
     /// Scheme, default `Bearer`.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -80,7 +80,7 @@ pub struct Authorization {
 /// `oauth2` client-credentials flow.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct OAuth2 {
+pub(crate) struct OAuth2 {
     /// Client id.
     #[serde(default)]
     pub client_id: String,
@@ -110,7 +110,7 @@ pub struct OAuth2 {
 /// `tls_config`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct TlsConfig {
+pub(crate) struct TlsConfig {
     /// CA certificate, inline PEM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca: Option<String>,

@@ -10,16 +10,16 @@ pub(crate) mod yaml11;
 
 use serde::{Deserialize, Serialize};
 
-pub use global::GlobalConfig;
-pub use http::{Authorization, BasicAuth, HttpConfig, OAuth2, TlsConfig};
-pub use receiver::Receiver;
-pub use route::{InhibitRule, RouteConfig};
-pub use time_interval::{NamedTimeInterval, TimeIntervalSpec, TimeRangeSpec};
+pub(crate) use global::GlobalConfig;
+pub(crate) use http::{HttpConfig, TlsConfig};
+pub(crate) use receiver::Receiver;
+pub(crate) use route::{InhibitRule, RouteConfig};
+pub(crate) use time_interval::{NamedTimeInterval, TimeIntervalSpec, TimeRangeSpec};
 
 /// The whole file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     /// Defaults shared by all receivers.
     #[serde(default)]
     pub global: Option<GlobalConfig>,

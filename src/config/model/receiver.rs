@@ -18,39 +18,39 @@ macro_rules! receiver {
         /// A named receiver with any number of integrations.
         #[derive(Debug, Clone, Default, Deserialize, Serialize)]
         #[serde(deny_unknown_fields)]
-        pub struct Receiver {
+        pub(crate) struct Receiver {
             /// Unique name that routes refer to.
             #[serde(default)]
-            pub name: String,
+            pub(crate) name: String,
             $(
                 #[doc = concat!("`", stringify!($key), "` entries.")]
                 #[serde(default, deserialize_with = "crate::config::model::yaml11::list", skip_serializing_if = "Vec::is_empty")]
-                pub $key: Vec<$config>,
+                pub(crate) $key: Vec<$config>,
             )*
             $(
                 #[doc = concat!("`", stringify!($unsupported), "`: not delivered by Herald yet (refused by validation).")]
                 #[serde(default, skip_serializing_if = "Option::is_none")]
-                pub $unsupported: Option<serde_yaml_ng::Value>,
+                pub(crate) $unsupported: Option<serde_yaml_ng::Value>,
             )*
         }
 
         impl Receiver {
             /// Every integration, in registration order, each with its position in its own list.
-            pub fn integrations(&self) -> Vec<(usize, &dyn Integration)> {
+            pub(crate) fn integrations(&self) -> Vec<(usize, &dyn Integration)> {
                 let mut all: Vec<(usize, &dyn Integration)> = Vec::new();
                 $( all.extend(self.$key.iter().enumerate().map(|(i, c)| (i, c as &dyn Integration))); )*
                 all
             }
 
             /// Every integration, mutable (for validation, which completes them from `global`).
-            pub fn integrations_mut(&mut self) -> Vec<(usize, &mut dyn Integration)> {
+            pub(crate) fn integrations_mut(&mut self) -> Vec<(usize, &mut dyn Integration)> {
                 let mut all: Vec<(usize, &mut dyn Integration)> = Vec::new();
                 $( all.extend(self.$key.iter_mut().enumerate().map(|(i, c)| (i, c as &mut dyn Integration))); )*
                 all
             }
 
             /// Every integration, owned and shareable (for delivery).
-            pub fn into_integrations(self) -> Vec<(usize, std::sync::Arc<dyn Integration>)> {
+            pub(crate) fn into_integrations(self) -> Vec<(usize, std::sync::Arc<dyn Integration>)> {
                 let mut all: Vec<(usize, std::sync::Arc<dyn Integration>)> = Vec::new();
                 $(
                     all.extend(
@@ -61,7 +61,7 @@ macro_rules! receiver {
             }
 
             /// The integration keys present on this receiver that Herald cannot deliver to.
-            pub fn unsupported_integrations(&self) -> Vec<&'static str> {
+            pub(crate) fn unsupported_integrations(&self) -> Vec<&'static str> {
                 [$( (stringify!($unsupported), &self.$unsupported), )*]
                     .into_iter()
                     .filter(|(_, value)| match value {
@@ -74,7 +74,7 @@ macro_rules! receiver {
             }
 
             /// The config keys of the integrations Herald delivers.
-            pub fn supported_keys() -> &'static [&'static str] {
+            pub(crate) fn supported_keys() -> &'static [&'static str] {
                 &[$( stringify!($key), )*]
             }
         }
@@ -98,12 +98,5 @@ receiver! {
         victorops_configs,
         webex_configs,
         wechat_configs,
-    }
-}
-
-impl Receiver {
-    /// How many integrations (config entries) this receiver delivers to.
-    pub fn integration_count(&self) -> usize {
-        self.integrations().len()
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// One node of the route tree, as written; children inherit what they leave out.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct RouteConfig {
+pub(crate) struct RouteConfig {
     /// Receiver for alerts that end at this node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver: Option<String>,
@@ -63,7 +63,7 @@ pub struct RouteConfig {
 /// One inhibition rule, as written.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct InhibitRule {
+pub(crate) struct InhibitRule {
     /// Deprecated exact matchers for the source side.
     #[serde(
         default,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 /// A named list of intervals; the name is what routes refer to.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct NamedTimeInterval {
+pub(crate) struct NamedTimeInterval {
     /// The name routes use.
     #[serde(default)]
     pub name: String,
@@ -18,7 +18,7 @@ pub struct NamedTimeInterval {
 /// One interval: every field given must hold at once; a field left out holds always.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct TimeIntervalSpec {
+pub(crate) struct TimeIntervalSpec {
     /// Times of day, `HH:MM` to `HH:MM` (end exclusive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times: Option<Vec<TimeRangeSpec>>,
@@ -42,7 +42,7 @@ pub struct TimeIntervalSpec {
 /// A time-of-day range.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct TimeRangeSpec {
+pub(crate) struct TimeRangeSpec {
     /// Start, `HH:MM`, inclusive.
     pub start_time: String,
     /// End, `HH:MM`, exclusive; `24:00` is allowed.

@@ -42,34 +42,38 @@ impl<'de> Visitor<'de> for BoolVisitor {
 }
 
 /// A YAML 1.1 boolean; null is false.
-pub fn bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+pub(crate) fn bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     Ok(deserializer.deserialize_any(BoolVisitor)?.unwrap_or(false))
 }
 
 /// An optional YAML 1.1 boolean; null is unset.
-pub fn opt_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+pub(crate) fn opt_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
     deserializer.deserialize_any(BoolVisitor)
 }
 
 /// A list; null is the empty list.
-pub fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
+pub(crate) fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
     Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// An optional list of strings whose null items are dropped (`matchers: [~]` is an empty matcher list).
-pub fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<String>>, D::Error> {
+pub(crate) fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<String>>, D::Error> {
     let list = Option::<Vec<Option<String>>>::deserialize(deserializer)?;
     Ok(list.map(|items| items.into_iter().flatten().collect()))
 }
 
 /// A map of strings whose null values are empty strings (`match: {a: ~}` matches a missing label).
-pub fn string_map<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+pub(crate) fn string_map<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
     let map = Option::<BTreeMap<String, Option<String>>>::deserialize(deserializer)?;
     Ok(map.map(|map| map.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect()))
 }
 
 /// A map of regexes; a null value is refused as Alertmanager refuses it.
-pub fn regex_map<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+pub(crate) fn regex_map<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
     let map = Option::<BTreeMap<String, Option<String>>>::deserialize(deserializer)?;
     let Some(map) = map else { return Ok(None) };
     let mut checked = BTreeMap::new();

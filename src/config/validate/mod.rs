@@ -33,7 +33,7 @@ pub(super) fn check(file: ConfigFile, base_dir: &Path) -> Checked {
 }
 
 /// Collects the problems of one file while its parts are checked; integrations report theirs through it.
-pub struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     errors: Vec<Problem>,
     warnings: Vec<Problem>,
     base_dir: &'a Path,
@@ -41,12 +41,12 @@ pub struct Checker<'a> {
 
 impl Checker<'_> {
     /// Reports an error at a field path: the file is refused.
-    pub fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.errors.push(Problem::at(path, message));
     }
 
     /// Reports a warning at a field path: the file loads, but something will not work as written.
-    pub fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.warnings.push(Problem::at(path, message));
     }
 
@@ -146,7 +146,7 @@ impl Checker<'_> {
     }
 
     /// Checks an http(s) URL as Alertmanager's config `URL` type does.
-    pub fn url(&mut self, path: &str, text: &str) {
+    pub(crate) fn url(&mut self, path: &str, text: &str) {
         if let Some(problem) = go_url_problem(text) {
             return self.error(path, problem);
         }
@@ -163,7 +163,7 @@ impl Checker<'_> {
     }
 
     /// Like [`Checker::url`], without repeating the URL (it is a secret) in the message.
-    pub fn secret_url(&mut self, path: &str, secret: &Secret) {
+    pub(crate) fn secret_url(&mut self, path: &str, secret: &Secret) {
         if secret.expose() == super::secret::REDACTED {
             return;
         }
@@ -183,7 +183,7 @@ impl Checker<'_> {
     }
 
     /// Resolves a `*_file` path against the config folder, and warns when the file is not there yet.
-    pub fn existing_file(&mut self, path: &str, file: &str) -> String {
+    pub(crate) fn existing_file(&mut self, path: &str, file: &str) -> String {
         let resolved = self.base_dir.join(file);
         if !resolved.is_file() {
             self.warn(path, format!("file {} does not exist; sends that need it will fail", resolved.display()));
@@ -193,14 +193,14 @@ impl Checker<'_> {
 }
 
 /// Alertmanager treats an empty secret as not set.
-pub fn clear_empty_secret(secret: &mut Option<Secret>) {
+pub(crate) fn clear_empty_secret(secret: &mut Option<Secret>) {
     if secret.as_ref().is_some_and(Secret::is_empty) {
         *secret = None;
     }
 }
 
 /// Alertmanager treats an empty string as not set.
-pub fn clear_empty(value: &mut Option<String>) {
+pub(crate) fn clear_empty(value: &mut Option<String>) {
     if value.as_deref().is_some_and(str::is_empty) {
         *value = None;
     }

@@ -10,7 +10,7 @@ use crate::config::model::HttpConfig;
 /// `opsgenie_configs` entry.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct OpsgenieConfig {
+pub(crate) struct OpsgenieConfig {
     /// Notify (close the alert) when alerts resolve (default true).
     #[serde(
         default,
@@ -68,7 +68,7 @@ pub struct OpsgenieConfig {
 /// An Opsgenie responder: one of `id`, `name` or `username`, and a type.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct OpsgenieResponder {
+pub(crate) struct OpsgenieResponder {
     /// Responder id.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub id: String,

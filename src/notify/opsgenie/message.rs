@@ -29,7 +29,7 @@ pub(super) const DEFAULT_TEMPLATES: [&str; 3] = [DEFAULT_MESSAGE, DEFAULT_DESCRI
 
 /// The create-alert body, field for field (and in the order) Alertmanager sends it.
 #[derive(Debug, Serialize, PartialEq)]
-pub struct CreateAlert {
+pub(super) struct CreateAlert {
     /// SHA-256 of the group key.
     pub alias: String,
     /// At most 130 characters.
@@ -63,7 +63,7 @@ pub struct CreateAlert {
 
 /// A rendered responder.
 #[derive(Debug, Serialize, PartialEq, Clone, Default)]
-pub struct Responder {
+pub(super) struct Responder {
     /// Id.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub id: String,
@@ -79,7 +79,7 @@ pub struct Responder {
 }
 
 /// The requests for a notification, in order, each carrying the API key.
-pub fn requests(config: &OpsgenieConfig, notification: &Notification<'_>) -> Result<Vec<Request>> {
+pub(super) fn requests(config: &OpsgenieConfig, notification: &Notification<'_>) -> Result<Vec<Request>> {
     let tmpl = |source: &str| notification.render(source);
     let field = |value: &Option<String>, default: &str| notification.field(value, default);
     let data = notification.data;

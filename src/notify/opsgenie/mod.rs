@@ -4,7 +4,7 @@
 mod config;
 mod message;
 
-pub use config::{OpsgenieConfig, OpsgenieResponder};
+pub(crate) use config::OpsgenieConfig;
 
 use super::error::Result;
 use super::integration::{Integration, Notification, Request, TemplatedFields};

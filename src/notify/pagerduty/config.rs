@@ -10,7 +10,7 @@ use crate::config::model::HttpConfig;
 /// `pagerduty_configs` entry: `service_key` selects Events API v1, `routing_key` v2.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct PagerdutyConfig {
+pub(crate) struct PagerdutyConfig {
     /// Notify when alerts resolve (default true).
     #[serde(
         default,
@@ -74,7 +74,7 @@ pub struct PagerdutyConfig {
 /// An image on a PagerDuty event.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct PagerdutyImage {
+pub(crate) struct PagerdutyImage {
     /// Image source.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub src: String,
@@ -89,7 +89,7 @@ pub struct PagerdutyImage {
 /// A link on a PagerDuty event.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct PagerdutyLink {
+pub(crate) struct PagerdutyLink {
     /// Target.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub href: String,

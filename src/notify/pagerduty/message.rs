@@ -10,10 +10,8 @@ use crate::notify::http::read_secret_file;
 use crate::notify::integration::Notification;
 use crate::notify::payload::{hash_key, to_go_json, truncate};
 
-/// PagerDuty's fixed Events API v1 endpoint, used unless `url` was set to something else than the v2 default.
-pub const V1_URL: &str = "https://events.pagerduty.com/generic/2010-04-15/create_event.json";
 /// The default Events API v2 endpoint (`global.pagerduty_url`).
-pub const V2_DEFAULT_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+pub(crate) const V2_DEFAULT_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 /// PagerDuty's limit on summaries and descriptions, in characters.
 const MAX_SUMMARY_CHARS: usize = 1024;
 /// PagerDuty's limit on a whole event, in bytes.
@@ -36,7 +34,7 @@ pub(super) fn default_templates() -> impl Iterator<Item = &'static str> {
 
 /// The event, field for field (and in the order) Alertmanager sends it, for both API versions.
 #[derive(Debug, Serialize, PartialEq)]
-pub struct PagerdutyMessage {
+pub(super) struct PagerdutyMessage {
     /// v2 key.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub routing_key: String,
@@ -78,7 +76,7 @@ pub struct PagerdutyMessage {
 
 /// The v2 payload.
 #[derive(Debug, Serialize, PartialEq)]
-pub struct PagerdutyPayload {
+pub(super) struct PagerdutyPayload {
     /// Summary (at most 1024 characters).
     pub summary: String,
     /// Affected system.
@@ -101,7 +99,7 @@ pub struct PagerdutyPayload {
 
 /// An image.
 #[derive(Debug, Serialize, PartialEq)]
-pub struct Image {
+pub(super) struct Image {
     /// Source.
     pub src: String,
     /// Alternative text.
@@ -112,7 +110,7 @@ pub struct Image {
 
 /// A link.
 #[derive(Debug, Serialize, PartialEq)]
-pub struct Link {
+pub(super) struct Link {
     /// Target.
     pub href: String,
     /// Text.
@@ -120,7 +118,7 @@ pub struct Link {
 }
 
 /// Builds the event for a notification.
-pub fn render(config: &PagerdutyConfig, notification: &Notification<'_>) -> Result<PagerdutyMessage> {
+pub(super) fn render(config: &PagerdutyConfig, notification: &Notification<'_>) -> Result<PagerdutyMessage> {
     let tmpl = |source: &str| notification.render(source);
     let field = |value: &Option<String>, default: &str| notification.field(value, default);
     let resolve = notification.data.status == "resolved";
@@ -228,7 +226,7 @@ fn v2_key(config: &PagerdutyConfig) -> Result<String> {
 }
 
 /// Encodes the event; one over PagerDuty's size limit loses its details, as Alertmanager does it.
-pub fn encode(message: &mut PagerdutyMessage) -> Result<Vec<u8>> {
+pub(super) fn encode(message: &mut PagerdutyMessage) -> Result<Vec<u8>> {
     let encode = |message: &PagerdutyMessage| {
         to_go_json(message).map_err(|err| Error::config(format!("encoding the payload: {err}")))
     };
@@ -250,7 +248,7 @@ pub fn encode(message: &mut PagerdutyMessage) -> Result<Vec<u8>> {
 
 /// Where an event goes. v2: `url`. v1: PagerDuty's v1 endpoint on the host of a PagerDuty v2 URL (the
 /// default, or a regional one), or `url` itself when it points elsewhere (a proxy, a test server).
-pub fn endpoint(config: &PagerdutyConfig, v1: bool) -> String {
+pub(super) fn endpoint(config: &PagerdutyConfig, v1: bool) -> String {
     let url = config.url.clone().unwrap_or_else(|| V2_DEFAULT_URL.to_string());
     if !v1 {
         return url;
@@ -264,6 +262,9 @@ pub fn endpoint(config: &PagerdutyConfig, v1: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// PagerDuty's fixed Events API v1 endpoint.
+    const V1_URL: &str = "https://events.pagerduty.com/generic/2010-04-15/create_event.json";
 
     #[test]
     fn v1_events_go_to_the_v1_endpoint_of_a_pagerduty_host_or_to_a_custom_url() {

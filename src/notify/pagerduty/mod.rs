@@ -5,8 +5,7 @@
 mod config;
 mod message;
 
-pub use config::{PagerdutyConfig, PagerdutyImage, PagerdutyLink};
-pub use message::{V1_URL, V2_DEFAULT_URL};
+pub(crate) use config::PagerdutyConfig;
 
 use super::error::Result;
 use super::integration::{Integration, Notification, Request, TemplatedFields};

@@ -8,7 +8,7 @@ use crate::config::model::HttpConfig;
 /// `slack_configs` entry. Unset text fields fall back to Herald's default templates.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct SlackConfig {
+pub(crate) struct SlackConfig {
     /// Notify when alerts resolve (default false).
     #[serde(
         default,
@@ -87,7 +87,7 @@ pub struct SlackConfig {
 /// A Slack attachment field.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct SlackField {
+pub(crate) struct SlackField {
     /// Field title (required).
     #[serde(default)]
     pub title: String,
@@ -106,7 +106,7 @@ pub struct SlackField {
 /// A Slack attachment action (button).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct SlackAction {
+pub(crate) struct SlackAction {
     /// Action type, e.g. `button` (required).
     #[serde(default, rename = "type")]
     pub kind: String,
@@ -133,7 +133,7 @@ pub struct SlackAction {
 /// A Slack confirmation dialog.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct SlackConfirmation {
+pub(crate) struct SlackConfirmation {
     /// Dialog text (required).
     #[serde(default)]
     pub text: String,

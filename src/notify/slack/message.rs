@@ -40,7 +40,7 @@ pub(super) const DEFAULT_TEMPLATES: [&str; 11] = [
 
 /// The message, field for field (and in the order) Alertmanager sends it.
 #[derive(Debug, Serialize, PartialEq)]
-pub struct SlackMessage {
+pub(super) struct SlackMessage {
     /// Channel override.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub channel: String,
@@ -62,7 +62,7 @@ pub struct SlackMessage {
 
 /// The attachment.
 #[derive(Debug, Serialize, PartialEq)]
-pub struct Attachment {
+pub(super) struct Attachment {
     /// Title (at most 1024 characters).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub title: String,
@@ -102,7 +102,7 @@ pub struct Attachment {
 
 /// A rendered field.
 #[derive(Debug, Serialize, PartialEq)]
-pub struct FieldPayload {
+pub(super) struct FieldPayload {
     /// Title.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub title: String,
@@ -115,7 +115,7 @@ pub struct FieldPayload {
 
 /// A rendered action.
 #[derive(Debug, Serialize, PartialEq)]
-pub struct ActionPayload {
+pub(super) struct ActionPayload {
     /// Type.
     #[serde(rename = "type", skip_serializing_if = "String::is_empty")]
     pub kind: String,
@@ -141,7 +141,7 @@ pub struct ActionPayload {
 
 /// A rendered confirmation.
 #[derive(Debug, Serialize, PartialEq)]
-pub struct ConfirmPayload {
+pub(super) struct ConfirmPayload {
     /// Text.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub text: String,
@@ -157,7 +157,7 @@ pub struct ConfirmPayload {
 }
 
 /// Renders the message of a notification.
-pub fn render(config: &SlackConfig, notification: &Notification<'_>) -> Result<SlackMessage> {
+pub(super) fn render(config: &SlackConfig, notification: &Notification<'_>) -> Result<SlackMessage> {
     let text = |value: &Option<String>, default: &str| notification.field(value, default);
     let plain = |value: &str| notification.render(value);
     let fields = config

@@ -5,7 +5,7 @@ mod message;
 
 use std::time::Duration;
 
-pub use config::{SlackAction, SlackConfig, SlackConfirmation, SlackField};
+pub(crate) use config::SlackConfig;
 
 use super::error::{Error, Result};
 use super::http::read_secret_file;

@@ -7,7 +7,7 @@ use crate::config::model::HttpConfig;
 /// `webhook_configs` entry.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct WebhookConfig {
+pub(crate) struct WebhookConfig {
     /// Notify when alerts resolve (default true).
     #[serde(
         default,

@@ -2,7 +2,7 @@
 
 mod config;
 
-pub use config::WebhookConfig;
+pub(crate) use config::WebhookConfig;
 use serde::Serialize;
 
 use super::data::{AlertData, NotificationData};
@@ -17,7 +17,7 @@ use crate::labels::LabelSet;
 /// The JSON body, field for field (and in the order) Alertmanager sends.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct WebhookPayload<'a> {
+pub(crate) struct WebhookPayload<'a> {
     /// Receiver name (regex-escaped).
     pub receiver: &'a str,
     /// `firing` or `resolved`.
@@ -44,7 +44,7 @@ pub struct WebhookPayload<'a> {
 /// One alert in the payload.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct WebhookAlert<'a> {
+pub(crate) struct WebhookAlert<'a> {
     /// `firing` or `resolved`.
     pub status: &'a str,
     /// Labels.
@@ -64,7 +64,7 @@ pub struct WebhookAlert<'a> {
 
 impl<'a> WebhookPayload<'a> {
     /// The payload for `data`, keeping the first `max_alerts` alerts (0 = all).
-    pub fn new(data: &'a NotificationData, group_key: &'a str, max_alerts: u64) -> Self {
+    pub(crate) fn new(data: &'a NotificationData, group_key: &'a str, max_alerts: u64) -> Self {
         let limit = if max_alerts == 0 { usize::MAX } else { usize::try_from(max_alerts).unwrap_or(usize::MAX) };
         let kept = data.alerts.len().min(limit);
         WebhookPayload {

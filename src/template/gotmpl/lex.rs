@@ -2,7 +2,7 @@
 
 /// A piece of template source.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Piece {
+pub(super) enum Piece {
     /// Literal text (trim markers already applied).
     Text(String),
     /// The inside of `{{ ... }}`, as tokens.
@@ -11,7 +11,7 @@ pub enum Piece {
 
 /// A token inside an action.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Token {
+pub(super) enum Token {
     /// `.`
     Dot,
     /// `.A.B` (the names after the dots).
@@ -37,7 +37,7 @@ pub enum Token {
 }
 
 /// Splits `source` into text and actions, applying `{{-` and `-}}` trimming and dropping comments.
-pub fn split(source: &str) -> Result<Vec<Piece>, String> {
+pub(super) fn split(source: &str) -> Result<Vec<Piece>, String> {
     let mut pieces = Vec::new();
     let mut rest = source;
     let mut trim_next_text = false;

@@ -5,11 +5,11 @@ mod lex;
 mod parse;
 mod translate;
 
-pub use parse::{Parsed, parse};
-pub use translate::translate;
+pub(crate) use parse::parse;
+pub(crate) use translate::translate;
 
 /// Translates one Go template string into Handlebars source.
-pub fn to_handlebars(source: &str) -> Result<String, String> {
+pub(crate) fn to_handlebars(source: &str) -> Result<String, String> {
     let parsed = parse(source)?;
     if !parsed.defines.is_empty() {
         return Err("define is only allowed in template files".into());

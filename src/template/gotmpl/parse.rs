@@ -6,7 +6,7 @@ use super::lex::{Piece, Token};
 
 /// A node of a template.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Node {
+pub(crate) enum Node {
     /// Literal text.
     Text(String),
     /// `{{ pipeline }}`: print its value.
@@ -23,21 +23,21 @@ pub enum Node {
 
 /// Commands joined by `|`; each command's value is passed as the last argument of the next.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Pipeline {
+pub(crate) struct Pipeline {
     /// The commands, at least one.
     pub commands: Vec<Command>,
 }
 
 /// One command: an operand, or a function (or method) with arguments.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Command {
+pub(crate) struct Command {
     /// The operand or function, then its arguments.
     pub args: Vec<Operand>,
 }
 
 /// An operand.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Operand {
+pub(crate) enum Operand {
     /// `.`
     Dot,
     /// `.A.B`
@@ -60,7 +60,7 @@ pub enum Operand {
 
 /// A parsed template file: its main body and the templates it `define`s.
 #[derive(Debug, Default)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     /// Nodes outside any `define`.
     pub body: Vec<Node>,
     /// `{{ define "name" }}` blocks.
@@ -68,7 +68,7 @@ pub struct Parsed {
 }
 
 /// Parses template source.
-pub fn parse(source: &str) -> Result<Parsed, String> {
+pub(crate) fn parse(source: &str) -> Result<Parsed, String> {
     let pieces = super::lex::split(source)?;
     let mut parser = Parser { pieces, at: 0, defines: BTreeMap::new(), pending_else_if: None };
     let (body, end) = parser.nodes(true)?;

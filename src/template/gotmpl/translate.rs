@@ -85,7 +85,7 @@ fn call_text(name: &str, args: &[Expr]) -> String {
 }
 
 /// Translates nodes into Handlebars source.
-pub fn translate(nodes: &[Node]) -> Result<String, String> {
+pub(crate) fn translate(nodes: &[Node]) -> Result<String, String> {
     let mut out = String::new();
     for node in nodes {
         translate_node(node, &mut out)?;
