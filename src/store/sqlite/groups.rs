@@ -1,0 +1,56 @@
+//! The `groups` table: each aggregation group's key, labels, receiver and timer.
+
+use rusqlite::{Connection, Transaction, params};
+
+use super::{corrupt, db, from_json, to_json};
+use crate::dispatch::{GroupId, GroupSnapshot, GroupTimer};
+use crate::store::alert_row::{from_micros, to_micros};
+use crate::store::{Result, WriteBatch};
+
+/// Every stored group.
+pub(super) fn load(conn: &Connection) -> Result<Vec<GroupSnapshot>> {
+    let mut groups = Vec::new();
+    let mut statement = conn
+        .prepare("SELECT id, group_key, labels, receiver, next_flush_at, has_flushed, created_at FROM groups")
+        .map_err(db)?;
+    let mut rows = statement.query([]).map_err(db)?;
+    while let Some(row) = rows.next().map_err(db)? {
+        groups.push(GroupSnapshot {
+            id: GroupId(row.get::<_, i64>(0).map_err(db)? as u64),
+            key: row.get(1).map_err(db)?,
+            labels: from_json("groups", row.get_ref(2).map_err(db)?.as_bytes().map_err(corrupt("groups"))?)?,
+            receiver: row.get(3).map_err(db)?,
+            timer: GroupTimer {
+                next_flush: from_micros(row.get(4).map_err(db)?),
+                has_flushed: row.get::<_, i64>(5).map_err(db)? != 0,
+                created_at: from_micros(row.get(6).map_err(db)?),
+            },
+        });
+    }
+    Ok(groups)
+}
+
+/// Deletes and upserts the batch's groups.
+pub(super) fn write(tx: &Transaction<'_>, batch: &WriteBatch) -> Result<()> {
+    for id in &batch.deleted_groups {
+        tx.prepare_cached("DELETE FROM groups WHERE id = ?1").map_err(db)?.execute([id.0 as i64]).map_err(db)?;
+    }
+    for group in batch.groups.values() {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO groups (id, group_key, labels, receiver, next_flush_at, has_flushed, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(db)?
+        .execute(params![
+            group.id.0 as i64,
+            group.key,
+            to_json(&group.labels),
+            group.receiver,
+            to_micros(group.timer.next_flush),
+            i64::from(group.timer.has_flushed),
+            to_micros(group.timer.created_at),
+        ])
+        .map_err(db)?;
+    }
+    Ok(())
+}
