@@ -96,3 +96,14 @@ fn bad_flag_values_are_refused_with_the_flag_named() {
     let output = herald(&["--web.external-url=ftp://x/"]);
     assert!(stderr(&output).contains("must be http:// or https://"), "{}", stderr(&output));
 }
+
+#[test]
+fn the_binary_links_no_system_tls_library() {
+    if !crate::helpers::tool_available("ldd", "libc-bin") {
+        return;
+    }
+    let output = std::process::Command::new("ldd").arg(env!("CARGO_BIN_EXE_herald")).output().expect("ldd runs");
+    let libraries = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{libraries}");
+    assert!(!libraries.contains("libssl") && !libraries.contains("libcrypto"), "TLS is rustls:\n{libraries}");
+}
