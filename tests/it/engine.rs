@@ -8,23 +8,10 @@ use tokio::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Herald, Sink, alert_names, assert_near, secs};
+use crate::helpers::{FAST, Herald, Sink, alert, alert_names, assert_near, config, secs};
 
 const TOLERANCE: f64 = 0.45;
 const WAIT: Duration = Duration::from_secs(10);
-
-fn config(sink: &Sink, timers: &str) -> String {
-    format!(
-        "route:\n  receiver: hook\n  group_by: [alertname]\n{timers}receivers:\n- name: hook\n  webhook_configs:\n  - url: {}/hook\n",
-        sink.url
-    )
-}
-
-const FAST: &str = "  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\n";
-
-fn alert(name: &str, instance: &str) -> Value {
-    json!({"labels": {"alertname": name, "instance": instance}, "annotations": {"summary": format!("{name} on {instance}")}})
-}
 
 fn resolved(name: &str, instance: &str) -> Value {
     let mut alert = alert(name, instance);

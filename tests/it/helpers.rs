@@ -346,6 +346,23 @@ pub fn assert_near(actual: f64, expected: f64, tolerance: f64, what: &str) {
     assert!((actual - expected).abs() <= tolerance, "{what}: {actual:.3}s, expected {expected:.3}s ± {tolerance}s");
 }
 
+/// A config routing everything to the webhook `{sink}/hook`, grouped by `alertname`, with `timers` (route
+/// keys, indented two spaces).
+pub fn config(sink: &Sink, timers: &str) -> String {
+    format!(
+        "route:\n  receiver: hook\n  group_by: [alertname]\n{timers}receivers:\n- name: hook\n  webhook_configs:\n  - url: {}/hook\n",
+        sink.url
+    )
+}
+
+/// Short timers for [`config`].
+pub const FAST: &str = "  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\n";
+
+/// A firing alert with a summary.
+pub fn alert(name: &str, instance: &str) -> Value {
+    serde_json::json!({"labels": {"alertname": name, "instance": instance}, "annotations": {"summary": format!("{name} on {instance}")}})
+}
+
 /// The alert names of a webhook payload, in payload order, with their statuses.
 pub fn alert_names(body: &Value) -> Vec<(String, String)> {
     body["alerts"]

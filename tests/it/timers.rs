@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::helpers::{Sink, alert_names};
+use crate::helpers::{FAST, Sink, alert, alert_names, config};
 use crate::in_process::App;
 
 /// Real time allowed for a delivery to reach the sink once its moment has come.
@@ -22,19 +22,6 @@ fn assert_at(t0: Instant, at: Instant, expected: Duration, what: &str) {
     let elapsed = at - t0;
     let off = elapsed.abs_diff(expected);
     assert!(off <= ms(1), "{what}: at {elapsed:?}, expected {expected:?}");
-}
-
-fn config(sink: &Sink, timers: &str) -> String {
-    format!(
-        "route:\n  receiver: hook\n  group_by: [alertname]\n{timers}receivers:\n- name: hook\n  webhook_configs:\n  - url: {}/hook\n",
-        sink.url
-    )
-}
-
-const FAST: &str = "  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 1h\n";
-
-fn alert(name: &str, instance: &str) -> Value {
-    json!({"labels": {"alertname": name, "instance": instance}, "annotations": {"summary": format!("{name} on {instance}")}})
 }
 
 fn resolved(app: &App, name: &str, instance: &str) -> Value {
