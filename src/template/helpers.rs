@@ -44,7 +44,47 @@ impl HelperDef for TemplateHelper {
         if !registry.has_template(name) {
             return Err(RenderErrorReason::Other(format!("template {name:?} is not defined")).into());
         }
-        registry.render(name, &context).map(|text| ScopedJson::Derived(Value::String(text)))
+        let _depth = Depth::enter()?;
+        let text = registry.render(name, &context)?;
+        if text.len() > super::MAX_OUTPUT_BYTES {
+            return Err(RenderErrorReason::Other(format!(
+                "template {name:?} rendered more than {} bytes",
+                super::MAX_OUTPUT_BYTES
+            ))
+            .into());
+        }
+        Ok(ScopedJson::Derived(Value::String(text)))
+    }
+}
+
+thread_local! {
+    /// How many `template` calls are being rendered on this thread (rendering never leaves its thread).
+    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// One level of `template` calls; leaving it (even by an error) gives the level back.
+struct Depth;
+
+impl Depth {
+    fn enter() -> Result<Depth, RenderError> {
+        let depth = DEPTH.with(|depth| {
+            depth.set(depth.get() + 1);
+            depth.get()
+        });
+        let entered = Depth;
+        if depth > super::MAX_DEPTH {
+            // `entered` is dropped on return, restoring the count.
+            return Err(
+                RenderErrorReason::Other(format!("exceeded maximum template depth ({})", super::MAX_DEPTH)).into()
+            );
+        }
+        Ok(entered)
+    }
+}
+
+impl Drop for Depth {
+    fn drop(&mut self) {
+        DEPTH.with(|depth| depth.set(depth.get().saturating_sub(1)));
     }
 }
 

@@ -15,6 +15,15 @@ use crate::config::{Config, templated_fields};
 
 pub(crate) use data::template_data;
 
+/// Deepest nesting of `{{ template }}` calls: a template that calls itself fails with Alertmanager's
+/// "exceeded maximum template depth" instead of overflowing the stack. Real templates nest a few levels.
+const MAX_DEPTH: usize = 32;
+
+/// Most text one rendering (or one `{{ template }}` call) may produce, so that templates that multiply
+/// their output (a template calling another twice, nested) fail fast instead of filling memory.
+/// (PagerDuty takes at most 512 kB an event, Slack 40,000 characters a message.)
+const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
+
 /// Herald's default templates (`templates/*.hbs`), by name.
 const DEFAULTS: [(&str, &str); 21] = [
     ("__alertmanager", include_str!("../../templates/__alertmanager.hbs")),
@@ -143,14 +152,22 @@ impl Templates {
 
     /// Renders a named template.
     pub(crate) fn render(&self, name: &str, data: &Value) -> Result<String, String> {
-        self.registry.render(name, data).map_err(|err| err.to_string())
+        self.registry.render(name, data).map_err(|err| err.to_string()).and_then(limited)
     }
 
     /// Translates and renders a Go-syntax string once (previews, tests).
     pub(crate) fn render_go_string(&self, source: &str, data: &Value) -> Result<String, String> {
         let handlebars = gotmpl::to_handlebars(source)?;
-        self.registry.render_template(&handlebars, data).map_err(|err| err.to_string())
+        self.registry.render_template(&handlebars, data).map_err(|err| err.to_string()).and_then(limited)
     }
+}
+
+/// Refuses a rendering longer than [`MAX_OUTPUT_BYTES`].
+fn limited(text: String) -> Result<String, String> {
+    if text.len() > MAX_OUTPUT_BYTES {
+        return Err(format!("the template rendered more than {MAX_OUTPUT_BYTES} bytes"));
+    }
+    Ok(text)
 }
 
 #[cfg(test)]

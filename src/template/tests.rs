@@ -178,3 +178,30 @@ fn go_printing_of_maps_lists_and_helper_named_fields() {
     assert_eq!(titled, "T", "a field named like a helper is a field");
     assert_eq!(render("{{ range .Alerts }}{{ template \"__subject\" $ }}|{{ end }}").matches("[FIRING:2]").count(), 3);
 }
+
+#[test]
+fn a_template_that_calls_itself_fails_instead_of_overflowing_the_stack() {
+    let mut templates = Templates::new();
+    templates
+        .add_go_file(r#"{{ define "loop" }}x{{ template "loop" . }}{{ end }}"#)
+        .expect("parses, as in Alertmanager");
+    let err = templates.render_go_string(r#"{{ template "loop" . }}"#, &data()).expect_err("bounded");
+    assert!(err.contains("exceeded maximum template depth (32)"), "{err}");
+    // The depth is given back: the same thread renders normally afterwards.
+    assert_eq!(templates.render_go_string(r#"{{ .Status }}"#, &data()), Ok("firing".to_string()));
+}
+
+#[test]
+fn a_template_that_multiplies_its_output_is_cut_off() {
+    let mut file = format!(r#"{{{{ define "t0" }}}}{}{{{{ end }}}}"#, "x".repeat(256 * 1024));
+    for level in 1..30 {
+        let below = level - 1;
+        file.push_str(&format!(
+            r#"{{{{ define "t{level}" }}}}{{{{ template "t{below}" . }}}}{{{{ template "t{below}" . }}}}{{{{ end }}}}"#
+        ));
+    }
+    let mut templates = Templates::new();
+    templates.add_go_file(&file).expect("parses");
+    let err = templates.render_go_string(r#"{{ template "t29" . }}"#, &data()).expect_err("bounded");
+    assert!(err.contains("rendered more than 1048576 bytes"), "{err}");
+}

@@ -91,3 +91,28 @@ async fn a_live_group_can_be_previewed() {
     assert_eq!(event["routing_key"], "<secret>");
     assert_eq!(event["payload"]["summary"], "[FIRING:1] Live (rk-2)");
 }
+
+#[tokio::test]
+async fn a_template_that_calls_itself_is_an_error_not_a_crash() {
+    let sink = Sink::start().await;
+    let folder = tempfile::tempdir().expect("temp dir");
+    let file = folder.path().join("loop.tmpl");
+    std::fs::write(&file, r#"{{ define "loop" }}x{{ template "loop" . }}{{ end }}"#).expect("written");
+    let config = format!(
+        "templates: ['{}']\nroute:\n  receiver: ops\n  group_by: [alertname]\n  group_wait: 1s\nreceivers:\n- name: ops\n  slack_configs:\n  - api_url: {}/slack\n    title: '{{{{ template \"loop\" . }}}}'\n",
+        file.display(),
+        sink.url
+    );
+    let herald = Herald::start(&config);
+    let (status, body) = preview(&herald, "ops", json!({"alerts": [{"labels": {"alertname": "Loop"}}]})).await;
+    assert_eq!(status, 200, "{body}");
+    let error = body["integrations"][0]["error"].as_str().expect("an error");
+    assert!(error.contains("exceeded maximum template depth"), "{error}");
+
+    herald.post_alerts(json!([{"labels": {"alertname": "Loop"}}])).await;
+    herald.wait_for_log("Notification failed.", Duration::from_secs(10)).await;
+    assert!(herald.logs().contains("exceeded maximum template depth"), "{}", herald.logs());
+    let healthy = client().get(herald.url("/-/healthy")).send().await.expect("still alive");
+    assert_eq!(healthy.status(), 200);
+    assert!(sink.received().is_empty(), "nothing half-rendered is sent");
+}
