@@ -36,6 +36,32 @@ pub(crate) struct Engine {
     silences: Arc<Silences>,
 }
 
+/// How long a request waits for its commit at the most. The store gives a write up at its own deadline
+/// ([`store::COMMIT_DEADLINE`]), so this only ends the wait for a commit that hangs inside the database (a
+/// hung disk): the one case where a write answered 503 may still land later.
+const ANSWER_DEADLINE: Duration = Duration::from_secs(store::COMMIT_DEADLINE.as_secs() + 2);
+
+/// Waits for a commit, at most [`ANSWER_DEADLINE`], and undoes the change with `roll_back` if the commit
+/// fails. The wait runs in a task of its own, so a client that gives up (dropping the request) cannot leave
+/// in memory what the store refused.
+async fn settle(
+    committed: impl Future<Output = store::Result<()>> + Send + 'static,
+    roll_back: impl FnOnce() + Send + 'static,
+) -> store::Result<()> {
+    let outcome = tokio::spawn(async move {
+        let result = committed.await;
+        if result.is_err() {
+            roll_back();
+        }
+        result
+    });
+    match tokio::time::timeout(ANSWER_DEADLINE, outcome).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) => Err(store::Error::Closed),
+        Err(_) => Err(store::Error::Timeout(ANSWER_DEADLINE.as_secs())),
+    }
+}
+
 /// Why a silence change was not made.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SilenceChangeError {
@@ -149,10 +175,8 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<String, SilenceChangeError> {
         let (id, changed, committed) = self.silences.set(id, silence, now, |changed| self.enqueue_silences(changed))?;
-        if let Err(err) = committed.await {
-            self.silences.roll_back(changed);
-            return Err(err.into());
-        }
+        let silences = Arc::clone(&self.silences);
+        settle(committed, move || silences.roll_back(changed)).await?;
         Ok(id)
     }
 
@@ -162,10 +186,8 @@ impl Engine {
         else {
             return Ok(());
         };
-        if let Err(err) = committed.await {
-            self.silences.roll_back(changed);
-            return Err(err.into());
-        }
+        let silences = Arc::clone(&self.silences);
+        settle(committed, move || silences.roll_back(changed)).await?;
         Ok(())
     }
 
@@ -201,11 +223,24 @@ impl Engine {
             let deleted_alerts = merged.previous.iter().flatten().map(|old| old.version).collect();
             persister.enqueue(WriteBatch { alerts: merged.stored.clone(), deleted_alerts, ..WriteBatch::default() })
         });
-        let result = committed.await;
-        if result.is_err() {
-            self.alerts.roll_back(merged);
+        let alerts = Arc::clone(&self.alerts);
+        settle(committed, move || alerts.roll_back(merged)).await
+    }
+
+    /// Why Herald cannot take writes now, if it cannot: the store failing or stalled, or its writer gone.
+    pub(crate) fn store_problem(&self) -> Option<String> {
+        if !self.persister.is_running() {
+            return Some("the store writer has stopped".to_string());
         }
-        result
+        self.persister.health().problem()
+    }
+
+    /// Whether the loops Herald needs are alive: the store writer and the dispatcher.
+    pub(crate) fn alive(&self) -> Result<(), String> {
+        if !self.persister.is_running() {
+            return Err("the store writer has stopped".to_string());
+        }
+        self.dispatcher.alive()
     }
 
     /// Re-reads the config file; a file that does not load leaves the running config in place.

@@ -180,7 +180,7 @@ pub(super) async fn post_alerts(
             ApiError::Schema { status: StatusCode::UNPROCESSABLE_ENTITY, code: 602, message: err.to_string() }
         }
     })?;
-    state.engine.ingest(alerts).await.map_err(|err| ApiError::Internal(format!("storing alerts: {err}")))?;
+    state.engine.ingest(alerts).await.map_err(ApiError::store)?;
     if !invalid.is_empty() {
         tracing::warn!(invalid = invalid.len(), error = %invalid.join("; "), "Rejected invalid alerts.");
         return Err(ApiError::bad_request(invalid.join("; ")));

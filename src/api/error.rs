@@ -34,9 +34,15 @@ pub(crate) enum ApiError {
         /// What and where, for a person.
         detail: String,
     },
+    /// The store cannot take the write now (full queue, failing or stalled store): 503 with `Retry-After`,
+    /// so that the client (Prometheus) sends again. Nothing of the request was kept.
+    Unavailable(String),
     /// Something failed on Herald's side; the cause is logged, the client gets a generic message.
     Internal(String),
 }
+
+/// Seconds a client is asked to wait before sending again after a 503.
+const RETRY_AFTER_SECONDS: u64 = 5;
 
 impl ApiError {
     /// 400 with a bare JSON string, as Alertmanager's handlers answer bad input.
@@ -47,6 +53,11 @@ impl ApiError {
     /// An error on one of Herald's own endpoints.
     pub(crate) fn herald(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
         ApiError::Herald { status, code, detail: detail.into() }
+    }
+
+    /// The answer to a write the store did not take.
+    pub(crate) fn store(err: crate::store::Error) -> Self {
+        ApiError::Unavailable(err.to_string())
     }
 
     /// A schema error with the HTTP status as its code.
@@ -64,6 +75,12 @@ impl IntoResponse for ApiError {
             ApiError::Handler { status, message } => (status, Json(message)).into_response(),
             ApiError::Herald { status, code, detail } => {
                 (status, Json(json!({"code": code, "detail": detail}))).into_response()
+            }
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "Request refused: the store cannot take writes now.");
+                let message = format!("service unavailable: {cause}; nothing was stored, send again");
+                let retry_after = [(axum::http::header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string())];
+                (StatusCode::SERVICE_UNAVAILABLE, retry_after, Json(message)).into_response()
             }
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, "Request failed.");

@@ -66,8 +66,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest("/api/v2", api)
-        .route("/-/healthy", get(ok).head(ok))
-        .route("/-/ready", get(ok).head(ok))
+        .route("/-/healthy", get(healthy).head(healthy))
+        .route("/-/ready", get(ready).head(ready))
         .route("/-/reload", post(reload))
         .route("/api/herald/receivers/{name}/preview", post(preview::preview_receiver))
         .route("/api/herald/alerts", get(pages::get_alert_page))
@@ -89,8 +89,22 @@ pub(crate) fn router_at(prefix: &str, state: AppState) -> Router {
         .fallback(not_found)
 }
 
-async fn ok() -> &'static str {
-    "OK"
+/// `/-/healthy`: the process and the loops it needs (dispatcher, store writer) are alive; 503 with the
+/// reason otherwise, so that an orchestrator restarts it.
+async fn healthy(State(state): State<AppState>) -> (StatusCode, String) {
+    match state.engine.alive() {
+        Ok(()) => (StatusCode::OK, "OK".to_string()),
+        Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("not healthy: {reason}\n")),
+    }
+}
+
+/// `/-/ready`: the config is loaded (it is, once Herald serves) and the store takes writes; 503 with the
+/// reason otherwise, so that a load balancer sends alerts to another replica meanwhile.
+async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
+    match state.engine.store_problem() {
+        None => (StatusCode::OK, "OK".to_string()),
+        Some(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}\n")),
+    }
 }
 
 async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {

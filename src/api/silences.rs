@@ -134,7 +134,7 @@ pub(super) async fn post_silence(
             ApiError::Handler { status: StatusCode::NOT_FOUND, message: err.to_string() }
         }
         SilenceChangeError::Refused(err @ SilenceError::Invalid(_)) => ApiError::bad_request(err.to_string()),
-        SilenceChangeError::Store(err) => ApiError::Internal(format!("storing a silence: {err}")),
+        SilenceChangeError::Store(err) => ApiError::store(err),
     })?;
     Ok(Json(json!({"silenceID": id})))
 }
@@ -196,7 +196,7 @@ pub(super) async fn delete_silence(
         SilenceChangeError::Refused(err) => {
             ApiError::Handler { status: StatusCode::NOT_FOUND, message: err.to_string() }
         }
-        SilenceChangeError::Store(err) => ApiError::Internal(format!("storing a silence: {err}")),
+        SilenceChangeError::Store(err) => ApiError::store(err),
     })?;
     Ok(StatusCode::OK)
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -27,6 +28,9 @@ use crate::store::{Persister, WriteBatch};
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(30);
 /// Shortest time a flush may keep retrying (Alertmanager: max(group_interval, 10 s)).
 const MIN_FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest the dispatcher's loop may go without coming round before Herald reports itself unhealthy (it comes
+/// round at least every maintenance interval).
+const HEARTBEAT_LIMIT: Duration = Duration::from_secs(90);
 /// How long the dispatcher sleeps when no group is scheduled (anything that arrives wakes it sooner).
 const IDLE_WAKEUP: Duration = Duration::from_secs(3600);
 /// How long shutdown waits for deliveries in flight.
@@ -56,6 +60,28 @@ enum Command {
 #[derive(Clone)]
 pub(crate) struct Dispatcher {
     commands: mpsc::UnboundedSender<Command>,
+    heartbeat: Arc<Heartbeat>,
+}
+
+/// When the dispatcher's loop last came round, for liveness checks.
+struct Heartbeat {
+    start: Instant,
+    last_millis: AtomicU64,
+}
+
+impl Heartbeat {
+    fn new() -> Self {
+        Heartbeat { start: Instant::now(), last_millis: AtomicU64::new(0) }
+    }
+
+    fn beat(&self) {
+        let millis = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_millis.store(millis, Ordering::Relaxed);
+    }
+
+    fn idle(&self) -> Duration {
+        self.start.elapsed().saturating_sub(Duration::from_millis(self.last_millis.load(Ordering::Relaxed)))
+    }
 }
 
 /// What the dispatcher starts from.
@@ -102,6 +128,7 @@ impl Dispatcher {
         for (key, entry) in setup.nflog {
             nflog.set(key, entry);
         }
+        let heartbeat = Arc::new(Heartbeat::new());
         let actor = Actor {
             core,
             nflog,
@@ -114,9 +141,10 @@ impl Dispatcher {
             silences: setup.silences,
             in_flight: HashMap::new(),
             clock: setup.clock,
+            heartbeat: Arc::clone(&heartbeat),
         };
         let task = tokio::spawn(actor.run(inbox, alerts, shutdown));
-        (Dispatcher { commands }, task)
+        (Dispatcher { commands, heartbeat }, task)
     }
 
     /// Switches to a new config, re-routing `alerts` (the whole alert store). Returns once it is in effect.
@@ -125,6 +153,19 @@ impl Dispatcher {
         if self.commands.send(Command::Reload(runtime, alerts, done)).is_ok() {
             let _ = wait.await;
         }
+    }
+
+    /// Whether the dispatcher's loop is running and has come round lately (it does at least every
+    /// maintenance interval).
+    pub(crate) fn alive(&self) -> Result<(), String> {
+        if self.commands.is_closed() {
+            return Err("the dispatcher has stopped".to_string());
+        }
+        let idle = self.heartbeat.idle();
+        if idle > HEARTBEAT_LIMIT {
+            return Err(format!("the dispatcher has not come round for {} s", idle.as_secs()));
+        }
+        Ok(())
     }
 
     /// A snapshot of every group.
@@ -150,6 +191,7 @@ struct Actor {
     /// Per group with a delivery in flight, the token that tells it newer content is waiting.
     in_flight: HashMap<GroupId, CancellationToken>,
     clock: Clock,
+    heartbeat: Arc<Heartbeat>,
 }
 
 impl Actor {
@@ -162,6 +204,7 @@ impl Actor {
         let mut maintenance = tokio::time::interval(MAINTENANCE_INTERVAL);
         maintenance.reset();
         loop {
+            self.heartbeat.beat();
             self.persist_changes();
             let next_flush = self.next_flush();
             tokio::select! {

@@ -33,6 +33,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         description: "alert versions",
         sql: include_str!("../../migrations/20261127000000_alert_versions.sql"),
     },
+    Migration {
+        version: 20261130000000,
+        description: "probe and quarantine",
+        sql: include_str!("../../migrations/20261130000000_probe_and_quarantine.sql"),
+    },
 ];
 
 /// The bookkeeping table. Its name and shape are those of the migration tool Herald used before, so that a

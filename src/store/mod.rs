@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub(crate) use batch::{Snapshot, WriteBatch};
-pub(crate) use persister::Persister;
+pub(crate) use persister::{COMMIT_DEADLINE, Persister};
 pub(crate) use sqlite::SqliteStore;
 
 /// Why the store failed.
@@ -31,6 +31,12 @@ pub(crate) enum Error {
     /// The persister has stopped (shutdown).
     #[error("the store is shut down")]
     Closed,
+    /// Too many writes are waiting for the store; try again shortly.
+    #[error("too many writes are waiting for the store")]
+    Overloaded,
+    /// The commit did not finish in time (it may still finish, or fail and be undone).
+    #[error("the store did not commit within {0} s")]
+    Timeout(u64),
 }
 
 /// Result alias for store operations.
@@ -43,6 +49,9 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub(crate) trait Store: Send + Sync + 'static {
     /// Reads everything back (at start-up).
     fn load(&self) -> BoxFuture<'_, Result<Snapshot>>;
-    /// Applies a batch in one transaction.
-    fn apply(&self, batch: WriteBatch) -> BoxFuture<'_, Result<()>>;
+    /// Applies a batch in one transaction. With a `deadline`, waiting for the database (a lock another
+    /// process holds) stops there, and the batch fails instead of landing after its writers were answered.
+    fn apply(&self, batch: WriteBatch, deadline: Option<std::time::Instant>) -> BoxFuture<'_, Result<()>>;
+    /// Writes something small, to learn whether the store takes writes again after a failure.
+    fn probe(&self) -> BoxFuture<'_, Result<()>>;
 }

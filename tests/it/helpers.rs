@@ -203,11 +203,16 @@ impl Drop for Herald {
     }
 }
 
-/// A shared HTTP client for tests.
-pub fn client() -> reqwest::Client {
+/// A client builder, for tests that need other settings than [`client`]'s.
+pub fn client_builder() -> reqwest::ClientBuilder {
     // reqwest is built without a TLS crypto provider of its own; Herald uses ring's.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("client builds")
+    reqwest::Client::builder()
+}
+
+/// A shared HTTP client for tests.
+pub fn client() -> reqwest::Client {
+    client_builder().no_proxy().timeout(Duration::from_secs(30)).build().expect("client builds")
 }
 
 /// One request the sink received.

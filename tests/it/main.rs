@@ -15,6 +15,7 @@ mod openapi;
 mod opsgenie;
 mod pagerduty;
 mod preview;
+mod reliability;
 mod prometheus;
 mod routing_oracle;
 mod seed;

@@ -61,7 +61,7 @@ async fn the_external_url_s_path_is_the_route_prefix_as_in_alertmanager() {
     assert_eq!(receivers.text().await.expect("body"), r#"[{"name":"r"}]"#);
     let outside = client.get(server.url("/api/v2/receivers")).send().await.expect("answers");
     assert_eq!(outside.status(), 404, "nothing is served outside the prefix");
-    let redirect = reqwest::Client::builder()
+    let redirect = crate::helpers::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client builds")

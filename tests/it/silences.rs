@@ -176,8 +176,8 @@ async fn a_silence_change_the_store_cannot_commit_is_refused_and_undone() {
     replacement["id"] = json!(id);
     // Both wait for the lock at once (Herald gives up after 5 s).
     let ((status, body), expired) = tokio::join!(post_silence(&herald, &replacement), delete(&herald, &other));
-    assert_eq!(status, 500, "{body}");
-    assert_eq!(expired, 500, "expiring fails the same way");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(expired, 503, "expiring fails the same way");
     db.execute_batch("ROLLBACK").expect("lock released");
 
     let listed = herald.get_json("/api/v2/silences").await;

@@ -41,7 +41,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// What the writer thread is asked to do.
 enum Command {
     Load(oneshot::Sender<Result<Snapshot>>),
-    Apply(Box<WriteBatch>, oneshot::Sender<Result<()>>),
+    Apply(Box<WriteBatch>, Option<std::time::Instant>, oneshot::Sender<Result<()>>),
+    Probe(oneshot::Sender<Result<()>>),
     Close(oneshot::Sender<()>),
 }
 
@@ -126,8 +127,12 @@ impl Store for SqliteStore {
         Box::pin(self.request(Command::Load))
     }
 
-    fn apply(&self, batch: WriteBatch) -> BoxFuture<'_, Result<()>> {
-        Box::pin(self.request(move |reply| Command::Apply(Box::new(batch), reply)))
+    fn apply(&self, batch: WriteBatch, deadline: Option<std::time::Instant>) -> BoxFuture<'_, Result<()>> {
+        Box::pin(self.request(move |reply| Command::Apply(Box::new(batch), deadline, reply)))
+    }
+
+    fn probe(&self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(self.request(Command::Probe))
     }
 }
 
@@ -190,7 +195,7 @@ mod tests {
         batch.alerts.push(Arc::new(alert.clone()));
         batch.groups.insert(group.id, group.clone());
         batch.nflog.insert(key.clone(), entry.clone());
-        store.apply(batch).await.expect("applies");
+        store.apply(batch, None).await.expect("applies");
         store.close().await;
 
         let reopened = SqliteStore::open(dir.path()).await.expect("reopens");
@@ -203,7 +208,7 @@ mod tests {
         deletes.deleted_alerts.push(alert.version);
         deletes.deleted_groups.push(group.id);
         deletes.deleted_nflog.push(key);
-        reopened.apply(deletes).await.expect("applies");
+        reopened.apply(deletes, None).await.expect("applies");
         let empty = reopened.load().await.expect("loads");
         assert!(empty.alerts.is_empty() && empty.groups.is_empty() && empty.nflog.is_empty());
     }

@@ -46,13 +46,16 @@ pub(super) fn serve(mut conn: Connection, mut inbox: mpsc::UnboundedReceiver<Com
             Command::Load(reply) => {
                 let _ = reply.send(load_all(&mut conn));
             }
-            Command::Apply(batch, reply) => {
-                let _ = reply.send(apply_batch(&mut conn, &batch));
+            Command::Apply(batch, deadline, reply) => {
+                let _ = reply.send(apply_batch(&mut conn, &batch, deadline));
                 if catch_up.swap(false, Ordering::Relaxed)
                     && let Err(err) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
                 {
                     tracing::warn!(error = %err, "WAL checkpoint failed.");
                 }
+            }
+            Command::Probe(reply) => {
+                let _ = reply.send(probe(&mut conn));
             }
             Command::Close(reply) => {
                 if let Err(err) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
@@ -104,11 +107,25 @@ fn load_all(conn: &mut Connection) -> Result<Snapshot> {
     Ok(snapshot)
 }
 
-/// Applies a batch in one transaction.
-fn apply_batch(conn: &mut Connection, batch: &WriteBatch) -> Result<()> {
+/// Rewrites the probe row in a transaction of its own: it fails as a real write would (a held lock, a full
+/// disk).
+fn probe(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction().map_err(db)?;
+    let now = chrono::Utc::now().timestamp_micros();
+    tx.execute("INSERT OR REPLACE INTO store_probe (id, written_at) VALUES (1, ?1)", [now]).map_err(db)?;
+    tx.commit().map_err(db)
+}
+
+/// Applies a batch in one transaction, waiting for a lock at most until `deadline`.
+fn apply_batch(conn: &mut Connection, batch: &WriteBatch, deadline: Option<std::time::Instant>) -> Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
+    let wait = deadline.map_or(BUSY_TIMEOUT, |at| at.saturating_duration_since(std::time::Instant::now()));
+    if wait.is_zero() {
+        return Err(Error::Timeout(0));
+    }
+    conn.busy_timeout(wait.min(BUSY_TIMEOUT)).map_err(db)?;
     let tx = conn.transaction().map_err(db)?;
     alerts::write(&tx, batch)?;
     groups::write(&tx, batch)?;
