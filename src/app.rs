@@ -78,6 +78,7 @@ pub async fn run(
         groups = snapshot.groups.len(),
         notifications = snapshot.nflog.len(),
         silences = snapshot.silences.len(),
+        quarantined = snapshot.quarantined,
         "Stored state loaded."
     );
     let (alerts, stale) = AlertIndex::with_alerts(snapshot.alerts, snapshot.last_alert_version);

@@ -21,6 +21,8 @@ pub(crate) struct Snapshot {
     pub nflog: Vec<(NflogKey, NflogEntry)>,
     /// Silences, expired ones until their retention ends.
     pub silences: Vec<Silence>,
+    /// How many rows could not be read and were moved to the quarantine table.
+    pub quarantined: usize,
 }
 
 /// A set of changes applied atomically. Later changes to the same row replace earlier ones.

@@ -4,24 +4,27 @@ use std::sync::Arc;
 
 use rusqlite::{Connection, Transaction, params};
 
+use super::quarantine::{Quarantined, load_rows, unreadable};
 use super::{corrupt, db};
 use crate::store::alert_row;
 use crate::store::{Error, Result, Snapshot, WriteBatch};
 
-/// Reads every alert version, in version order.
-pub(super) fn load(conn: &Connection, snapshot: &mut Snapshot) -> Result<()> {
-    {
-        let mut statement = conn.prepare("SELECT version, data FROM alert_versions ORDER BY version").map_err(db)?;
-        let mut rows = statement.query([]).map_err(db)?;
-        while let Some(row) = rows.next().map_err(db)? {
-            let version = row.get::<_, i64>(0).map_err(db)? as u64;
-            snapshot.last_alert_version = snapshot.last_alert_version.max(version);
-            let data = row.get_ref(1).map_err(db)?.as_bytes().map_err(corrupt("alert_versions"))?;
-            let alert = alert_row::decode(version, data)
-                .map_err(|reason| Error::Corrupt { table: "alert_versions", reason })?;
-            snapshot.alerts.push(Arc::new(alert));
-        }
-    }
+/// Reads every alert version, in version order; unreadable rows go to `quarantined`.
+pub(super) fn load(conn: &Connection, snapshot: &mut Snapshot, quarantined: &mut Vec<Quarantined>) -> Result<()> {
+    let sql = "SELECT rowid, version, data FROM alert_versions ORDER BY version";
+    let bad = unreadable("alert_versions");
+    let mut last_version = 0;
+    let alerts = load_rows(conn, "alert_versions", sql, quarantined, |row| {
+        let version = row.get::<_, i64>(1).map_err(&bad)? as u64;
+        // Even a version whose data cannot be read was handed out: new versions continue after it.
+        last_version = last_version.max(version);
+        let data = row.get_ref(2).map_err(&bad)?.as_bytes().map_err(corrupt("alert_versions"))?;
+        let alert =
+            alert_row::decode(version, data).map_err(|reason| Error::Corrupt { table: "alert_versions", reason })?;
+        Ok(Arc::new(alert))
+    })?;
+    snapshot.alerts = alerts;
+    snapshot.last_alert_version = snapshot.last_alert_version.max(last_version);
     Ok(())
 }
 

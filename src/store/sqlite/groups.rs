@@ -2,32 +2,29 @@
 
 use rusqlite::{Connection, Transaction, params};
 
+use super::quarantine::{Quarantined, load_rows, unreadable};
 use super::{corrupt, db, from_json, to_json};
 use crate::dispatch::{GroupId, GroupSnapshot, GroupTimer};
 use crate::store::alert_row::{from_micros, to_micros};
 use crate::store::{Result, WriteBatch};
 
-/// Every stored group.
-pub(super) fn load(conn: &Connection) -> Result<Vec<GroupSnapshot>> {
-    let mut groups = Vec::new();
-    let mut statement = conn
-        .prepare("SELECT id, group_key, labels, receiver, next_flush_at, has_flushed, created_at FROM groups")
-        .map_err(db)?;
-    let mut rows = statement.query([]).map_err(db)?;
-    while let Some(row) = rows.next().map_err(db)? {
-        groups.push(GroupSnapshot {
-            id: GroupId(row.get::<_, i64>(0).map_err(db)? as u64),
-            key: row.get(1).map_err(db)?,
-            labels: from_json("groups", row.get_ref(2).map_err(db)?.as_bytes().map_err(corrupt("groups"))?)?,
-            receiver: row.get(3).map_err(db)?,
+/// Every stored group; unreadable rows go to `quarantined`.
+pub(super) fn load(conn: &Connection, quarantined: &mut Vec<Quarantined>) -> Result<Vec<GroupSnapshot>> {
+    let sql = "SELECT rowid, id, group_key, labels, receiver, next_flush_at, has_flushed, created_at FROM groups";
+    let bad = unreadable("groups");
+    load_rows(conn, "groups", sql, quarantined, |row| {
+        Ok(GroupSnapshot {
+            id: GroupId(row.get::<_, i64>(1).map_err(&bad)? as u64),
+            key: row.get(2).map_err(&bad)?,
+            labels: from_json("groups", row.get_ref(3).map_err(&bad)?.as_bytes().map_err(corrupt("groups"))?)?,
+            receiver: row.get(4).map_err(&bad)?,
             timer: GroupTimer {
-                next_flush: from_micros(row.get(4).map_err(db)?),
-                has_flushed: row.get::<_, i64>(5).map_err(db)? != 0,
-                created_at: from_micros(row.get(6).map_err(db)?),
+                next_flush: from_micros(row.get(5).map_err(&bad)?),
+                has_flushed: row.get::<_, i64>(6).map_err(&bad)? != 0,
+                created_at: from_micros(row.get(7).map_err(&bad)?),
             },
-        });
-    }
-    Ok(groups)
+        })
+    })
 }
 
 /// Deletes and upserts the batch's groups.

@@ -5,6 +5,7 @@
 mod alerts;
 mod groups;
 mod nflog;
+mod quarantine;
 mod silences;
 mod writer;
 
@@ -241,5 +242,51 @@ mod tests {
         expected.version = 1;
         assert_eq!(snapshot.alerts, vec![Arc::new(expected)]);
         assert_eq!(snapshot.last_alert_version, 1);
+    }
+
+    #[tokio::test]
+    async fn rows_that_cannot_be_read_are_quarantined_and_the_rest_loads() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).await.expect("opens");
+        let alert = alert_row::tests::stored_alert(3);
+        let mut batch = WriteBatch::default();
+        batch.alerts.push(Arc::new(alert.clone()));
+        store.apply(batch, None).await.expect("applies");
+        store.close().await;
+
+        let conn = Connection::open(dir.path().join(DATABASE_FILE)).expect("opens");
+        conn.execute_batch(
+            "INSERT INTO alert_versions (version, data) VALUES (10, x'00ff');
+             INSERT INTO groups (id, group_key, labels, receiver, next_flush_at, has_flushed, created_at)
+                 VALUES (5, 'k', 'not json', 'r', 0, 0, 0);
+             INSERT INTO silences (id, matchers, starts_at, ends_at, updated_at, created_by, comment)
+                 VALUES ('no-matchers', '[]', 0, 1, 0, 'me', 'refused by validation today');
+             INSERT INTO nflog (group_key, receiver, integration, idx, firing, resolved, sent_at, expires_at)
+                 VALUES ('k', 'r', 'webhook', 0, '[1', '[]', 0, 0);",
+        )
+        .expect("bad rows written");
+        drop(conn);
+
+        let reopened = SqliteStore::open(dir.path()).await.expect("starts despite the bad rows");
+        let snapshot = reopened.load().await.expect("loads");
+        assert_eq!(snapshot.alerts, vec![Arc::new(alert)], "the good row loads");
+        assert_eq!(snapshot.quarantined, 4);
+        assert_eq!(snapshot.last_alert_version, 10, "new versions continue after the unreadable one");
+        assert!(snapshot.groups.is_empty() && snapshot.silences.is_empty() && snapshot.nflog.is_empty());
+        reopened.close().await;
+
+        let conn = Connection::open(dir.path().join(DATABASE_FILE)).expect("opens");
+        let set_aside: Vec<(String, String)> = conn
+            .prepare("SELECT source_table, row_data FROM quarantine ORDER BY id")
+            .and_then(|mut statement| {
+                statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<rusqlite::Result<_>>()
+            })
+            .expect("reads the quarantine");
+        let tables: Vec<&str> = set_aside.iter().map(|(table, _)| table.as_str()).collect();
+        assert_eq!(tables, ["alert_versions", "groups", "nflog", "silences"]);
+        assert!(set_aside[0].1.contains("\"data\":\"00ff\""), "nothing of the row is lost: {}", set_aside[0].1);
+        drop(conn);
+        let again = SqliteStore::open(dir.path()).await.expect("opens");
+        assert_eq!(again.load().await.expect("loads").quarantined, 0, "set aside once, not at every start");
     }
 }

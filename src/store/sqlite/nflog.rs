@@ -4,39 +4,36 @@ use std::collections::BTreeSet;
 
 use rusqlite::{Connection, Transaction, params};
 
+use super::quarantine::{Quarantined, load_rows, unreadable};
 use super::{corrupt, db, from_json, to_json};
 use crate::nflog::{NflogEntry, NflogKey};
 use crate::store::alert_row::{from_micros, to_micros};
 use crate::store::{Result, WriteBatch};
 
-/// Every stored entry.
-pub(super) fn load(conn: &Connection) -> Result<Vec<(NflogKey, NflogEntry)>> {
-    let mut entries = Vec::new();
-    let mut statement = conn
-        .prepare("SELECT group_key, receiver, integration, idx, firing, resolved, sent_at, expires_at FROM nflog")
-        .map_err(db)?;
-    let mut rows = statement.query([]).map_err(db)?;
-    while let Some(row) = rows.next().map_err(db)? {
+/// Every stored entry; unreadable rows go to `quarantined`.
+pub(super) fn load(conn: &Connection, quarantined: &mut Vec<Quarantined>) -> Result<Vec<(NflogKey, NflogEntry)>> {
+    let sql = "SELECT rowid, group_key, receiver, integration, idx, firing, resolved, sent_at, expires_at FROM nflog";
+    let bad = unreadable("nflog");
+    load_rows(conn, "nflog", sql, quarantined, |row| {
         let key = NflogKey {
-            group_key: row.get(0).map_err(db)?,
-            receiver: row.get(1).map_err(db)?,
-            integration: row.get(2).map_err(db)?,
-            index: row.get::<_, i64>(3).map_err(db)? as usize,
+            group_key: row.get(1).map_err(&bad)?,
+            receiver: row.get(2).map_err(&bad)?,
+            integration: row.get(3).map_err(&bad)?,
+            index: row.get::<_, i64>(4).map_err(&bad)? as usize,
         };
         let hashes = |column: usize| -> Result<BTreeSet<u64>> {
-            let text = row.get_ref(column).map_err(db)?.as_bytes().map_err(corrupt("nflog"))?;
+            let text = row.get_ref(column).map_err(&bad)?.as_bytes().map_err(corrupt("nflog"))?;
             let signed: Vec<i64> = from_json("nflog", text)?;
             Ok(signed.into_iter().map(|h| h as u64).collect())
         };
         let entry = NflogEntry {
-            firing: hashes(4)?,
-            resolved: hashes(5)?,
-            sent_at: from_micros(row.get(6).map_err(db)?),
-            expires_at: from_micros(row.get(7).map_err(db)?),
+            firing: hashes(5)?,
+            resolved: hashes(6)?,
+            sent_at: from_micros(row.get(7).map_err(&bad)?),
+            expires_at: from_micros(row.get(8).map_err(&bad)?),
         };
-        entries.push((key, entry));
-    }
-    Ok(entries)
+        Ok((key, entry))
+    })
 }
 
 /// Deletes and upserts the batch's entries.

@@ -2,33 +2,29 @@
 
 use rusqlite::{Connection, Transaction, params};
 
+use super::quarantine::{Quarantined, load_rows, unreadable};
 use super::{corrupt, db, from_json, to_json};
 use crate::silence::Silence;
 use crate::store::alert_row::{from_micros, to_micros};
 use crate::store::{Error, Result, WriteBatch};
 
-/// Every stored silence.
-pub(super) fn load(conn: &Connection) -> Result<Vec<Silence>> {
-    let mut silences = Vec::new();
-    let mut statement = conn
-        .prepare("SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences")
-        .map_err(db)?;
-    let mut rows = statement.query([]).map_err(db)?;
-    while let Some(row) = rows.next().map_err(db)? {
-        let matchers = from_json("silences", row.get_ref(1).map_err(db)?.as_bytes().map_err(corrupt("silences"))?)?;
-        let silence = Silence::new(
-            row.get(0).map_err(db)?,
+/// Every stored silence; unreadable rows, and silences today's validation refuses, go to `quarantined`.
+pub(super) fn load(conn: &Connection, quarantined: &mut Vec<Quarantined>) -> Result<Vec<Silence>> {
+    let sql = "SELECT rowid, id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences";
+    let bad = unreadable("silences");
+    load_rows(conn, "silences", sql, quarantined, |row| {
+        let matchers = from_json("silences", row.get_ref(2).map_err(&bad)?.as_bytes().map_err(corrupt("silences"))?)?;
+        Silence::new(
+            row.get(1).map_err(&bad)?,
             matchers,
-            from_micros(row.get(2).map_err(db)?),
-            from_micros(row.get(3).map_err(db)?),
-            row.get(5).map_err(db)?,
-            row.get(6).map_err(db)?,
-            from_micros(row.get(4).map_err(db)?),
+            from_micros(row.get(3).map_err(&bad)?),
+            from_micros(row.get(4).map_err(&bad)?),
+            row.get(6).map_err(&bad)?,
+            row.get(7).map_err(&bad)?,
+            from_micros(row.get(5).map_err(&bad)?),
         )
-        .map_err(|reason| Error::Corrupt { table: "silences", reason })?;
-        silences.push(silence);
-    }
-    Ok(silences)
+        .map_err(|reason| Error::Corrupt { table: "silences", reason })
+    })
 }
 
 /// Deletes and upserts the batch's silences.

@@ -10,7 +10,8 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::mpsc;
 
 use super::{
-    BUSY_TIMEOUT, CHECKPOINT_INTERVAL, Command, WAL_CATCH_UP_PAGES, WAL_KEPT_BYTES, alerts, db, groups, nflog, silences,
+    BUSY_TIMEOUT, CHECKPOINT_INTERVAL, Command, WAL_CATCH_UP_PAGES, WAL_KEPT_BYTES, alerts, db, groups, nflog,
+    quarantine, silences,
 };
 use crate::store::{Error, Result, Snapshot, WriteBatch, migrate};
 
@@ -97,13 +98,16 @@ pub(super) fn spawn_checkpointer(
         .map_err(|err| Error::Database(format!("cannot start the checkpoint thread: {err}")))
 }
 
-/// Reads everything back.
+/// Reads everything back; rows that cannot be read are moved to the quarantine table.
 fn load_all(conn: &mut Connection) -> Result<Snapshot> {
     let mut snapshot = Snapshot::default();
-    alerts::load(conn, &mut snapshot)?;
-    snapshot.groups = groups::load(conn)?;
-    snapshot.nflog = nflog::load(conn)?;
-    snapshot.silences = silences::load(conn)?;
+    let mut quarantined = Vec::new();
+    alerts::load(conn, &mut snapshot, &mut quarantined)?;
+    snapshot.groups = groups::load(conn, &mut quarantined)?;
+    snapshot.nflog = nflog::load(conn, &mut quarantined)?;
+    snapshot.silences = silences::load(conn, &mut quarantined)?;
+    quarantine::set_aside(conn, &quarantined)?;
+    snapshot.quarantined = quarantined.len();
     Ok(snapshot)
 }
 
