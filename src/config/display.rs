@@ -49,4 +49,15 @@ mod tests {
         let again = parse_str(&shown, Path::new(".")).expect("the display form loads");
         assert!(again.warnings.is_empty(), "{:?}", again.warnings);
     }
+
+    #[test]
+    fn webhook_urls_and_proxy_passwords_are_not_shown() {
+        let yaml = "route:\n  receiver: r\nreceivers:\n- name: r\n  webhook_configs:\n  - url: https://hooks.example/services/T0/B0/TOKEN?key=k\n    http_config:\n      proxy_url: http://proxyuser:proxypass@proxy.example:3128\n";
+        let loaded = parse_str(yaml, Path::new(".")).expect("loads");
+        let shown = loaded.config.to_display_yaml();
+        assert!(!shown.contains("TOKEN") && !shown.contains("key=k") && !shown.contains("proxypass"), "{shown}");
+        assert!(shown.contains("url: https://hooks.example/<secret>"), "{shown}");
+        assert!(shown.contains("proxy_url: http://proxyuser:<secret>@proxy.example:3128/"), "{shown}");
+        parse_str(&shown, Path::new(".")).expect("the display form loads, so amtool can read it");
+    }
 }

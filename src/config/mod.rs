@@ -8,7 +8,7 @@ mod load;
 mod locate;
 pub(crate) mod model;
 mod problem;
-mod secret;
+pub(crate) mod secret;
 mod templated;
 #[cfg(test)]
 mod tests;

@@ -52,9 +52,36 @@ impl Serialize for Secret {
     }
 }
 
+/// A URL that is a credential as the API shows it: scheme and host kept, everything else `<secret>`. It stays
+/// a valid URL, so that amtool 0.25, which parses the config `/api/v2/status` returns, still reads it.
+pub(crate) fn redacted_url(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(url) if url.host_str().is_some() => {
+            let port = url.port().map(|port| format!(":{port}")).unwrap_or_default();
+            format!("{}://{}{port}/{REDACTED}", url.scheme(), url.host_str().unwrap_or_default())
+        }
+        _ => REDACTED.to_string(),
+    }
+}
+
+/// Serializes a secret URL with [`redacted_url`].
+pub(crate) fn serialize_redacted_url<S: Serializer>(url: &Option<Secret>, serializer: S) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(secret) => serializer.serialize_some(&redacted_url(secret.expose())),
+        None => serializer.serialize_none(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_url_keeps_only_its_scheme_and_host() {
+        assert_eq!(redacted_url("https://hooks.example:8443/T0/B0/token?key=x"), "https://hooks.example:8443/<secret>");
+        assert_eq!(redacted_url("http://user:pw@h/"), "http://h/<secret>");
+        assert_eq!(redacted_url("not a url"), "<secret>");
+    }
 
     #[test]
     fn secrets_never_show_in_debug_display_or_serialized_form() {

@@ -116,3 +116,13 @@ async fn a_template_that_calls_itself_is_an_error_not_a_crash() {
     assert_eq!(healthy.status(), 200);
     assert!(sink.received().is_empty(), "nothing half-rendered is sent");
 }
+
+#[tokio::test]
+async fn a_webhook_url_is_not_shown_by_the_preview() {
+    let config = "route:\n  receiver: hook\nreceivers:\n- name: hook\n  webhook_configs:\n  - url: http://127.0.0.1:9/hook?token=TOKEN\n";
+    let herald = Herald::start(config);
+    let (status, body) = preview(&herald, "hook", json!({"alerts": [{"labels": {"alertname": "A"}}]})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["integrations"][0]["requests"][0]["url"], "<secret>");
+    assert!(!body.to_string().contains("TOKEN"), "{body}");
+}

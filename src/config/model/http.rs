@@ -26,7 +26,7 @@ pub(crate) struct HttpConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bearer_token_file: Option<String>,
     /// Proxy for requests.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "redact_proxy_password")]
     pub proxy_url: Option<String>,
     /// TLS settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,7 +103,7 @@ pub(crate) struct OAuth2 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_config: Option<TlsConfig>,
     /// Proxy for the token endpoint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "redact_proxy_password")]
     pub proxy_url: Option<String>,
 }
 
@@ -145,4 +145,19 @@ pub(crate) struct TlsConfig {
     /// Highest TLS version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_version: Option<String>,
+}
+
+/// A proxy URL as the API shows it: a password in it replaced by `<secret>`.
+fn redact_proxy_password<S: serde::Serializer>(url: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    let Some(text) = url else { return serializer.serialize_none() };
+    let shown = match url::Url::parse(text) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some(crate::config::REDACTED));
+            parsed.to_string().replace("%3Csecret%3E", crate::config::REDACTED)
+        }
+        Ok(_) => text.clone(),
+        // Unparsable (validation refuses it anyway): show nothing of it that could be a credential.
+        Err(_) => crate::config::REDACTED.to_string(),
+    };
+    serializer.serialize_some(&shown)
 }

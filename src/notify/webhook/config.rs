@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Secret;
 use crate::config::model::HttpConfig;
 
 /// `webhook_configs` entry.
@@ -18,9 +19,14 @@ pub(crate) struct WebhookConfig {
     /// HTTP client settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_config: Option<HttpConfig>,
-    /// Where to POST.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    /// Where to POST. A secret (webhook URLs often carry tokens, Alertmanager 0.26 made them secret): the API
+    /// shows its scheme and host only.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::config::secret::serialize_redacted_url"
+    )]
+    pub url: Option<Secret>,
     /// Most alerts per notification; 0 means no limit.
     #[serde(default)]
     pub max_alerts: u64,

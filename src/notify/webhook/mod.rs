@@ -110,7 +110,7 @@ impl Integration for WebhookConfig {
     fn check(&mut self, checker: &mut Checker<'_>, path: &str, _receiver: &str, global: &GlobalConfig) {
         match &self.url {
             None => checker.error(format!("{path}.url"), "missing URL in webhook config"),
-            Some(url) => checker.url(&format!("{path}.url"), url),
+            Some(url) => checker.secret_url(&format!("{path}.url"), url),
         }
         checker.inherit_http_config(path, &mut self.http_config, global);
     }
@@ -128,8 +128,8 @@ impl Integration for WebhookConfig {
     }
 
     fn requests(&self, notification: &Notification<'_>) -> Result<Vec<Request>> {
-        let url = self.url.as_deref().ok_or_else(|| Error::config("webhook has no url"))?;
+        let url = self.url.as_ref().ok_or_else(|| Error::config("webhook has no url"))?;
         let payload = WebhookPayload::new(notification.data, notification.group_key, self.max_alerts);
-        Ok(vec![Request::post(url, encode(&payload)?)])
+        Ok(vec![Request { secret_url: true, ..Request::post(url.expose(), encode(&payload)?) }])
     }
 }
