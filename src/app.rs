@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::alert::AlertIndex;
-use crate::api::{AppState, router_at};
+use crate::api::{AppState, router_at, serve};
 use crate::cli::ServeArgs;
 use crate::clock::Clock;
 use crate::dispatch::{Dispatcher, DispatcherSetup};
@@ -41,7 +41,16 @@ pub fn serve_blocking(args: ServeArgs) -> ExitCode {
     };
     let served = runtime.block_on(async {
         let listener = TcpListener::bind(&args.listen).await.with_context(|| format!("binding {}", args.listen))?;
-        run(args, listener, shutdown_signal()).await
+        run(args, listener, async {
+            shutdown_signal().await;
+            // A second signal means: now. What is on disk is consistent; the rest is retried after a restart.
+            tokio::spawn(async {
+                shutdown_signal().await;
+                eprintln!("herald: a second signal: exiting at once");
+                std::process::exit(1);
+            });
+        })
+        .await
     });
     match served {
         Ok(()) => ExitCode::SUCCESS,
@@ -130,13 +139,11 @@ pub async fn run(
     tracing::info!(%address, route_prefix = %prefix, config = %args.config.display(), data_dir = %args.data_dir.display(), "Herald is listening.");
     let app = router_at(&prefix, AppState { engine: Arc::clone(&engine) });
     let stop = shutdown.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            requested.await;
-            stop.cancel();
-        })
-        .await
-        .context("serving HTTP")?;
+    tokio::spawn(async move {
+        requested.await;
+        stop.cancel();
+    });
+    serve(listener, app, shutdown.clone()).await;
 
     // In order: no more requests (done), the dispatcher finishes in-flight deliveries and writes its state,
     // then the writer drains its queue and the database is closed.

@@ -7,6 +7,7 @@ mod groups;
 mod json_writer;
 mod pages;
 mod preview;
+mod server;
 mod silences;
 mod status;
 
@@ -19,6 +20,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 pub(crate) use error::ApiError;
+pub(crate) use server::serve;
 
 use crate::engine::Engine;
 
@@ -73,7 +75,25 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/herald/alerts", get(pages::get_alert_page))
         .route("/api/herald/groups", get(pages::get_group_page))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(request_deadline))
         .with_state(state)
+}
+
+/// Longest a request may take, its body included (a client that sends its body slowly cannot hold a
+/// connection and a worker), well above what any of Herald's answers takes.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Answers 408 to a request not done within [`REQUEST_TIMEOUT`].
+async fn request_deadline(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let path = request.uri().path().to_string();
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::schema(
+            StatusCode::REQUEST_TIMEOUT,
+            format!("the request to {path} was not completed within {} s", REQUEST_TIMEOUT.as_secs()),
+        )
+        .into_response(),
+    }
 }
 
 /// All routes under `prefix` (`/` or `/a/b`), as `--web.route-prefix` asks; `/` then redirects to the

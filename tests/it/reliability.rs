@@ -76,3 +76,75 @@ async fn a_locked_store_is_answered_503_reported_unready_and_recovered_from_by_i
     herald.post_alerts(json!([{"labels": {"alertname": "Later"}}])).await;
     assert!(names(herald.get_json("/api/v2/alerts").await).contains(&"Later".to_string()));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_sends_its_request_head_slowly_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = crate::in_process::App::start(CONFIG).await;
+    let mut slow = tokio::net::TcpStream::connect(&app.address).await.expect("connects");
+    slow.write_all(b"GET /-/healthy HTTP/1.1\r\nHost: x\r\n").await.expect("writes part of a head");
+    crate::in_process::settle().await;
+    app.advance(Duration::from_secs(9)).await;
+    assert!(app.get_json("/api/v2/alerts").await.is_array(), "other clients are served meanwhile");
+    let mut rest = Vec::new();
+    assert!(
+        crate::helpers::within(Duration::from_millis(200), slow.read_to_end(&mut rest)).await.is_none(),
+        "still open before 10 s"
+    );
+    app.advance(Duration::from_secs(1)).await;
+    let read = crate::helpers::within(Duration::from_secs(10), slow.read_to_end(&mut rest)).await;
+    assert!(read.is_some(), "closed at 10 s");
+    assert!(rest.is_empty(), "and never answered: {}", String::from_utf8_lossy(&rest));
+}
+
+#[tokio::test]
+async fn sigterm_with_a_slow_client_and_a_hanging_receiver_exits_within_its_deadline() {
+    use tokio::io::AsyncWriteExt;
+    let sink = crate::helpers::Sink::start().await;
+    sink.delays.lock().expect("delays").push(60_000);
+    let herald = Herald::start(&crate::helpers::config(&sink, "  group_wait: 0s\n"));
+    herald.post_alerts(json!([{"labels": {"alertname": "Hang"}}])).await;
+    sink.wait_for(1, Duration::from_secs(10)).await;
+    let mut slow = tokio::net::TcpStream::connect(&herald.address).await.expect("connects");
+    slow.write_all(b"POST /api/v2/alerts HTTP/1.1\r\n").await.expect("writes part of a head");
+
+    let started = std::time::Instant::now();
+    let status = tokio::task::spawn_blocking(move || herald.terminate()).await.expect("joins");
+    let took = started.elapsed();
+    assert!(status.success(), "{status:?}");
+    // Deliveries in flight get 5 s, then the state is written; the slow connection does not hold the exit.
+    assert!(took < Duration::from_secs(8), "exited after {took:?}");
+}
+
+#[tokio::test]
+async fn a_second_signal_exits_at_once() {
+    let sink = crate::helpers::Sink::start().await;
+    sink.delays.lock().expect("delays").push(60_000);
+    let herald = Herald::start(&crate::helpers::config(&sink, "  group_wait: 0s\n"));
+    herald.post_alerts(json!([{"labels": {"alertname": "Hang"}}])).await;
+    sink.wait_for(1, Duration::from_secs(10)).await;
+    herald.signal("TERM");
+    herald.wait_for_log("Shutting down.", Duration::from_secs(5)).await;
+    let started = std::time::Instant::now();
+    let status = tokio::task::spawn_blocking(move || herald.terminate()).await.expect("joins");
+    assert_eq!(status.code(), Some(1), "the second signal ends it at once: {status:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_sends_its_body_slowly_gets_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = crate::in_process::App::start(CONFIG).await;
+    let mut slow = tokio::net::TcpStream::connect(&app.address).await.expect("connects");
+    let head =
+        "POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n[";
+    slow.write_all(head.as_bytes()).await.expect("writes the head and a byte of the body");
+    crate::in_process::settle().await;
+    app.advance(Duration::from_secs(59)).await;
+    assert!(app.get_json("/api/v2/alerts").await.is_array(), "other requests are served meanwhile");
+    app.advance(Duration::from_secs(2)).await;
+    let mut answer = vec![0u8; 256];
+    let read = crate::helpers::within(Duration::from_secs(10), slow.read(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer[..read.and_then(Result::ok).unwrap_or(0)]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
