@@ -11,7 +11,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::alert::AlertIndex;
-use crate::api::{AppState, router_at, serve};
+use crate::alert::IngestLimits;
+use crate::api::{AppState, Limits, router_at, serve};
 use crate::cli::ServeArgs;
 use crate::clock::Clock;
 use crate::dispatch::{Dispatcher, DispatcherSetup};
@@ -137,7 +138,16 @@ pub async fn run(
     ];
     let prefix = args.route_prefix();
     tracing::info!(%address, route_prefix = %prefix, config = %args.config.display(), data_dir = %args.data_dir.display(), "Herald is listening.");
-    let app = router_at(&prefix, AppState { engine: Arc::clone(&engine) });
+    let limits = Limits {
+        body_bytes: args.max_request_bytes,
+        ingest: IngestLimits {
+            max_alerts: args.max_alerts_per_request,
+            max_labels: args.max_labels,
+            max_name_bytes: args.max_name_bytes,
+            max_value_bytes: args.max_value_bytes,
+        },
+    };
+    let app = router_at(&prefix, AppState { engine: Arc::clone(&engine), limits });
     let stop = shutdown.clone();
     tokio::spawn(async move {
         requested.await;

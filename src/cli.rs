@@ -118,6 +118,31 @@ pub struct ServeArgs {
         value_parser = parse_duration
     )]
     pub alerts_gc_interval: Duration,
+    /// Largest request body accepted, in bytes (413 beyond).
+    #[arg(long = "web.max-request-bytes", value_name = "BYTES", env = "HERALD_WEB_MAX_REQUEST_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub max_request_bytes: usize,
+    /// Most alerts in one POST (400 beyond; Prometheus sends at most 64).
+    #[arg(
+        long = "alerts.max-per-request",
+        value_name = "N",
+        env = "HERALD_ALERTS_MAX_PER_REQUEST",
+        default_value_t = 10_000
+    )]
+    pub max_alerts_per_request: usize,
+    /// Most labels, and most annotations, on one alert (beyond, the alert is refused with a reason).
+    #[arg(long = "alerts.max-labels", value_name = "N", env = "HERALD_ALERTS_MAX_LABELS", default_value_t = 256)]
+    pub max_labels: usize,
+    /// Longest label or annotation name, in bytes.
+    #[arg(
+        long = "alerts.max-name-bytes",
+        value_name = "BYTES",
+        env = "HERALD_ALERTS_MAX_NAME_BYTES",
+        default_value_t = 1024
+    )]
+    pub max_name_bytes: usize,
+    /// Longest label or annotation value, in bytes.
+    #[arg(long = "alerts.max-value-bytes", value_name = "BYTES", env = "HERALD_ALERTS_MAX_VALUE_BYTES", default_value_t = 64 * 1024)]
+    pub max_value_bytes: usize,
     /// How long expired silences are kept.
     #[arg(value_name = "DURATION", long = "data.retention", env = "HERALD_DATA_RETENTION", default_value = "120h", value_parser = parse_duration)]
     pub data_retention: Duration,

@@ -46,6 +46,53 @@ struct Interned(#[serde(deserialize_with = "deserialize_interned")] LabelSet);
 #[derive(Deserialize)]
 struct InternedNames(#[serde(deserialize_with = "deserialize_interned_names")] LabelSet);
 
+/// Bounds on what one request may carry; an alert beyond them is refused with the others' reasons, a body
+/// with too many alerts as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IngestLimits {
+    /// Most alerts in one request.
+    pub(crate) max_alerts: usize,
+    /// Most labels, and most annotations, on one alert.
+    pub(crate) max_labels: usize,
+    /// Longest label or annotation name, in bytes.
+    pub(crate) max_name_bytes: usize,
+    /// Longest label or annotation value, in bytes.
+    pub(crate) max_value_bytes: usize,
+}
+
+impl Default for IngestLimits {
+    /// Generous: far above what Prometheus sends (64 alerts a request; a few dozen labels).
+    fn default() -> Self {
+        IngestLimits { max_alerts: 10_000, max_labels: 256, max_name_bytes: 1024, max_value_bytes: 64 * 1024 }
+    }
+}
+
+impl IngestLimits {
+    /// Why a label set breaks a limit, if it does (`what` names it: labels, annotations).
+    fn check(&self, what: &str, set: &LabelSet) -> Result<(), String> {
+        if set.len() > self.max_labels {
+            return Err(format!("{} {what}, more than the limit of {}", set.len(), self.max_labels));
+        }
+        for (name, value) in set.iter() {
+            if name.len() > self.max_name_bytes {
+                return Err(format!(
+                    "a name in {what} is {} bytes, more than the limit of {}",
+                    name.len(),
+                    self.max_name_bytes
+                ));
+            }
+            if value.len() > self.max_value_bytes {
+                return Err(format!(
+                    "the value of {what} {name:?} is {} bytes, more than the limit of {}",
+                    value.len(),
+                    self.max_value_bytes
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Why a whole body was refused (nothing in it is stored).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum IngestError {
@@ -55,6 +102,14 @@ pub(crate) enum IngestError {
     /// An alert without `labels`. Alertmanager: 422 with code 602.
     #[error("{0}.labels in body is required")]
     MissingLabels(usize),
+    /// More alerts than one request may carry.
+    #[error("the body holds {count} alerts, more than the limit of {limit} a request")]
+    TooMany {
+        /// Alerts in the body.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// Parses a body and turns each valid alert into an [`Alert`] received at `now`. Invalid alerts are left
@@ -63,9 +118,13 @@ pub(crate) fn accept(
     body: &[u8],
     now: DateTime<Utc>,
     resolve_timeout: Duration,
+    limits: &IngestLimits,
 ) -> Result<(Vec<Alert>, Vec<String>), IngestError> {
     let posted: Vec<PostableAlert<'_>> =
         serde_json::from_slice(body).map_err(|err| IngestError::Malformed(err.to_string()))?;
+    if posted.len() > limits.max_alerts {
+        return Err(IngestError::TooMany { count: posted.len(), limit: limits.max_alerts });
+    }
     let mut parsed = Vec::with_capacity(posted.len());
     for (i, alert) in posted.into_iter().enumerate() {
         let labels = alert.labels.ok_or(IngestError::MissingLabels(i))?;
@@ -90,7 +149,10 @@ pub(crate) fn accept(
             Some(ends_at) => (ends_at, false),
             None => (now.checked_add_signed(resolve_timeout).unwrap_or(DateTime::<Utc>::MAX_UTC), true),
         };
-        if let Err(message) = validate(&labels, &annotations, starts_at, ends_at) {
+        let checked = validate(&labels, &annotations, starts_at, ends_at)
+            .and_then(|()| limits.check("labels", &labels))
+            .and_then(|()| limits.check("annotations", &annotations));
+        if let Err(message) = checked {
             errors.push(format!("alerts[{i}]: {message}"));
             continue;
         }
@@ -135,7 +197,7 @@ mod tests {
     }
 
     fn accept_json(json: &str) -> Result<(Vec<Alert>, Vec<String>), IngestError> {
-        accept(json.as_bytes(), now(), RESOLVE_TIMEOUT)
+        accept(json.as_bytes(), now(), RESOLVE_TIMEOUT, &IngestLimits::default())
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod time;
 use chrono::{DateTime, Utc};
 
 pub(crate) use index::AlertIndex;
-pub(crate) use ingest::{IngestError, accept};
+pub(crate) use ingest::{IngestError, IngestLimits, accept};
 pub(crate) use time::{ApiTime, format_api_time, format_go_time, parse_time};
 
 use crate::labels::{Fingerprint, LabelSet, SharedStr, fingerprint};

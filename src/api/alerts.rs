@@ -168,18 +168,21 @@ pub(super) async fn post_alerts(
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::schema(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("request body is larger than {} bytes", super::MAX_BODY_BYTES),
+            format!("request body is larger than {} bytes", state.limits.body_bytes),
         ),
         status => ApiError::schema(status, rejection.body_text()),
     })?;
     let now = state.engine.now();
     let runtime = state.engine.runtime();
-    let (alerts, invalid) = accept(&body, now, runtime.config.resolve_timeout).map_err(|err| match err {
-        IngestError::Malformed(_) => ApiError::schema(StatusCode::BAD_REQUEST, err.to_string()),
-        IngestError::MissingLabels(_) => {
-            ApiError::Schema { status: StatusCode::UNPROCESSABLE_ENTITY, code: 602, message: err.to_string() }
-        }
-    })?;
+    let (alerts, invalid) =
+        accept(&body, now, runtime.config.resolve_timeout, &state.limits.ingest).map_err(|err| match err {
+            IngestError::Malformed(_) | IngestError::TooMany { .. } => {
+                ApiError::schema(StatusCode::BAD_REQUEST, err.to_string())
+            }
+            IngestError::MissingLabels(_) => {
+                ApiError::Schema { status: StatusCode::UNPROCESSABLE_ENTITY, code: 602, message: err.to_string() }
+            }
+        })?;
     state.engine.ingest(alerts).await.map_err(ApiError::store)?;
     if !invalid.is_empty() {
         tracing::warn!(invalid = invalid.len(), error = %invalid.join("; "), "Rejected invalid alerts.");

@@ -45,12 +45,23 @@ pub const ROUTES: [(&str, &str); 16] = [
     ("HEAD", "/-/healthy"),
 ];
 
-/// Largest accepted request body.
+/// Largest accepted request body by default (`--web.max-request-bytes`).
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// Bounds on what a request may carry (the `--web.max-request-bytes` and `--alerts.max-*` flags).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// Largest request body, in bytes.
+    pub body_bytes: usize,
+    /// Bounds on posted alerts.
+    pub ingest: crate::alert::IngestLimits,
+}
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub(crate) struct AppState {
+    /// Bounds on what a request may carry.
+    pub limits: Limits,
     /// The running engine.
     pub engine: Arc<Engine>,
 }
@@ -74,7 +85,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/herald/receivers/{name}/preview", post(preview::preview_receiver))
         .route("/api/herald/alerts", get(pages::get_alert_page))
         .route("/api/herald/groups", get(pages::get_group_page))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(state.limits.body_bytes))
         .layer(axum::middleware::from_fn(request_deadline))
         .with_state(state)
 }

@@ -61,7 +61,7 @@ pub(super) async fn preview_receiver(
     let (key, labels, mut alerts): (String, _, Vec<Arc<Alert>>) = match (request.alerts, request.group) {
         (Some(alerts), None) => {
             let bytes = serde_json::to_vec(&alerts).unwrap_or_default();
-            let (alerts, invalid) = accept(&bytes, now, runtime.config.resolve_timeout)
+            let (alerts, invalid) = accept(&bytes, now, runtime.config.resolve_timeout, &state.limits.ingest)
                 .map_err(|err| ApiError::herald(StatusCode::BAD_REQUEST, "bad_alerts", err.to_string()))?;
             if !invalid.is_empty() {
                 return Err(ApiError::herald(StatusCode::BAD_REQUEST, "bad_alerts", invalid.join("; ")));

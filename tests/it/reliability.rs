@@ -148,3 +148,49 @@ async fn a_client_that_sends_its_body_slowly_gets_408() {
     let answer = String::from_utf8_lossy(&answer[..read.and_then(Result::ok).unwrap_or(0)]).into_owned();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
+
+#[tokio::test]
+async fn request_limits_are_configurable_and_answered_with_clear_4xx() {
+    let herald = Herald::start_with(
+        CONFIG,
+        &[
+            "--alerts.max-per-request=4",
+            "--alerts.max-labels=3",
+            "--alerts.max-value-bytes=16",
+            "--alerts.max-name-bytes=10",
+            "--web.max-request-bytes=2000",
+        ],
+        &[],
+    );
+    let post = |body: serde_json::Value| {
+        let url = herald.url("/api/v2/alerts");
+        async move {
+            let response = client().post(url).json(&body).send().await.expect("answers");
+            (response.status().as_u16(), response.text().await.expect("body"))
+        }
+    };
+    let five: Vec<serde_json::Value> = (0..5).map(|i| json!({"labels": {"a": i.to_string()}})).collect();
+    let (status, body) = post(json!(five)).await;
+    let expected = r#"{"code":400,"message":"the body holds 5 alerts, more than the limit of 4 a request"}"#;
+    assert_eq!((status, body.as_str()), (400, expected));
+
+    let (status, body) = post(json!([
+        {"labels": {"alertname": "Fine"}},
+        {"labels": {"alertname": "x".repeat(17)}},
+        {"labels": {"a": "1", "b": "2", "c": "3", "d": "4"}},
+        {"labels": {"alertname": "A"}, "annotations": {"a_very_long_name": "x"}},
+    ]))
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        serde_json::from_str::<String>(&body).unwrap_or_else(|_| panic!("a JSON string: {body}")),
+        "alerts[1]: the value of labels \"alertname\" is 17 bytes, more than the limit of 16; \
+         alerts[2]: 4 labels, more than the limit of 3; \
+         alerts[3]: a name in annotations is 16 bytes, more than the limit of 10"
+    );
+    let listed = herald.get_json("/api/v2/alerts").await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "the valid alert is stored: {listed}");
+
+    let big = json!([{"labels": {"alertname": "Big"}, "annotations": {"text": "x".repeat(3000)}}]);
+    assert_eq!(post(big).await.0, 413);
+}
