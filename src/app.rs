@@ -118,6 +118,7 @@ pub async fn run(
         clients: Arc::new(HttpClients::new().context("building the HTTP client")?),
         external_url: external_url.clone(),
         clock,
+        retention: args.data_retention,
     };
     let (dispatcher, dispatcher_task) = Dispatcher::spawn(setup, committed_rx, shutdown.child_token());
     let engine = Arc::new(Engine::new(EngineParts {

@@ -143,7 +143,8 @@ pub struct ServeArgs {
     /// Longest label or annotation value, in bytes.
     #[arg(long = "alerts.max-value-bytes", value_name = "BYTES", env = "HERALD_ALERTS_MAX_VALUE_BYTES", default_value_t = 64 * 1024)]
     pub max_value_bytes: usize,
-    /// How long expired silences are kept.
+    /// How long expired silences are kept, and how long a resolved alert that cannot be notified (its
+    /// receiver keeps failing) stays in its group.
     #[arg(value_name = "DURATION", long = "data.retention", env = "HERALD_DATA_RETENTION", default_value = "120h", value_parser = parse_duration)]
     pub data_retention: Duration,
     /// Lowest level logged (`HERALD_LOG`, a full tracing filter, overrides it).

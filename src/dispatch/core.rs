@@ -73,6 +73,8 @@ pub(crate) struct DispatchCore {
     released: Vec<u64>,
     /// Groups whose next flush came due while one was in flight.
     superseded: Vec<GroupId>,
+    /// How long a resolved alert that could not be notified stays in its group.
+    resolved_retention: chrono::Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -95,7 +97,13 @@ impl DispatchCore {
             holders: HashMap::new(),
             released: Vec::new(),
             superseded: Vec::new(),
+            resolved_retention: chrono::Duration::hours(120),
         }
+    }
+
+    /// How long a resolved alert whose notification keeps failing stays in its group (`--data.retention`).
+    pub(crate) fn set_resolved_retention(&mut self, retention: Duration) {
+        self.resolved_retention = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
     }
 
     /// The route tree in use.
@@ -224,12 +232,18 @@ impl DispatchCore {
         let group = self.groups.get_mut(&done.group_id)?;
         group.in_flight = false;
         self.dirty.insert(done.group_id);
-        if success {
-            for alert in done.alerts.iter().filter(|alert| alert.resolved_at(done.now)) {
-                if group.alerts.get(&alert.fingerprint).is_some_and(|current| Arc::ptr_eq(current, alert)) {
-                    group.alerts.remove(&alert.fingerprint);
-                    release(&mut self.holders, &mut self.released, alert);
+        // After a success, the resolved alerts it sent leave the group. After a failure they stay, to be sent
+        // at the next tick, but not forever: one resolved longer than the retention is given up, so that a
+        // receiver that keeps failing does not keep every resolved alert of its groups.
+        let give_up_before = now.checked_sub_signed(self.resolved_retention).unwrap_or(DateTime::<Utc>::MIN_UTC);
+        for alert in done.alerts.iter().filter(|alert| alert.resolved_at(done.now)) {
+            let leaves = success || alert.ends_at < give_up_before;
+            if leaves && group.alerts.get(&alert.fingerprint).is_some_and(|current| Arc::ptr_eq(current, alert)) {
+                if !success {
+                    tracing::warn!(group = %group.key, receiver = %group.receiver, "A resolved alert was never notified (the receiver kept failing) and is given up.");
                 }
+                group.alerts.remove(&alert.fingerprint);
+                release(&mut self.holders, &mut self.released, alert);
             }
         }
         if std::mem::take(&mut group.flush_pending) {
@@ -561,5 +575,22 @@ receivers: [{name: hook}, {name: team-b}]
         let changes = core.take_changes();
         assert_eq!(changes.removed.len(), 1, "the old group is gone");
         assert_eq!(core.next_deadline(), Some(t(5)), "the new group flushes at once: its alert already waited");
+    }
+
+    #[test]
+    fn a_resolved_alert_whose_notification_keeps_failing_is_given_up_after_the_retention() {
+        let mut core = DispatchCore::new(tree(CONFIG));
+        core.set_resolved_retention(Duration::from_secs(60));
+        core.insert(alert("Gone", -10, 1, 0), t(0));
+        let mut flushes = 0;
+        for second in 0..=70 {
+            for request in core.take_due(t(second)) {
+                flushes += 1;
+                assert!(core.flush_done(&request, false, t(second)).is_none());
+            }
+        }
+        assert_eq!(flushes, 12, "tried at every tick while it was kept");
+        assert!(core.groups().all(|group| group.alerts.is_empty()), "given up once resolved for over 60 s");
+        assert_eq!(core.take_changes().released_alerts, vec![100], "and its row may go");
     }
 }

@@ -106,6 +106,8 @@ pub(crate) struct DispatcherSetup {
     pub silences: Arc<Silences>,
     /// Herald's clock: due times are wall-clock times, slept on Tokio's clock.
     pub clock: Clock,
+    /// How long a resolved alert whose notification keeps failing stays in its group.
+    pub retention: Duration,
 }
 
 impl Dispatcher {
@@ -119,6 +121,7 @@ impl Dispatcher {
         let (commands, inbox) = mpsc::unbounded_channel();
         let now = setup.clock.now();
         let mut core = DispatchCore::new(Arc::clone(&setup.runtime.tree));
+        core.set_resolved_retention(setup.retention);
         core.restore(setup.groups);
         for alert in setup.alerts {
             core.insert(alert, now);
