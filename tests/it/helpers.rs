@@ -89,18 +89,21 @@ impl Herald {
         Herald::launch(folder, &[], &[])
     }
 
+    /// Like [`Herald::start_in`], with more command-line arguments.
+    pub fn start_in_with(folder: Arc<tempfile::TempDir>, args: &[&str]) -> Herald {
+        Herald::launch(folder, args, &[])
+    }
+
     /// Starts `herald` with Alertmanager's flags (no subcommand), as an existing deployment runs it.
     fn launch(folder: Arc<tempfile::TempDir>, args: &[&str], env: &[(&str, &str)]) -> Herald {
         let config = folder.path().join("config.yml");
         let data_dir = folder.path().join("data");
         let mut command = Command::new(env!("CARGO_BIN_EXE_herald"));
-        command
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.path={}", data_dir.display()))
-            .arg("--web.listen-address=127.0.0.1:0")
-            .args(args)
-            .env("HERALD_LOG", "info,herald=debug")
-            .stderr(Stdio::piped());
+        command.arg(format!("--config.file={}", config.display())).arg("--web.listen-address=127.0.0.1:0");
+        if !args.iter().any(|arg| arg.starts_with("--storage.path")) {
+            command.arg(format!("--storage.path={}", data_dir.display()));
+        }
+        command.args(args).env("HERALD_LOG", "info,herald=debug").stderr(Stdio::piped());
         if !args.iter().any(|arg| arg.starts_with("--web.external-url")) {
             command.arg("--web.external-url=http://herald.test:9093");
         }

@@ -194,3 +194,82 @@ async fn request_limits_are_configurable_and_answered_with_clear_4xx() {
     let big = json!([{"labels": {"alertname": "Big"}, "annotations": {"text": "x".repeat(3000)}}]);
     assert_eq!(post(big).await.0, 413);
 }
+
+/// A small tmpfs mounted for a test, unmounted when dropped.
+struct SmallDisk {
+    path: std::path::PathBuf,
+    _parent: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// Mounts a tmpfs of `megabytes`; `None` where this machine does not allow it (not root, no capability).
+    fn mount(megabytes: u32) -> Option<SmallDisk> {
+        let parent = tempfile::tempdir().expect("temp dir");
+        let path = parent.path().join("disk");
+        std::fs::create_dir(&path).expect("mount point");
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+            .arg(&path)
+            .output()
+            .is_ok_and(|output| output.status.success());
+        mounted.then_some(SmallDisk { path, _parent: parent })
+    }
+
+    /// Writes a file until the disk is full; returns its path.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let filler = self.path.join("filler");
+        let mut file = std::fs::File::create(&filler).expect("filler created");
+        let chunk = vec![0u8; 64 * 1024];
+        while file.write_all(&chunk).is_ok() {}
+        let _ = file.sync_all();
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_is_answered_503_and_herald_recovers_when_space_is_freed() {
+    let Some(disk) = SmallDisk::mount(8) else {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "skipped: the full-disk test needs to mount a tmpfs (root)");
+        return;
+    };
+    let storage = format!("--storage.path={}", disk.path.join("data").display());
+    let herald = Herald::start_with(CONFIG, &[&storage], &[]);
+    herald.post_alerts(json!([{"labels": {"alertname": "Before"}}])).await;
+
+    let filler = disk.fill();
+    let mut refused = 0;
+    for i in 0..20 {
+        let labels = json!({"alertname": "DuringFull", "i": i.to_string(), "pad": "x".repeat(2000)});
+        let response = client()
+            .post(herald.url("/api/v2/alerts"))
+            .json(&json!([{"labels": labels}]))
+            .send()
+            .await
+            .expect("answers");
+        match response.status().as_u16() {
+            200 => {}
+            503 => refused += 1,
+            other => panic!("unexpected {other}: {}", response.text().await.unwrap_or_default()),
+        }
+    }
+    assert!(refused > 0, "a full disk refuses writes");
+    assert_eq!(ready_becomes(&herald, 503, Duration::from_secs(5)).await.0, 503);
+
+    std::fs::remove_file(filler).expect("space freed");
+    let (status, reason) = ready_becomes(&herald, 200, Duration::from_secs(10)).await;
+    assert_eq!(status, 200, "ready again without a restart: {reason}");
+    herald.post_alerts(json!([{"labels": {"alertname": "After"}}])).await;
+    let in_memory = herald.get_json("/api/v2/alerts").await;
+    let folder = herald.folder();
+    herald.kill();
+    let herald = Herald::start_in_with(folder, &[&storage]);
+    assert_eq!(herald.get_json("/api/v2/alerts").await, in_memory, "what was answered 200 is on disk, nothing else");
+}
