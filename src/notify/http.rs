@@ -32,7 +32,16 @@ pub(crate) struct HttpClients {
     custom: Mutex<HashMap<String, reqwest::Client>>,
     /// Per endpoint, the earliest moment the next request may start.
     next_slot: Mutex<HashMap<String, tokio::time::Instant>>,
+    /// Requests in flight at once, bounded so that a burst of notifications cannot use up file descriptors.
+    in_flight: tokio::sync::Semaphore,
 }
+
+/// Most outbound requests in flight at once, over every receiver.
+const MAX_REQUESTS_IN_FLIGHT: usize = 512;
+
+/// Most requests that may wait for one paced endpoint (Slack's one a second): beyond, a notification fails
+/// at once as rate limited (and is tried again at its group's next tick) instead of queueing for ever.
+const MAX_PACED_WAITING: u32 = 60;
 
 impl HttpClients {
     /// Builds the shared default client.
@@ -42,6 +51,7 @@ impl HttpClients {
             default: builder(None)?.build()?,
             custom: Mutex::new(HashMap::new()),
             next_slot: Mutex::new(HashMap::new()),
+            in_flight: tokio::sync::Semaphore::new(MAX_REQUESTS_IN_FLIGHT),
         })
     }
 
@@ -56,16 +66,24 @@ impl HttpClients {
 
     /// Waits for this endpoint's next slot, so that requests to it start at least `spacing` apart (Slack
     /// allows about one message per second per webhook) and not before a `Retry-After` it gave has passed.
-    /// Slots are handed out in call order.
-    pub(crate) async fn pace(&self, endpoint: &str, spacing: Duration) {
+    /// Slots are handed out in call order; when [`MAX_PACED_WAITING`] requests already wait, the request is
+    /// refused as rate limited.
+    pub(crate) async fn pace(&self, endpoint: &str, spacing: Duration) -> Result<()> {
         let start = {
             let mut slots = self.next_slot.lock().expect("pacing lock is never poisoned");
             let now = tokio::time::Instant::now();
             let start = slots.get(endpoint).copied().filter(|slot| *slot > now).unwrap_or(now);
+            if !spacing.is_zero() && start.saturating_duration_since(now) > spacing * MAX_PACED_WAITING {
+                return Err(Error::new(
+                    ErrorKind::RateLimited { status: 429 },
+                    format!("{MAX_PACED_WAITING} requests already wait for this endpoint (one every {spacing:?})"),
+                ));
+            }
             slots.insert(endpoint.to_string(), start + spacing);
             start
         };
         tokio::time::sleep_until(start).await;
+        Ok(())
     }
 
     /// The client for an integration's `http_config` (transport settings only; auth is per request).
@@ -226,8 +244,12 @@ pub(crate) async fn send(
             builder = builder.header(name, value);
         }
         let builder = authorize(builder.body(body), http_config)?;
-        clients.pace(&url, spacing).await;
-        let result = classify(builder.send().await, rate_limit_status).await;
+        clients.pace(&url, spacing).await?;
+        let result = {
+            // Closed only if the clients are dropped, which ends this send anyway.
+            let _permit = clients.in_flight.acquire().await.map_err(|_| Error::config("shutting down"))?;
+            classify(builder.send().await, rate_limit_status).await
+        };
         if let Err(err) = result {
             if let Some(wait) = err.retry_after {
                 // Later requests to this endpoint wait too, also those of other flushes.
@@ -325,15 +347,32 @@ mod tests {
         let clients = HttpClients::new().expect("client builds");
         let start = tokio::time::Instant::now();
         let spacing = Duration::from_secs(1);
-        clients.pace("a", spacing).await;
-        clients.pace("b", spacing).await;
+        clients.pace("a", spacing).await.expect("paced");
+        clients.pace("b", spacing).await.expect("paced");
         assert_eq!(start.elapsed(), Duration::ZERO);
-        clients.pace("a", spacing).await;
-        clients.pace("a", spacing).await;
+        clients.pace("a", spacing).await.expect("paced");
+        clients.pace("a", spacing).await.expect("paced");
         assert_eq!(start.elapsed(), Duration::from_secs(2));
         clients.hold("b", Duration::from_secs(5));
-        clients.pace("b", Duration::ZERO).await;
+        clients.pace("b", Duration::ZERO).await.expect("paced");
         assert_eq!(start.elapsed(), Duration::from_secs(2 + 5), "a Retry-After holds later requests");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paced_endpoint_refuses_requests_beyond_its_backlog() {
+        let clients = HttpClients::new().expect("client builds");
+        let spacing = Duration::from_secs(1);
+        let mut waiting = Vec::new();
+        for _ in 0..=MAX_PACED_WAITING {
+            let mut paced = Box::pin(clients.pace("slack", spacing));
+            // Polled once: the slot is taken, the wait begins.
+            assert!(futures_util::FutureExt::now_or_never(&mut paced).is_none() || waiting.is_empty());
+            waiting.push(paced);
+        }
+        let refused = clients.pace("slack", spacing).await.expect_err("the backlog is full");
+        assert_eq!(refused.kind, ErrorKind::RateLimited { status: 429 });
+        assert!(clients.pace("other", spacing).await.is_ok(), "other endpoints are not held up");
+        drop(waiting);
     }
 
     #[test]
