@@ -351,3 +351,60 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_alert_and_skips_no_grou
     );
     assert!(duplicates <= acknowledged.len() / 2, "{duplicates} repeats for {} groups", acknowledged.len());
 }
+
+/// Answers every request with 500 and a 20 MiB body.
+async fn huge_error_server() -> String {
+    let app = axum::Router::new()
+        .fallback(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "x".repeat(20 * 1024 * 1024)) });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let address = listener.local_addr().expect("bound");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}")
+}
+
+#[tokio::test(start_paused = true)]
+async fn failing_receivers_are_each_bounded_and_slow_neither_the_others_nor_ingest() {
+    use crate::helpers::Sink;
+    let healthy = Sink::start().await;
+    let hanging = Sink::start().await;
+    hanging.delays.lock().expect("delays").extend([3_600_000; 8]);
+    let failing = Sink::start().await;
+    failing.script.lock().expect("script").extend([(500, None); 50]);
+    let limited = Sink::start().await;
+    limited.script.lock().expect("script").extend([(429, Some(3)); 50]);
+    let huge = huge_error_server().await;
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let refused = format!("http://{}", closed.local_addr().expect("bound"));
+    drop(closed);
+    let config = format!(
+        "route:\n  receiver: all\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 5s\nreceivers:\n- name: all\n  webhook_configs:\n  - url: {}/ok\n  - url: {}/hang\n  - url: {}/fail\n  - url: {}/limited\n  - url: {huge}/huge\n  - url: {refused}/refused\n",
+        healthy.url, hanging.url, failing.url, limited.url
+    );
+    let app = crate::in_process::App::start(&config).await;
+    let t0 = tokio::time::Instant::now();
+    app.post_alerts(json!([{"labels": {"alertname": "First"}}])).await;
+    app.advance(Duration::from_secs(1)).await;
+    let first = healthy.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].at - t0, Duration::from_secs(1), "the healthy receiver is not held up by the others");
+
+    // Ingest goes on while five integrations fail, retry and hang.
+    for _ in 0..10 {
+        app.advance(Duration::from_millis(500)).await;
+    }
+    app.post_alerts(json!([{"labels": {"alertname": "Second"}}])).await;
+    app.advance(Duration::from_secs(1)).await;
+    let second = healthy.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(second.len(), 2, "the second group reaches the healthy receiver");
+    assert_eq!(second[1].at - t0, Duration::from_secs(7), "at its own group_wait");
+    for _ in 0..20 {
+        app.advance(Duration::from_secs(1)).await;
+    }
+    let groups = app.get_json("/api/v2/alerts/groups").await;
+    assert_eq!(groups.as_array().map(Vec::len), Some(2), "both groups are still kept for the failing receivers");
+    assert_eq!(healthy.received().len(), 2, "the healthy receiver is notified once per group, not at each retry");
+    assert!(failing.received().len() >= 4, "500s are retried: {}", failing.received().len());
+    assert!(limited.received().len() >= 2, "429s are retried after Retry-After: {}", limited.received().len());
+    let waits: Vec<Duration> = limited.received().windows(2).map(|pair| pair[1].at - pair[0].at).collect();
+    assert!(waits.iter().all(|wait| *wait >= Duration::from_secs(3)), "never sooner than Retry-After: {waits:?}");
+}
