@@ -158,6 +158,9 @@ pub(super) fn receivers_of<'t>(tree: &'t RouteTree, labels: &LabelSet) -> Vec<&'
     tree.matching_routes(labels).into_iter().map(|id| tree.node(id).receiver.as_str()).collect()
 }
 
+/// Bodies up to this size are parsed on the async worker (a hand-off would cost more than the parse).
+const INLINE_PARSE_BYTES: usize = 256 * 1024;
+
 /// `POST /api/v2/alerts`.
 pub(super) async fn post_alerts(
     State(state): State<AppState>,
@@ -174,15 +177,23 @@ pub(super) async fn post_alerts(
     })?;
     let now = state.engine.now();
     let runtime = state.engine.runtime();
-    let (alerts, invalid) =
-        accept(&body, now, runtime.config.resolve_timeout, &state.limits.ingest).map_err(|err| match err {
-            IngestError::Malformed(_) | IngestError::TooMany { .. } => {
-                ApiError::schema(StatusCode::BAD_REQUEST, err.to_string())
-            }
-            IngestError::MissingLabels(_) => {
-                ApiError::Schema { status: StatusCode::UNPROCESSABLE_ENTITY, code: 602, message: err.to_string() }
-            }
-        })?;
+    let (resolve_timeout, limits) = (runtime.config.resolve_timeout, state.limits.ingest);
+    let parsed = if body.len() <= INLINE_PARSE_BYTES {
+        accept(&body, now, resolve_timeout, &limits)
+    } else {
+        // A large body takes milliseconds to parse: off the async workers the dispatcher needs.
+        tokio::task::spawn_blocking(move || accept(&body, now, resolve_timeout, &limits))
+            .await
+            .map_err(|err| ApiError::Internal(format!("parsing alerts: {err}")))?
+    };
+    let (alerts, invalid) = parsed.map_err(|err| match err {
+        IngestError::Malformed(_) | IngestError::TooMany { .. } => {
+            ApiError::schema(StatusCode::BAD_REQUEST, err.to_string())
+        }
+        IngestError::MissingLabels(_) => {
+            ApiError::Schema { status: StatusCode::UNPROCESSABLE_ENTITY, code: 602, message: err.to_string() }
+        }
+    })?;
     state.engine.ingest(alerts).await.map_err(ApiError::store)?;
     if !invalid.is_empty() {
         tracing::warn!(invalid = invalid.len(), error = %invalid.join("; "), "Rejected invalid alerts.");

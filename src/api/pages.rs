@@ -125,14 +125,19 @@ pub(super) async fn get_alert_page(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let query = PageQuery::parse(raw.as_deref())?;
-    let engine = &state.engine;
-    let tree = Arc::clone(&engine.runtime().tree);
-    let now = engine.now();
-    let keyed = matching_alerts(engine, &query.filters, query.after, now);
-    let (alerts, more) =
-        take_page(&keyed, query.limit, |(_, alert)| routed_listing(engine, &tree, &query.filters, alert, now));
-    let next = more.then(|| alerts.last().map(|alert| alert.fingerprint.to_string())).flatten();
-    to_value(&AlertPage { alerts, next })
+    // Off the async workers: a filter that matches little walks every alert.
+    tokio::task::spawn_blocking(move || {
+        let engine = &state.engine;
+        let tree = Arc::clone(&engine.runtime().tree);
+        let now = engine.now();
+        let keyed = matching_alerts(engine, &query.filters, query.after, now);
+        let (alerts, more) =
+            take_page(&keyed, query.limit, |(_, alert)| routed_listing(engine, &tree, &query.filters, alert, now));
+        let next = more.then(|| alerts.last().map(|alert| alert.fingerprint.to_string())).flatten();
+        to_value(&AlertPage { alerts, next })
+    })
+    .await
+    .map_err(|err| ApiError::Internal(format!("listing a page of alerts: {err}")))?
 }
 
 /// `GET /api/herald/groups`.
@@ -141,13 +146,17 @@ pub(super) async fn get_group_page(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let query = PageQuery::parse(raw.as_deref())?;
-    let engine: &Engine = &state.engine;
+    let groups = state.engine.dispatcher().groups().await;
+    // Off the async workers: sorting and filtering every group's alerts.
+    tokio::task::spawn_blocking(move || group_page(&state.engine, groups, &query))
+        .await
+        .map_err(|err| ApiError::Internal(format!("listing a page of groups: {err}")))?
+}
+
+fn group_page(engine: &Engine, groups: Vec<GroupView>, query: &PageQuery) -> Result<Json<serde_json::Value>, ApiError> {
     let tree = Arc::clone(&engine.runtime().tree);
     let now = engine.now();
-    let mut groups: Vec<GroupView> = engine
-        .dispatcher()
-        .groups()
-        .await
+    let mut groups: Vec<GroupView> = groups
         .into_iter()
         .filter(|group| query.after.is_none_or(|after| group.id.0 > after))
         .filter(|group| query.filters.matches_receivers(std::iter::once(group.receiver.as_str())))

@@ -97,8 +97,14 @@ pub(super) async fn preview_receiver(
             ));
         }
     };
-    sort_alerts(&mut alerts);
-    let data = NotificationData::new(&name, &labels, &alerts, state.engine.external_url(), now);
-    let integrations = preview(runtime.integrations.of(&name), &runtime.templates, &data, &key);
-    Ok(Json(PreviewResponse { receiver: name, group_key: key, integrations }))
+    let external_url = state.engine.external_url().to_string();
+    // Rendering templates is CPU work of unbounded size: off the async workers.
+    tokio::task::spawn_blocking(move || {
+        sort_alerts(&mut alerts);
+        let data = NotificationData::new(&name, &labels, &alerts, &external_url, now);
+        let integrations = preview(runtime.integrations.of(&name), &runtime.templates, &data, &key);
+        Json(PreviewResponse { receiver: name, group_key: key, integrations })
+    })
+    .await
+    .map_err(|err| ApiError::Internal(format!("rendering a preview: {err}")))
 }

@@ -271,3 +271,17 @@ async fn herald_pages_walk_every_alert_and_group_once_in_order() {
         assert!(body["detail"].as_str().is_some_and(|detail| !detail.is_empty()));
     }
 }
+
+#[tokio::test]
+async fn a_large_body_is_parsed_off_the_async_workers_with_the_same_result() {
+    let herald = Herald::start(CONFIG);
+    let alerts: Vec<serde_json::Value> = (0..2000)
+        .map(|i| json!({"labels": {"alertname": "Big", "i": i.to_string()}, "annotations": {"pad": "x".repeat(200)}}))
+        .collect();
+    let body = serde_json::to_vec(&alerts).expect("encodes");
+    assert!(body.len() > 256 * 1024, "beyond the inline-parse size: {}", body.len());
+    let (status, text) = post_raw(&herald, "application/json", body).await;
+    assert_eq!(status, 200, "{text}");
+    let listed = herald.get_json("/api/v2/alerts?filter=alertname%3DBig").await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(2000));
+}
