@@ -19,7 +19,8 @@
 //! - `template`: Go templates translated to Handlebars, their functions and data;
 //! - `labels`: label sets, matchers and fingerprints, used by everything above;
 //! - `clock`: Herald's time, on Tokio's clock so that tests can pause it;
-//! - [`telemetry`]: log output.
+//! - [`telemetry`]: log output;
+//! - `fuzz`: entry points for the fuzz targets (the `fuzzing` feature only).
 
 // In the order of the map above (rustfmt.toml keeps it: reorder_modules = false).
 pub mod cli;
@@ -41,6 +42,8 @@ mod template;
 mod labels;
 mod clock;
 pub mod telemetry;
+#[cfg(feature = "fuzzing")]
+pub mod fuzz;
 
 pub use api::{MAX_BODY_BYTES, ROUTES};
 pub use dispatch::GroupId;

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 pub(crate) use duration::PromDuration;
 pub(crate) use load::load_file;
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use load::parse_str;
 pub(crate) use problem::{ConfigError, Problem};
 pub(crate) use secret::{REDACTED, Secret};
