@@ -5,6 +5,8 @@ mod format;
 mod go_regex;
 mod matcher;
 mod parse;
+#[cfg(test)]
+mod properties;
 mod set;
 mod shared_str;
 
