@@ -22,9 +22,13 @@ for _ in range(100):
         time.sleep(0.2)
 PY
 status=0
-echo "== Alertmanager 0.25's OpenAPI: no 5xx"
-schemathesis run ../shared/reference/alertmanager-openapi-v0.25.yaml --url "http://127.0.0.1:$port/api/v2" \
-  -n "$examples" --checks not_a_server_error || status=1
+am_spec=../shared/reference/alertmanager-openapi-v0.25.yaml
+if [ -f "$am_spec" ]; then
+  echo "== Alertmanager 0.25's OpenAPI: no 5xx"
+  schemathesis run "$am_spec" --url "http://127.0.0.1:$port/api/v2" -n "$examples" --checks not_a_server_error || status=1
+else
+  echo "skipped: Alertmanager's OpenAPI is not at $am_spec (it is not part of this repository)"
+fi
 echo "== openapi.yaml: checks ${CHECKS:-all}"
 schemathesis run openapi.yaml --url "http://127.0.0.1:$port" -n "$examples" --checks "${CHECKS:-all}" || status=1
 exit $status
