@@ -42,23 +42,49 @@ pub(crate) struct Engine {
 const ANSWER_DEADLINE: Duration = Duration::from_secs(store::COMMIT_DEADLINE.as_secs() + 2);
 
 /// Waits for a commit, at most [`ANSWER_DEADLINE`], and undoes the change with `roll_back` if the commit
-/// fails. The wait runs in a task of its own, so a client that gives up (dropping the request) cannot leave
-/// in memory what the store refused.
-async fn settle(
-    committed: impl Future<Output = store::Result<()>> + Send + 'static,
-    roll_back: impl FnOnce() + Send + 'static,
-) -> store::Result<()> {
-    let outcome = tokio::spawn(async move {
-        let result = committed.await;
-        if result.is_err() {
-            roll_back();
+/// fails. If the wait is abandoned (the deadline, or a client that gives up and drops the request), the
+/// rest of it moves to a task of its own, so that what the store refuses never stays in memory; the usual
+/// path spawns nothing.
+async fn settle<F, R>(committed: F, roll_back: R) -> store::Result<()>
+where
+    F: Future<Output = store::Result<()>> + Send + 'static,
+    R: FnOnce() + Send + 'static,
+{
+    let mut pending = Pending { committed: Some(Box::pin(committed)), roll_back: Some(roll_back) };
+    let Some(committed) = pending.committed.as_mut() else { return Err(store::Error::Closed) };
+    match tokio::time::timeout(ANSWER_DEADLINE, committed).await {
+        Ok(result) => {
+            pending.committed = None;
+            let roll_back = pending.roll_back.take();
+            if result.is_err() {
+                roll_back.into_iter().for_each(|roll_back| roll_back());
+            }
+            result
         }
-        result
-    });
-    match tokio::time::timeout(ANSWER_DEADLINE, outcome).await {
-        Ok(Ok(result)) => result,
-        Ok(Err(_)) => Err(store::Error::Closed),
+        // `pending` is dropped on return and hands the wait on.
         Err(_) => Err(store::Error::Timeout(ANSWER_DEADLINE.as_secs())),
+    }
+}
+
+/// A commit not yet decided, and the roll-back to run if it fails.
+struct Pending<F: Future<Output = store::Result<()>> + Send + 'static, R: FnOnce() + Send + 'static> {
+    committed: Option<std::pin::Pin<Box<F>>>,
+    roll_back: Option<R>,
+}
+
+impl<F, R> Drop for Pending<F, R>
+where
+    F: Future<Output = store::Result<()>> + Send + 'static,
+    R: FnOnce() + Send + 'static,
+{
+    fn drop(&mut self) {
+        if let (Some(committed), Some(roll_back)) = (self.committed.take(), self.roll_back.take()) {
+            tokio::spawn(async move {
+                if committed.await.is_err() {
+                    roll_back();
+                }
+            });
+        }
     }
 }
 
