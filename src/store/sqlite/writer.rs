@@ -130,6 +130,13 @@ fn apply_batch(conn: &mut Connection, batch: &WriteBatch, deadline: Option<std::
         return Err(Error::Timeout(0));
     }
     conn.busy_timeout(wait.min(BUSY_TIMEOUT)).map_err(db)?;
+    let result = write_batch(conn, batch);
+    // Back to the usual wait for what comes next (a probe, a load, the final checkpoint).
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+    result
+}
+
+fn write_batch(conn: &mut Connection, batch: &WriteBatch) -> Result<()> {
     let tx = conn.transaction().map_err(db)?;
     alerts::write(&tx, batch)?;
     groups::write(&tx, batch)?;
