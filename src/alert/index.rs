@@ -32,7 +32,15 @@ pub(crate) struct AlertIndex {
 struct Alerts {
     by_fingerprint: HashMap<Fingerprint, Arc<Alert>>,
     by_alertname: HashMap<SharedStr, HashSet<Fingerprint>>,
+    /// Versions whose commit failed, with the version each had replaced, kept for a while: a later merge
+    /// may have been made on top of one (in the same failed commit, or queued behind it), and its roll-back
+    /// must go back past it to what was stored. Taken at the time of the roll-back, for pruning.
+    undone: HashMap<u64, (Option<Arc<Alert>>, std::time::Instant)>,
 }
+
+/// How long a failed version is remembered for the roll-backs of merges made on top of it: longer than any
+/// commit can wait (its deadline is 8 s).
+const UNDONE_MEMORY: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Alerts {
     fn insert(&mut self, alert: Arc<Alert>) -> Option<Arc<Alert>> {
@@ -114,16 +122,33 @@ impl AlertIndex {
         (merged, result)
     }
 
-    /// Undoes a merge whose commit failed, for every alert that no later merge has replaced since.
+    /// Undoes a merge whose commit failed, for every alert that no later merge has replaced since, back to
+    /// the last version that is not itself undone. Roll-backs of merges made on top of each other may come in
+    /// any order: whichever comes last restores what was stored.
     pub(crate) fn roll_back(&self, merged: Merged) {
         let mut alerts = self.alerts.write().expect("alert index lock is never poisoned");
+        let now = std::time::Instant::now();
+        alerts.undone.retain(|_, (_, at)| now.duration_since(*at) < UNDONE_MEMORY);
+        for (stored, previous) in merged.stored.iter().zip(&merged.previous) {
+            alerts.undone.insert(stored.version, (previous.clone(), now));
+        }
         for (stored, previous) in merged.stored.into_iter().zip(merged.previous) {
-            if alerts.by_fingerprint.get(&stored.fingerprint).is_some_and(|current| Arc::ptr_eq(current, &stored)) {
-                match previous {
-                    Some(previous) => alerts.insert(previous),
-                    None => alerts.remove(stored.fingerprint),
-                };
+            let current = alerts.by_fingerprint.get(&stored.fingerprint).cloned();
+            // The current version is this merge's, or one undone already (a later merge undone first).
+            let undone = current.is_some_and(|current| alerts.undone.contains_key(&current.version));
+            if !undone {
+                continue;
             }
+            let mut restore = previous;
+            while let Some(version) = restore.as_ref().map(|alert| alert.version)
+                && let Some((earlier, _)) = alerts.undone.get(&version)
+            {
+                restore = earlier.clone();
+            }
+            match restore {
+                Some(previous) => alerts.insert(previous),
+                None => alerts.remove(stored.fingerprint),
+            };
         }
     }
 
@@ -227,5 +252,28 @@ mod tests {
         assert_eq!(stale, vec![3, 4]);
         let (merged, ()) = index.merge(vec![alert], now, |_| ());
         assert_eq!(merged.stored[0].version, 8, "new versions continue after the highest stored");
+    }
+
+    #[test]
+    fn merges_on_top_of_each_other_that_fail_together_roll_back_to_what_was_stored_in_either_order() {
+        let now = Utc::now();
+        let hour = chrono::Duration::hours(1);
+        let version = |ends| Alert::new(LabelSet::from([("alertname", "X")]), LabelSet::new(), now - hour, ends, now);
+        for a_first in [true, false] {
+            let index = AlertIndex::default();
+            index.merge(vec![version(now + hour)], now, |_| ());
+            let (a, ()) = index.merge(vec![version(now + hour + hour)], now, |_| ());
+            let (b, ()) = index.merge(vec![version(now + hour * 3)], now, |_| ());
+            if a_first {
+                index.roll_back(a);
+                index.roll_back(b);
+            } else {
+                index.roll_back(b);
+                index.roll_back(a);
+            }
+            let current = index.all();
+            assert_eq!(current.len(), 1);
+            assert_eq!(current[0].ends_at, now + hour, "back to the stored version (A first: {a_first})");
+        }
     }
 }
