@@ -196,15 +196,21 @@ impl Writer {
         }
     }
 
-    /// Commits what woke the writer, with whatever else is queued, after the writes owed from a failure.
+    /// Commits what woke the writer, with whatever else is queued. Normally that is one transaction. While
+    /// Herald owes the store writes of its own (from a failed commit), those go first in a transaction of
+    /// their own, so that if they keep failing they never hold up the clients' writes.
     async fn commit(
         &mut self,
         first: Incoming,
         requests: &mut mpsc::Receiver<Queued>,
         internal: &mut mpsc::UnboundedReceiver<WriteBatch>,
     ) {
-        let mut batch = self.retry.take().unwrap_or_default();
-        let mut own = batch.clone();
+        let owed = self.retry.take();
+        let mut own = owed.clone().unwrap_or_default();
+        // What the clients' transaction writes: everything when nothing is owed, else their writes only.
+        let mut batch = WriteBatch::default();
+        let separate = owed.is_some();
+        drop(owed);
         let mut acks: Vec<Ack> = Vec::new();
         let mut alerts: Vec<Arc<Alert>> = Vec::new();
         let mut deadline: Option<std::time::Instant> = None;
@@ -221,8 +227,10 @@ impl Writer {
                 acks.push(ack);
             }
             Incoming::Internal(next) => {
-                own.absorb(next.clone());
-                batch.absorb(next);
+                if !separate {
+                    batch.absorb(next.clone());
+                }
+                own.absorb(next);
             }
             Incoming::Retry => {}
         };
@@ -236,13 +244,25 @@ impl Writer {
                 break;
             }
         }
+        if separate {
+            self.health.started();
+            let result = self.store.apply(own.clone(), None).await;
+            self.health.finished(&result);
+            if let Err(err) = &result {
+                tracing::error!(error = %err, "Herald's own state changes could not be stored; trying again.");
+                self.retry = Some(std::mem::take(&mut own));
+            }
+            if acks.is_empty() {
+                return;
+            }
+        }
         self.health.started();
         let result = if batch.is_empty() { self.store.probe().await } else { self.store.apply(batch, deadline).await };
         self.health.finished(&result);
         match &result {
             Err(err) => {
                 tracing::error!(error = %err, writes = acks.len(), "Commit failed.");
-                if !own.is_empty() {
+                if !separate && !own.is_empty() {
                     self.retry = Some(own);
                 }
             }
@@ -416,5 +436,46 @@ mod tests {
         tokio::time::advance(STALL_LIMIT + Duration::from_secs(1)).await;
         assert!(persister.health().problem().is_some_and(|p| p.contains("pending")), "a stall is reported");
         drop((first, queued));
+    }
+
+    /// Fails every batch that deletes a group (Herald's own write), takes everything else.
+    #[derive(Default)]
+    struct RefusesGroupDeletes {
+        applied: Mutex<Vec<WriteBatch>>,
+    }
+
+    impl Store for RefusesGroupDeletes {
+        fn load(&self) -> BoxFuture<'_, Result<Snapshot>> {
+            Box::pin(async { Ok(Snapshot::default()) })
+        }
+
+        fn apply(&self, batch: WriteBatch, _: Option<std::time::Instant>) -> BoxFuture<'_, Result<()>> {
+            Box::pin(async move {
+                if !batch.deleted_groups.is_empty() {
+                    return Err(Error::Database("this row cannot be deleted".into()));
+                }
+                self.applied.lock().expect("not poisoned").push(batch);
+                Ok(())
+            })
+        }
+
+        fn probe(&self) -> BoxFuture<'_, Result<()>> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_own_write_that_keeps_failing_does_not_hold_up_clients_writes() {
+        let store = Arc::new(RefusesGroupDeletes::default());
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let (persister, _task) = Persister::spawn(store.clone(), tx);
+        persister.submit(WriteBatch { deleted_groups: vec![GroupId(1)], ..WriteBatch::default() });
+        tokio::task::yield_now().await;
+        for name in ["a", "b", "c"] {
+            persister.commit(batch_of(name)).await.expect("the clients' writes are committed");
+            tokio::time::advance(RETRY_INTERVAL).await;
+        }
+        let applied = store.applied.lock().expect("not poisoned").iter().map(|b| b.alerts.len()).sum::<usize>();
+        assert_eq!(applied, 3);
     }
 }
