@@ -165,12 +165,28 @@ impl Changed {
 #[derive(Default)]
 pub(crate) struct Silences {
     by_id: RwLock<HashMap<String, Silence>>,
+    /// Versions whose commit failed, with the version each had replaced, remembered for a while, so that
+    /// the roll-back of a change made on top of one goes back past it (see [`Silences::roll_back`]).
+    undone: std::sync::Mutex<HashMap<VersionKey, (Option<Silence>, std::time::Instant)>>,
 }
+
+/// What tells two versions of one silence apart.
+type VersionKey = (String, DateTime<Utc>, DateTime<Utc>, DateTime<Utc>, String);
+
+fn version_key(silence: &Silence) -> VersionKey {
+    (silence.id.clone(), silence.updated_at, silence.starts_at, silence.ends_at, silence.comment.clone())
+}
+
+/// How long a failed version is remembered: longer than any commit can wait.
+const UNDONE_MEMORY: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Silences {
     /// Silences loaded from the store.
     pub(crate) fn with(silences: impl IntoIterator<Item = Silence>) -> Self {
-        Silences { by_id: RwLock::new(silences.into_iter().map(|s| (s.id.clone(), s)).collect()) }
+        Silences {
+            by_id: RwLock::new(silences.into_iter().map(|s| (s.id.clone(), s)).collect()),
+            undone: std::sync::Mutex::default(),
+        }
     }
 
     /// Creates a silence, or updates the one with `id`, with Alertmanager's rules: an update that changes
@@ -241,17 +257,28 @@ impl Silences {
     }
 
     /// Undoes a change whose commit failed, for every silence no later change has replaced since.
+    /// Changes made on top of each other may be rolled back in any order: whichever comes last restores
+    /// what was stored.
     pub(crate) fn roll_back(&self, changed: Changed) {
         let mut by_id = self.by_id.write().expect("silence lock is never poisoned");
+        let mut undone = self.undone.lock().expect("silence lock is never poisoned");
+        let now = std::time::Instant::now();
+        undone.retain(|_, (_, at)| now.duration_since(*at) < UNDONE_MEMORY);
+        for (written, replaced) in changed.written.iter().zip(&changed.replaced) {
+            undone.insert(version_key(written), (replaced.clone(), now));
+        }
         for (written, replaced) in changed.written.into_iter().zip(changed.replaced) {
-            let still_ours = by_id.get(&written.id).is_some_and(|current| {
-                (current.updated_at, current.starts_at, current.ends_at, &current.comment)
-                    == (written.updated_at, written.starts_at, written.ends_at, &written.comment)
-            });
-            if !still_ours {
+            // The current version is this change's, or one undone already (a later change undone first).
+            let current_undone =
+                by_id.get(&written.id).is_some_and(|current| undone.contains_key(&version_key(current)));
+            if !current_undone {
                 continue;
             }
-            match replaced {
+            let mut restore = replaced;
+            while let Some((earlier, _)) = restore.as_ref().and_then(|silence| undone.get(&version_key(silence))) {
+                restore = earlier.clone();
+            }
+            match restore {
                 Some(previous) => by_id.insert(previous.id.clone(), previous),
                 None => by_id.remove(&written.id),
             };
@@ -446,5 +473,25 @@ mod tests {
         assert_eq!(expire(&silences, "nope", at(11)).err(), Some(SilenceError::NotFound));
         assert!(silences.collect_expired(at(11), RETENTION).is_empty());
         assert_eq!(silences.collect_expired(at(10 + 120 * 3600), RETENTION).len(), 2);
+    }
+
+    #[test]
+    fn changes_on_top_of_each_other_that_fail_roll_back_to_what_was_stored_in_either_order() {
+        for first_undone_first in [true, false] {
+            let silences = Silences::default();
+            let (id, _) =
+                set(&silences, None, silence(vec![matcher("a", "x")], 0, 100).expect("valid"), at(0)).expect("set");
+            let longer = |end| silence(vec![matcher("a", "x")], 0, end).expect("valid");
+            let (_, a, ()) = silences.set(Some(&id), longer(200), at(10), |_| ()).expect("updated");
+            let (_, b, ()) = silences.set(Some(&id), longer(300), at(20), |_| ()).expect("updated");
+            if first_undone_first {
+                silences.roll_back(a);
+                silences.roll_back(b);
+            } else {
+                silences.roll_back(b);
+                silences.roll_back(a);
+            }
+            assert_eq!(silences.get(&id).expect("kept").ends_at, at(100), "first undone first: {first_undone_first}");
+        }
     }
 }
