@@ -117,7 +117,7 @@ pub async fn run(
         persister: persister.clone(),
         clients: Arc::new(HttpClients::new().context("building the HTTP client")?),
         external_url: external_url.clone(),
-        clock,
+        clock: clock.clone(),
         retention: args.data_retention,
     };
     let (dispatcher, dispatcher_task) = Dispatcher::spawn(setup, committed_rx, shutdown.child_token());

@@ -350,6 +350,12 @@ impl Actor {
     }
 
     fn maintain(&mut self) {
+        if let Some(moved) = self.clock.catch_up() {
+            tracing::warn!(
+                seconds = moved.num_seconds(),
+                "The system clock is ahead of Herald's (a suspend, or a clock set forward); Herald's clock moves forward to it."
+            );
+        }
         self.core.remove_empty();
         let expired = self.nflog.expire(self.clock.now());
         if !expired.is_empty() {
