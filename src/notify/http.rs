@@ -36,6 +36,29 @@ pub(crate) struct HttpClients {
     in_flight: tokio::sync::Semaphore,
 }
 
+/// A place in an endpoint's pacing, given back if its send is dropped before its time comes.
+struct Slot<'a> {
+    clients: &'a HttpClients,
+    endpoint: &'a str,
+    start: tokio::time::Instant,
+    spacing: Duration,
+    used: bool,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if self.used || self.spacing.is_zero() {
+            return;
+        }
+        let mut slots = self.clients.next_slot.lock().expect("pacing lock is never poisoned");
+        if let Some(next) = slots.get_mut(self.endpoint)
+            && *next == self.start + self.spacing
+        {
+            *next = self.start;
+        }
+    }
+}
+
 /// Most outbound requests in flight at once, over every receiver.
 const MAX_REQUESTS_IN_FLIGHT: usize = 512;
 
@@ -82,7 +105,10 @@ impl HttpClients {
             slots.insert(endpoint.to_string(), start + spacing);
             start
         };
+        // A send dropped while it waits (superseded, shut down) gives its slot back if it is still the last.
+        let mut slot = Slot { clients: self, endpoint, start, spacing, used: false };
         tokio::time::sleep_until(start).await;
+        slot.used = true;
         Ok(())
     }
 
@@ -372,7 +398,11 @@ mod tests {
         let refused = clients.pace("slack", spacing).await.expect_err("the backlog is full");
         assert_eq!(refused.kind, ErrorKind::RateLimited { status: 429 });
         assert!(clients.pace("other", spacing).await.is_ok(), "other endpoints are not held up");
-        drop(waiting);
+        drop(waiting.pop());
+        let mut again = Box::pin(clients.pace("slack", spacing));
+        let polled = futures_util::FutureExt::now_or_never(&mut again);
+        assert!(polled.is_none(), "a dropped waiter gave its slot back: this one waits, it is not refused");
+        drop((again, waiting));
     }
 
     #[test]
