@@ -340,6 +340,15 @@ fn check_one(file: &std::path::Path, strict: bool) -> (String, bool) {
                     out.push_str(&format!(" - {warning}\n"));
                 }
             }
+            let extensions = config::extensions(&config.file);
+            if extensions.is_empty() {
+                out.push_str("Herald extensions: none (Alertmanager and amtool load this file as it is)\n");
+            } else {
+                out.push_str("Herald extensions (Alertmanager and amtool refuse these keys):\n");
+                for path in &extensions {
+                    out.push_str(&format!(" - {path}\n"));
+                }
+            }
             ok
         }
     };

@@ -2,6 +2,7 @@
 //! and every secret shown as `<secret>`. amtool parses it back, so it must stay loadable by Alertmanager.
 
 use super::Config;
+use super::model::RouteConfig;
 use super::secret::Secret;
 
 impl Config {
@@ -27,8 +28,36 @@ impl Config {
             }
         }
         file.receivers = receivers;
+        // Herald's extensions are left out: amtool reads this back with Alertmanager's parser.
+        if let Some(route) = &mut file.route {
+            strip_extensions(route);
+        }
         serde_yaml_ng::to_string(&file).unwrap_or_else(|err| format!("# cannot render the config: {err}\n"))
     }
+}
+
+/// Removes Herald's extensions from a route and its children.
+fn strip_extensions(route: &mut RouteConfig) {
+    route.escalation = None;
+    route.routes.iter_mut().flatten().for_each(strip_extensions);
+}
+
+/// Where a file uses Herald's extensions to Alertmanager's format, as field paths; empty when Alertmanager
+/// (and amtool) can load it as it is.
+pub(crate) fn extensions(file: &super::model::ConfigFile) -> Vec<String> {
+    fn walk(route: &RouteConfig, path: &str, found: &mut Vec<String>) {
+        if route.escalation.is_some() {
+            found.push(format!("{path}.escalation"));
+        }
+        for (i, child) in route.routes.iter().flatten().enumerate() {
+            walk(child, &format!("{path}.routes[{i}]"), found);
+        }
+    }
+    let mut found = Vec::new();
+    if let Some(route) = &file.route {
+        walk(route, "route", &mut found);
+    }
+    found
 }
 
 #[cfg(test)]

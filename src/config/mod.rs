@@ -16,8 +16,10 @@ pub(crate) mod validate;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+pub(crate) use display::extensions;
 pub(crate) use duration::PromDuration;
 pub(crate) use load::load_file;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -94,8 +96,37 @@ pub(crate) struct Route {
     pub mute_time_intervals: Vec<String>,
     /// Own active_time_intervals.
     pub active_time_intervals: Vec<String>,
+    /// Own escalation policy (Herald's extension); `None` inherits the parent's, an empty one switches it off.
+    pub escalation: Option<Arc<EscalationPolicy>>,
     /// Children in file order.
     pub routes: Vec<Route>,
+}
+
+/// A checked escalation policy: levels in the order they fire, each later than the one before.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct EscalationPolicy {
+    /// The levels; empty when the policy only sets `ack_timeout`, or switches escalation off.
+    pub levels: Vec<EscalationLevel>,
+    /// How many more rounds follow the first once its last level fired.
+    pub repeat: u32,
+    /// How long an acknowledgement holds before the climb starts again.
+    pub ack_timeout: Option<Duration>,
+}
+
+/// One level of an escalation policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EscalationLevel {
+    /// How long after the climb starts (the group began firing, or its acknowledgement ended) it fires.
+    pub after: Duration,
+    /// Who it notifies.
+    pub receiver: String,
+}
+
+impl EscalationPolicy {
+    /// Whether it does anything at all.
+    pub(crate) fn is_off(&self) -> bool {
+        self.levels.is_empty() && self.ack_timeout.is_none()
+    }
 }
 
 /// A checked inhibition rule.

@@ -660,3 +660,71 @@ fn template_files_are_read_and_checked() {
     assert_eq!(err.problems[0].path, "templates[0]");
     assert!(err.problems[0].message.contains("bad.tmpl"), "{err}");
 }
+
+#[test]
+fn escalation_policies_are_checked_with_path_and_line() {
+    let route = |escalation: &str| {
+        format!("route:\n  receiver: default\n  routes:\n  - matchers: [a=b]\n    escalation:\n{escalation}{RECEIVERS}")
+    };
+    let found = problems(&route(
+        "    - after: 15m\n      receiver: nobody\n    - after: 10m\n      receiver: other\n    - receiver: other\n",
+    ));
+    assert_eq!(
+        found,
+        vec![
+            (
+                "route.routes[0].escalation[0].receiver".to_string(),
+                Some(7),
+                "undefined receiver \"nobody\" used in escalation".to_string()
+            ),
+            (
+                "route.routes[0].escalation[1].after".to_string(),
+                Some(8),
+                "escalation levels out of order: 10m is not later than the level before it (15m)".to_string()
+            ),
+            (
+                "route.routes[0].escalation[2].after".to_string(),
+                Some(10),
+                "missing after in escalation level".to_string()
+            ),
+        ]
+    );
+    assert_rejected(
+        &route("      levels: [{after: 0s, receiver: other}]\n"),
+        "route.routes[0].escalation.levels[0].after",
+        "cannot be zero",
+    );
+    assert_rejected(
+        &route("      levels: [{after: 1m, receiver: other, typo: 1}]\n"),
+        "route.routes[0].escalation.levels[0]",
+        "unknown field `typo`",
+    );
+    assert_rejected(&route("      repeat: 2\n"), "route.routes[0].escalation.repeat", "needs at least one");
+    assert_rejected(&route("      ack_timeout: soon\n"), "route.routes[0].escalation.ack_timeout", "soon");
+    assert_rejected(&route("      after: 1m\n"), "route.routes[0].escalation", "unknown field `after`");
+    assert_rejected(
+        &route("      levels: [{after: 1m}]\n"),
+        "route.routes[0].escalation.levels[0].receiver",
+        "missing",
+    );
+}
+
+#[test]
+fn escalation_is_inherited_switched_off_and_left_out_of_the_status_yaml() {
+    let yaml = format!(
+        "route:\n  receiver: default\n  escalation: {{levels: [{{after: 10m, receiver: other}}], repeat: 1, ack_timeout: 30m}}\n  routes:\n  - matchers: [a=b]\n    routes:\n    - matchers: [c=d]\n      escalation: []\n{RECEIVERS}"
+    );
+    let loaded = load(&yaml).expect("loads");
+    let tree = crate::routing::RouteTree::new(&loaded.config.route);
+    let policies: Vec<Option<&EscalationPolicy>> = tree.nodes().iter().map(|n| n.escalation.as_deref()).collect();
+    let expected = EscalationPolicy {
+        levels: vec![EscalationLevel { after: Duration::from_secs(600), receiver: "other".to_string() }],
+        repeat: 1,
+        ack_timeout: Some(Duration::from_secs(1800)),
+    };
+    assert_eq!(policies, vec![Some(&expected), Some(&expected), None], "inherited, then switched off");
+    assert_eq!(extensions(&loaded.config.file), vec!["route.escalation", "route.routes[0].routes[0].escalation"]);
+    let shown = loaded.config.to_display_yaml();
+    assert!(!shown.contains("escalation:"), "{shown}");
+    assert!(extensions(&load(&shown).expect("loads").config.file).is_empty());
+}

@@ -1,9 +1,10 @@
 //! Builds the resolved route tree from the checked config and walks it the way Alertmanager does.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::Route;
+use crate::config::{EscalationPolicy, Route};
 use crate::labels::{LabelSet, Matchers};
 
 /// Root defaults when the file leaves them out.
@@ -48,6 +49,8 @@ pub(crate) struct RouteNode {
     pub mute_time_intervals: Vec<String>,
     /// Time intervals outside of which this route is muted (its own, never inherited).
     pub active_time_intervals: Vec<String>,
+    /// The escalation policy in force (own or inherited; `None` when there is none or it is switched off).
+    pub escalation: Option<Arc<EscalationPolicy>>,
 }
 
 impl RouteNode {
@@ -89,6 +92,7 @@ impl RouteTree {
             continue_matching: false,
             mute_time_intervals: Vec::new(),
             active_time_intervals: Vec::new(),
+            escalation: None,
         };
         tree.add(root, &defaults, None);
         tree
@@ -122,6 +126,11 @@ impl RouteTree {
             continue_matching: route.continue_matching,
             mute_time_intervals: route.mute_time_intervals.clone(),
             active_time_intervals: route.active_time_intervals.clone(),
+            escalation: match &route.escalation {
+                Some(own) if own.is_off() => None,
+                Some(own) => Some(Arc::clone(own)),
+                None => parent.escalation.clone(),
+            },
         };
         self.nodes.push(node.clone());
         for child in &route.routes {

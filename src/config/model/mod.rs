@@ -1,6 +1,7 @@
 //! The config file as written: serde structs that mirror Alertmanager's YAML, key for key. Unknown keys are
 //! errors, as in Alertmanager. Nothing here is validated beyond types; `validate` does the rest.
 
+mod escalation;
 mod global;
 mod http;
 mod receiver;
@@ -10,6 +11,7 @@ pub(crate) mod yaml11;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use escalation::EscalationConfig;
 pub(crate) use global::GlobalConfig;
 pub(crate) use http::{HttpConfig, TlsConfig};
 pub(crate) use receiver::Receiver;

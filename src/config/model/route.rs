@@ -58,6 +58,9 @@ pub(crate) struct RouteConfig {
     /// How long before an unchanged group is notified again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat_interval: Option<String>,
+    /// Herald's extension: who is notified when nobody acknowledges the route's groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<super::EscalationConfig>,
 }
 
 /// One inhibition rule, as written.

@@ -10,6 +10,7 @@ use super::problem::Problem;
 use super::secret::Secret;
 use super::{Config, Route};
 
+mod escalation;
 mod global;
 mod http;
 mod receivers;

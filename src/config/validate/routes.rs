@@ -122,6 +122,7 @@ impl Checker<'_> {
             }
         }
 
+        let escalation = route.escalation.as_ref().map(|policy| self.escalation(path, policy, receivers));
         let routes = route
             .routes
             .iter()
@@ -140,6 +141,7 @@ impl Checker<'_> {
             continue_matching: route.continue_matching,
             mute_time_intervals: route.mute_time_intervals.clone().unwrap_or_default(),
             active_time_intervals: route.active_time_intervals.clone().unwrap_or_default(),
+            escalation,
             routes,
         }
     }
