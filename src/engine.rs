@@ -13,7 +13,7 @@ use tokio::sync::{Mutex, watch};
 
 use crate::alert::{Alert, AlertIndex};
 use crate::config::ConfigError;
-use crate::dispatch::Dispatcher;
+use crate::dispatch::{AckChange, AckError, Dispatcher, GroupId, GroupView};
 use crate::inhibit::Inhibitor;
 use crate::runtime::Runtime;
 use crate::silence::{Changed, Silence, SilenceError, Silences};
@@ -96,6 +96,17 @@ pub(crate) enum SilenceChangeError {
     Refused(#[from] SilenceError),
     /// The store failed; the change was undone.
     #[error("storing a silence: {0}")]
+    Store(#[from] store::Error),
+}
+
+/// Why an acknowledgement change was not made.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AckChangeError {
+    /// The change was refused (unknown group, nothing firing, not acknowledged).
+    #[error(transparent)]
+    Refused(#[from] AckError),
+    /// The store failed; the change was undone.
+    #[error("storing an acknowledgement: {0}")]
     Store(#[from] store::Error),
 }
 
@@ -215,6 +226,16 @@ impl Engine {
         let silences = Arc::clone(&self.silences);
         settle(committed, move || silences.roll_back(changed)).await?;
         Ok(())
+    }
+
+    /// Acknowledges a group or withdraws its acknowledgement, and returns the group once the change is on
+    /// disk; undone if the commit fails.
+    pub(crate) async fn change_ack(&self, id: GroupId, change: AckChange) -> Result<GroupView, AckChangeError> {
+        let applied = self.dispatcher.change_ack(id, change).await?;
+        let dispatcher = self.dispatcher.clone();
+        let previous = applied.previous;
+        settle(applied.committed, move || dispatcher.restore_state(id, previous)).await?;
+        Ok(applied.group)
     }
 
     fn enqueue_silences(&self, changed: &Changed) -> impl Future<Output = store::Result<()>> + Send + use<> {

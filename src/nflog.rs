@@ -50,12 +50,13 @@ impl NflogEntry {
 }
 
 /// Alertmanager's `DedupStage.needsUpdate`: whether a flush with these firing and resolved alerts must notify.
+/// `repeat_interval` is `None` for an acknowledged group, which gets no repeats.
 pub(crate) fn needs_update(
     entry: Option<&NflogEntry>,
     firing: &BTreeSet<u64>,
     resolved: &BTreeSet<u64>,
     send_resolved: bool,
-    repeat_interval: Duration,
+    repeat_interval: Option<Duration>,
     now: DateTime<Utc>,
 ) -> bool {
     let Some(entry) = entry else {
@@ -72,6 +73,7 @@ pub(crate) fn needs_update(
     if send_resolved && !resolved.is_subset(&entry.resolved) {
         return true;
     }
+    let Some(repeat_interval) = repeat_interval else { return false };
     let repeat = chrono::Duration::from_std(repeat_interval).unwrap_or(chrono::Duration::MAX);
     entry.sent_at < now.checked_sub_signed(repeat).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
@@ -130,37 +132,42 @@ mod tests {
 
     #[test]
     fn first_notification_only_when_something_fires() {
-        assert!(needs_update(None, &set(&[1]), &set(&[]), true, REPEAT, at(0)));
-        assert!(!needs_update(None, &set(&[]), &set(&[1]), true, REPEAT, at(0)));
+        assert!(needs_update(None, &set(&[1]), &set(&[]), true, Some(REPEAT), at(0)));
+        assert!(!needs_update(None, &set(&[]), &set(&[1]), true, Some(REPEAT), at(0)));
     }
 
     #[test]
     fn a_new_firing_alert_notifies() {
         let last = entry(&[1], &[], 0);
-        assert!(needs_update(Some(&last), &set(&[1, 2]), &set(&[]), false, REPEAT, at(10)));
-        assert!(!needs_update(Some(&last), &set(&[1]), &set(&[]), false, REPEAT, at(10)));
+        assert!(needs_update(Some(&last), &set(&[1, 2]), &set(&[]), false, Some(REPEAT), at(10)));
+        assert!(!needs_update(Some(&last), &set(&[1]), &set(&[]), false, Some(REPEAT), at(10)));
     }
 
     #[test]
     fn all_resolved_notifies_even_without_send_resolved() {
         let last = entry(&[1], &[], 0);
-        assert!(needs_update(Some(&last), &set(&[]), &set(&[1]), false, REPEAT, at(10)));
+        assert!(needs_update(Some(&last), &set(&[]), &set(&[1]), false, Some(REPEAT), at(10)));
         let quiet = entry(&[], &[1], 0);
-        assert!(!needs_update(Some(&quiet), &set(&[]), &set(&[2]), true, REPEAT, at(10)), "fired and resolved unseen");
+        assert!(
+            !needs_update(Some(&quiet), &set(&[]), &set(&[2]), true, Some(REPEAT), at(10)),
+            "fired and resolved unseen"
+        );
     }
 
     #[test]
     fn a_partial_resolve_notifies_only_with_send_resolved() {
         let last = entry(&[1, 2], &[], 0);
-        assert!(needs_update(Some(&last), &set(&[1]), &set(&[2]), true, REPEAT, at(10)));
-        assert!(!needs_update(Some(&last), &set(&[1]), &set(&[2]), false, REPEAT, at(10)));
+        assert!(needs_update(Some(&last), &set(&[1]), &set(&[2]), true, Some(REPEAT), at(10)));
+        assert!(!needs_update(Some(&last), &set(&[1]), &set(&[2]), false, Some(REPEAT), at(10)));
     }
 
     #[test]
     fn unchanged_groups_repeat_after_the_repeat_interval() {
         let last = entry(&[1], &[], 0);
-        assert!(!needs_update(Some(&last), &set(&[1]), &set(&[]), true, REPEAT, at(3600)));
-        assert!(needs_update(Some(&last), &set(&[1]), &set(&[]), true, REPEAT, at(3601)));
+        assert!(!needs_update(Some(&last), &set(&[1]), &set(&[]), true, None, at(7200)), "acknowledged: no repeat");
+        assert!(needs_update(Some(&last), &set(&[1, 2]), &set(&[]), true, None, at(10)), "but news still goes out");
+        assert!(!needs_update(Some(&last), &set(&[1]), &set(&[]), true, Some(REPEAT), at(3600)));
+        assert!(needs_update(Some(&last), &set(&[1]), &set(&[]), true, Some(REPEAT), at(3601)));
     }
 
     #[test]

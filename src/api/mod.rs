@@ -1,5 +1,6 @@
 //! The HTTP API: Alertmanager's `/api/v2` endpoints (same shapes, same status codes) and the `/-/` endpoints.
 
+mod acks;
 mod alerts;
 mod error;
 mod filter;
@@ -26,7 +27,7 @@ use crate::engine::Engine;
 
 /// Every route Herald serves, as `(method, path)` with `{param}` placeholders; `openapi.yaml` documents
 /// exactly these (checked by a test).
-pub const ROUTES: [(&str, &str); 16] = [
+pub const ROUTES: [(&str, &str); 19] = [
     ("GET", "/api/v2/alerts"),
     ("POST", "/api/v2/alerts"),
     ("GET", "/api/v2/alerts/groups"),
@@ -39,6 +40,9 @@ pub const ROUTES: [(&str, &str); 16] = [
     ("POST", "/api/herald/receivers/{name}/preview"),
     ("GET", "/api/herald/alerts"),
     ("GET", "/api/herald/groups"),
+    ("GET", "/api/herald/groups/{id}"),
+    ("POST", "/api/herald/groups/{id}/ack"),
+    ("DELETE", "/api/herald/groups/{id}/ack"),
     ("GET", "/-/healthy"),
     ("GET", "/-/ready"),
     ("POST", "/-/reload"),
@@ -85,6 +89,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/herald/receivers/{name}/preview", post(preview::preview_receiver))
         .route("/api/herald/alerts", get(pages::get_alert_page))
         .route("/api/herald/groups", get(pages::get_group_page))
+        .route("/api/herald/groups/{id}", get(acks::get_group))
+        .route("/api/herald/groups/{id}/ack", post(acks::post_ack).delete(acks::delete_ack))
         .layer(DefaultBodyLimit::max(state.limits.body_bytes))
         .layer(axum::middleware::from_fn(request_deadline))
         .with_state(state)

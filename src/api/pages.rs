@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::AppState;
+use super::acks::GroupStateJson;
 use super::alerts::{GettableAlert, matching_alerts, receivers_of, routed_listing};
 use super::error::ApiError;
 use super::filter::AlertQuery;
@@ -45,7 +46,8 @@ pub(super) struct GroupPage<'a> {
     pub next: Option<String>,
 }
 
-/// A group in a page: Alertmanager's `alertGroup` with Herald's stable group id.
+/// A group in a page: Alertmanager's `alertGroup` with Herald's stable group id, its acknowledgement and
+/// its escalation.
 #[derive(Debug, Serialize)]
 pub(super) struct PagedGroup<'a> {
     /// Stable id (16 hex digits).
@@ -56,6 +58,9 @@ pub(super) struct PagedGroup<'a> {
     pub receiver: &'a str,
     /// Its alerts that pass the filters, in Alertmanager's order.
     pub alerts: Vec<GettableAlert<'a>>,
+    /// Its acknowledgement and escalation.
+    #[serde(flatten)]
+    pub state: GroupStateJson,
 }
 
 /// `limit` and `after`, with the filters of the Alertmanager listings.
@@ -173,6 +178,7 @@ fn group_page(engine: &Engine, groups: Vec<GroupView>, query: &PageQuery) -> Res
             labels: &group.labels,
             receiver: &group.receiver,
             alerts,
+            state: GroupStateJson::of(group),
         })
     });
     let next = more.then(|| page.last().map(|group| group.id.clone())).flatten();

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::escalation::{Ack, Episode, GroupState, NextLevel};
 use super::group::{Group, GroupId, GroupTimer, group_key};
 use crate::alert::Alert;
 use crate::labels::{Fingerprint, LabelSet};
@@ -31,6 +32,47 @@ pub(crate) struct FlushRequest {
     pub alerts: Vec<Arc<Alert>>,
     /// When the flush happens.
     pub now: DateTime<Utc>,
+    /// Set when this is an escalation level's notification (to `receiver`, the level's) rather than the
+    /// group's flush.
+    pub escalation: Option<EscalationStep>,
+    /// Receivers of the levels that fired in this episode; the group's flushes go to them too.
+    pub followers: Vec<String>,
+    /// The group is acknowledged: nothing is repeated.
+    pub acked: bool,
+}
+
+/// An escalation level's notification, as the templates see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct EscalationStep {
+    /// The level, from 1.
+    pub level: usize,
+    /// How many levels the policy has.
+    pub levels: usize,
+    /// The round, from 1 (more with `repeat`).
+    pub round: u32,
+    /// When the group began firing.
+    pub since: DateTime<Utc>,
+    /// The level's `after`.
+    pub after: Duration,
+    /// The route's receiver, who was notified first.
+    pub route_receiver: String,
+}
+
+/// Why an acknowledgement was not changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum AckError {
+    /// No such group.
+    #[error("group {0} was not found")]
+    UnknownGroup(GroupId),
+    /// Nothing fires in the group.
+    #[error("group {0} has no firing alert to acknowledge")]
+    NothingFiring(GroupId),
+    /// The group is not acknowledged.
+    #[error("group {0} is not acknowledged")]
+    NotAcknowledged(GroupId),
+    /// The expiry is already past.
+    #[error("the acknowledgement's expiry {0} is not in the future")]
+    ExpiryPast(DateTime<Utc>),
 }
 
 /// Changes to persist, drained by the actor after each step.
@@ -73,6 +115,8 @@ pub(crate) struct DispatchCore {
     released: Vec<u64>,
     /// Groups whose next flush came due while one was in flight.
     superseded: Vec<GroupId>,
+    /// When each group's escalation state is next due: a level, or the end of its acknowledgement.
+    escalations: BTreeSet<(DateTime<Utc>, GroupId)>,
     /// How long a resolved alert that could not be notified stays in its group.
     resolved_retention: chrono::Duration,
 }
@@ -97,6 +141,7 @@ impl DispatchCore {
             holders: HashMap::new(),
             released: Vec::new(),
             superseded: Vec::new(),
+            escalations: BTreeSet::new(),
             resolved_retention: chrono::Duration::hours(120),
         }
     }
@@ -136,6 +181,11 @@ impl DispatchCore {
                 self.schedule.insert((group.timer.next_flush, id));
                 self.groups.insert(id, group);
                 self.dirty.insert(id);
+                self.reschedule_state(id);
+            }
+            if !alert.resolved_at(now) && self.wakes(id, &alert, now) {
+                self.dirty.insert(id);
+                self.reschedule_state(id);
             }
             let group = self.groups.get_mut(&id).expect("inserted above");
             match group.alerts.get(&alert.fingerprint) {
@@ -169,6 +219,7 @@ impl DispatchCore {
                 next_flush: now + chrono::Duration::from_std(route.group_wait).unwrap_or(chrono::Duration::MAX),
                 has_flushed: false,
                 created_at: now,
+                state: GroupState::default(),
             },
         };
         Group {
@@ -181,7 +232,159 @@ impl DispatchCore {
             timer,
             in_flight: restored.as_ref().is_some_and(|r| r.in_flight),
             flush_pending: restored.as_ref().is_some_and(|r| r.flush_pending),
+            state_due: None,
         }
+    }
+
+    /// A firing alert arrives in group `id`: it begins an episode if none is in progress, and ends an
+    /// acknowledgement it is news to. Returns whether the group's state changed.
+    fn wakes(&mut self, id: GroupId, alert: &Alert, now: DateTime<Utc>) -> bool {
+        let Some(group) = self.groups.get_mut(&id) else { return false };
+        let state = &mut group.timer.state;
+        if state.episode.is_none() {
+            state.episode = Some(Episode::start(now));
+            state.end_ack(now);
+            return true;
+        }
+        if state.ack.as_ref().is_some_and(|ack| ack.woken_by(alert)) {
+            state.end_ack(now);
+            tracing::info!(group = %group.key, "A new alert ended the group's acknowledgement.");
+            return true;
+        }
+        false
+    }
+
+    /// Puts group `id` in the escalation schedule at the time its state is next due, if any.
+    fn reschedule_state(&mut self, id: GroupId) {
+        let Some(group) = self.groups.get_mut(&id) else { return };
+        if let Some(old) = group.state_due.take() {
+            self.escalations.remove(&(old, id));
+        }
+        let policy = self.tree.node(group.route).escalation.as_deref();
+        group.state_due = group.timer.state.due(policy);
+        if let Some(due) = group.state_due {
+            self.escalations.insert((due, id));
+        }
+    }
+
+    /// Brings group `id`'s escalation up to `now`: an acknowledgement that ended restarts the climb; each
+    /// level due notifies its receiver (pushed to `out`); an episode found with nothing firing ends.
+    fn escalate(&mut self, id: GroupId, now: DateTime<Utc>, out: &mut Vec<FlushRequest>) {
+        let Some(group) = self.groups.get_mut(&id) else { return };
+        let node = self.tree.node(group.route);
+        let state = &mut group.timer.state;
+        if let Some(end) = state.ack.as_ref().and_then(|ack| ack.ends_at()).filter(|end| *end <= now) {
+            state.end_ack(end);
+            tracing::info!(group = %group.key, "The group's acknowledgement ended; escalation starts over.");
+            self.dirty.insert(id);
+        }
+        while let Some(policy) = node.escalation.as_deref() {
+            let Some(next) = group.timer.state.next_level(Some(policy)).filter(|next| next.at <= now) else { break };
+            if !group.is_firing(now) {
+                group.timer.state.episode = None;
+                self.dirty.insert(id);
+                break;
+            }
+            let Some(episode) = group.timer.state.episode.as_mut() else { break };
+            episode.fired(policy, &next, now);
+            let since = episode.since;
+            self.dirty.insert(id);
+            tracing::info!(group = %group.key, level = next.level, round = next.round + 1, receiver = %next.receiver, "Escalating: nobody acknowledged the group.");
+            out.push(FlushRequest {
+                group_id: id,
+                group_key: group.key.clone(),
+                group_labels: group.labels.clone(),
+                receiver: next.receiver.clone(),
+                route: group.route,
+                repeat_interval: node.repeat_interval,
+                alerts: group.firing_alerts(now),
+                now,
+                escalation: Some(EscalationStep {
+                    level: next.level,
+                    levels: policy.levels.len(),
+                    round: next.round + 1,
+                    since,
+                    after: next.after,
+                    route_receiver: group.receiver.clone(),
+                }),
+                followers: Vec::new(),
+                acked: false,
+            });
+        }
+        self.reschedule_state(id);
+    }
+
+    /// A level's receiver was notified (or tried): from now on it follows the group until it resolves.
+    pub(crate) fn add_follower(&mut self, id: GroupId, receiver: &str) {
+        if let Some(group) = self.groups.get_mut(&id) {
+            group.timer.state.follow(receiver);
+            self.dirty.insert(id);
+        }
+    }
+
+    /// Acknowledges group `id` at `now` and returns its persisted form. The acknowledgement covers the alerts
+    /// firing now and times out after the route's `ack_timeout`, if it has one.
+    pub(crate) fn acknowledge(
+        &mut self,
+        id: GroupId,
+        by: String,
+        comment: String,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<GroupSnapshot, AckError> {
+        if let Some(expiry) = expires_at.filter(|expiry| *expiry <= now) {
+            return Err(AckError::ExpiryPast(expiry));
+        }
+        let group = self.groups.get_mut(&id).ok_or(AckError::UnknownGroup(id))?;
+        let firing = group.firing_alerts(now);
+        if firing.is_empty() {
+            return Err(AckError::NothingFiring(id));
+        }
+        let timeout = self.tree.node(group.route).escalation.as_ref().and_then(|policy| policy.ack_timeout);
+        let timeout_at = timeout.and_then(|t| now.checked_add_signed(chrono::Duration::from_std(t).ok()?));
+        let alerts = firing.iter().map(|alert| (alert.fingerprint.0, alert.starts_at.timestamp_micros())).collect();
+        group.timer.state.ack = Some(Ack { by, comment, at: now, expires_at, timeout_at, alerts });
+        self.dirty.insert(id);
+        self.reschedule_state(id);
+        self.snapshot(id).ok_or(AckError::UnknownGroup(id))
+    }
+
+    /// Withdraws group `id`'s acknowledgement at `now`: the climb starts over from level 1.
+    pub(crate) fn unacknowledge(&mut self, id: GroupId, now: DateTime<Utc>) -> Result<GroupSnapshot, AckError> {
+        let group = self.groups.get_mut(&id).ok_or(AckError::UnknownGroup(id))?;
+        group.timer.state.end_ack(now).ok_or(AckError::NotAcknowledged(id))?;
+        self.dirty.insert(id);
+        self.reschedule_state(id);
+        self.snapshot(id).ok_or(AckError::UnknownGroup(id))
+    }
+
+    /// Puts back group `id`'s state as it was before a change the store refused.
+    pub(crate) fn restore_state(&mut self, id: GroupId, state: GroupState) {
+        if let Some(group) = self.groups.get_mut(&id) {
+            group.timer.state = state;
+            self.dirty.insert(id);
+            self.reschedule_state(id);
+        }
+    }
+
+    /// A group by id.
+    pub(crate) fn group(&self, id: GroupId) -> Option<&Group> {
+        self.groups.get(&id)
+    }
+
+    /// The next escalation level of a group, unless it is acknowledged or has none left.
+    pub(crate) fn next_level(&self, group: &Group) -> Option<NextLevel> {
+        group.timer.state.next_level(self.tree.node(group.route).escalation.as_deref())
+    }
+
+    fn snapshot(&self, id: GroupId) -> Option<GroupSnapshot> {
+        self.groups.get(&id).map(|group| GroupSnapshot {
+            id: group.id,
+            key: group.key.clone(),
+            labels: group.labels.clone(),
+            receiver: group.receiver.clone(),
+            timer: group.timer.clone(),
+        })
     }
 
     /// Groups whose delivery in flight has newer content waiting (since the last call).
@@ -191,7 +394,9 @@ impl DispatchCore {
 
     /// When the earliest group comes due.
     pub(crate) fn next_deadline(&self) -> Option<DateTime<Utc>> {
-        self.schedule.first().map(|(at, _)| *at)
+        let flush = self.schedule.first().map(|(at, _)| *at);
+        let state = self.escalations.first().map(|(at, _)| *at);
+        flush.into_iter().chain(state).min()
     }
 
     /// Takes every group due at `now`: re-arms its timer to `group_interval` and returns what to deliver.
@@ -217,6 +422,16 @@ impl DispatchCore {
             }
             group.in_flight = true;
             flushes.push(flush_request(&self.tree, group, now));
+        }
+        while let Some(&(at, id)) = self.escalations.first() {
+            if at > now {
+                break;
+            }
+            self.escalations.pop_first();
+            if let Some(group) = self.groups.get_mut(&id) {
+                group.state_due = None;
+            }
+            self.escalate(id, now, &mut flushes);
         }
         flushes
     }
@@ -246,6 +461,14 @@ impl DispatchCore {
                 release(&mut self.holders, &mut self.released, alert);
             }
         }
+        // A notification that found nothing firing ends the episode: the climb, the acknowledgement, and the
+        // followers, who have had the resolve.
+        let ended = success && !group.is_firing(done.now) && !group.is_firing(now);
+        if ended && group.timer.state != GroupState::default() {
+            group.timer.state = GroupState::default();
+            self.reschedule_state(done.group_id);
+        }
+        let group = self.groups.get_mut(&done.group_id)?;
         if std::mem::take(&mut group.flush_pending) {
             group.in_flight = true;
             return Some(flush_request(&self.tree, group, now));
@@ -260,6 +483,9 @@ impl DispatchCore {
         for id in empty {
             if let Some(group) = self.groups.remove(&id) {
                 self.schedule.remove(&(group.timer.next_flush, id));
+                if let Some(due) = group.state_due {
+                    self.escalations.remove(&(due, id));
+                }
                 self.dirty.remove(&id);
                 self.removed.push(id);
             }
@@ -277,6 +503,7 @@ impl DispatchCore {
     ) {
         let old = std::mem::take(&mut self.groups);
         self.schedule.clear();
+        self.escalations.clear();
         self.holders.clear();
         self.tree = tree;
         let previous: HashSet<GroupId> = old.keys().copied().collect();
@@ -313,17 +540,7 @@ impl DispatchCore {
     pub(crate) fn take_changes(&mut self) -> GroupChanges {
         let removed = std::mem::take(&mut self.removed);
         let released_alerts = std::mem::take(&mut self.released);
-        let upserted = std::mem::take(&mut self.dirty)
-            .into_iter()
-            .filter_map(|id| self.groups.get(&id))
-            .map(|group| GroupSnapshot {
-                id: group.id,
-                key: group.key.clone(),
-                labels: group.labels.clone(),
-                receiver: group.receiver.clone(),
-                timer: group.timer.clone(),
-            })
-            .collect();
+        let upserted = std::mem::take(&mut self.dirty).into_iter().filter_map(|id| self.snapshot(id)).collect();
         GroupChanges { upserted, removed, released_alerts }
     }
 }
@@ -348,6 +565,9 @@ fn flush_request(tree: &RouteTree, group: &Group, now: DateTime<Utc>) -> FlushRe
         repeat_interval: tree.node(group.route).repeat_interval,
         alerts: group.sorted_alerts(),
         now,
+        escalation: None,
+        followers: group.timer.state.followers.clone(),
+        acked: group.timer.state.ack.is_some(),
     }
 }
 
@@ -550,7 +770,7 @@ receivers: [{name: hook}, {name: team-b}]
     #[test]
     fn unclaimed_restored_groups_are_removed() {
         let mut core = DispatchCore::new(tree(CONFIG));
-        let timer = GroupTimer { next_flush: t(1), has_flushed: true, created_at: t(0) };
+        let timer = GroupTimer { next_flush: t(1), has_flushed: true, created_at: t(0), state: GroupState::default() };
         core.restore([(GroupId(42), timer)]);
         core.drop_unclaimed();
         assert_eq!(core.take_changes().removed, vec![GroupId(42)]);
@@ -592,5 +812,132 @@ receivers: [{name: hook}, {name: team-b}]
         assert_eq!(flushes, 12, "tried at every tick while it was kept");
         assert!(core.groups().all(|group| group.alerts.is_empty()), "given up once resolved for over 60 s");
         assert_eq!(core.take_changes().released_alerts, vec![100], "and its row may go");
+    }
+
+    const ESCALATING: &str = "
+route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 2s
+  group_interval: 6s
+  repeat_interval: 1h
+  escalation:
+    levels: [{after: 60s, receiver: second}, {after: 180s, receiver: boss}]
+    ack_timeout: 300s
+receivers: [{name: hook}, {name: second}, {name: boss}]
+";
+
+    /// Runs the core second by second, completing each flush at once, and returns the escalation levels
+    /// that fired as `(second, receiver)`.
+    fn levels(core: &mut DispatchCore, from: i64, to: i64) -> Vec<(i64, String)> {
+        let mut seen = Vec::new();
+        for second in from..=to {
+            for request in core.take_due(t(second)) {
+                match &request.escalation {
+                    Some(_) => {
+                        seen.push((second, request.receiver.clone()));
+                        core.add_follower(request.group_id, &request.receiver);
+                    }
+                    None => assert!(core.flush_done(&request, true, t(second)).is_none()),
+                }
+            }
+        }
+        seen
+    }
+
+    fn only_group(core: &DispatchCore) -> GroupId {
+        core.groups().next().map(|g| g.id).expect("one group")
+    }
+
+    #[test]
+    fn an_unacknowledged_group_climbs_each_level_once() {
+        let mut core = DispatchCore::new(tree(ESCALATING));
+        core.insert(alert("X", 0, 3600, 0), t(0));
+        assert_eq!(levels(&mut core, 0, 400), vec![(60, "second".to_string()), (180, "boss".to_string())]);
+        let group = core.group(only_group(&core)).expect("group");
+        assert_eq!(group.timer.state.followers, vec!["second", "boss"]);
+        let flush = flush_request(core.tree(), group, t(401));
+        assert_eq!(flush.followers, vec!["second", "boss"], "the group's flushes now go to them too");
+    }
+
+    #[test]
+    fn an_acknowledged_group_does_not_climb_until_the_ack_times_out() {
+        let mut core = DispatchCore::new(tree(ESCALATING));
+        core.insert(alert("X", 0, 3600, 0), t(0));
+        let id = only_group(&core);
+        assert_eq!(levels(&mut core, 0, 30), vec![]);
+        let snapshot = core.acknowledge(id, "alice".into(), "on it".into(), None, t(30)).expect("acked");
+        assert_eq!(snapshot.timer.state.ack.as_ref().and_then(|a| a.timeout_at), Some(t(330)));
+        assert!(core.take_changes().upserted.iter().any(|g| g.timer.state.ack.is_some()), "persisted");
+        assert_eq!(levels(&mut core, 31, 329), vec![], "no level while acknowledged");
+        assert_eq!(levels(&mut core, 330, 600), vec![(390, "second".to_string()), (510, "boss".to_string())]);
+    }
+
+    #[test]
+    fn a_new_alert_wakes_an_acknowledged_group_and_a_known_one_does_not() {
+        let mut core = DispatchCore::new(tree(ESCALATING));
+        core.insert(alert("X", 0, 3600, 0), t(0));
+        let id = only_group(&core);
+        core.acknowledge(id, "alice".into(), String::new(), None, t(10)).expect("acked");
+        core.insert(alert("X", 0, 3600, 20), t(20));
+        assert!(core.group(id).expect("group").timer.state.ack.is_some(), "the same alert again changes nothing");
+        let mut other = (*alert("X", 25, 3600, 25)).clone();
+        other.labels.insert("instance".to_string(), "b".to_string());
+        other.fingerprint = crate::labels::fingerprint(&other.labels);
+        core.insert(Arc::new(other), t(25));
+        assert!(core.group(id).expect("group").timer.state.ack.is_none(), "a new alert ends the ack");
+        assert_eq!(levels(&mut core, 21, 100), vec![(85, "second".to_string())], "the climb restarts from then");
+    }
+
+    #[test]
+    fn resolution_stops_the_climb_and_a_flush_of_nothing_firing_ends_the_episode() {
+        let mut core = DispatchCore::new(tree(ESCALATING));
+        core.insert(alert("X", 0, 3600, 0), t(0));
+        assert_eq!(levels(&mut core, 0, 70), vec![(60, "second".to_string())]);
+        core.insert(alert("X", 0, 100, 100), t(100));
+        assert_eq!(levels(&mut core, 100, 400), vec![], "resolved: no more levels");
+        let state = &core.group(only_group(&core)).expect("group").timer.state;
+        assert_eq!(state, &GroupState::default(), "episode, followers and ack gone after the resolve was sent");
+        core.insert(alert("X", 500, 3600, 500), t(500));
+        assert_eq!(levels(&mut core, 500, 600), vec![(560, "second".to_string())], "a new episode climbs again");
+    }
+
+    #[test]
+    fn acknowledgement_errors_and_undo() {
+        let mut core = DispatchCore::new(tree(ESCALATING));
+        assert_eq!(
+            core.acknowledge(GroupId(7), "a".into(), String::new(), None, t(0)).err(),
+            Some(AckError::UnknownGroup(GroupId(7)))
+        );
+        core.insert(alert("X", 0, 3600, 0), t(0));
+        let id = only_group(&core);
+        assert_eq!(core.unacknowledge(id, t(1)).err(), Some(AckError::NotAcknowledged(id)));
+        assert_eq!(
+            core.acknowledge(id, "a".into(), String::new(), Some(t(1)), t(1)).err(),
+            Some(AckError::ExpiryPast(t(1)))
+        );
+        core.acknowledge(id, "a".into(), String::new(), Some(t(100)), t(10)).expect("acked");
+        assert_eq!(core.next_deadline(), Some(t(2)), "the first flush still comes first");
+        levels(&mut core, 0, 20);
+        core.unacknowledge(id, t(20)).expect("withdrawn");
+        assert_eq!(levels(&mut core, 21, 90), vec![(80, "second".to_string())]);
+        core.insert(alert("X", 0, 95, 95), t(95));
+        levels(&mut core, 95, 200);
+        assert_eq!(
+            core.acknowledge(id, "a".into(), String::new(), None, t(200)).err(),
+            Some(AckError::NothingFiring(id))
+        );
+    }
+
+    #[test]
+    fn escalation_state_survives_a_restart() {
+        let mut before = DispatchCore::new(tree(ESCALATING));
+        before.insert(alert("X", 0, 3600, 0), t(0));
+        levels(&mut before, 0, 100);
+        let snapshots = before.take_changes().upserted;
+        let mut after = DispatchCore::new(tree(ESCALATING));
+        after.restore(snapshots.iter().map(|s| (s.id, s.timer.clone())));
+        after.insert(alert("X", 0, 3600, 0), t(150));
+        assert_eq!(levels(&mut after, 150, 400), vec![(180, "boss".to_string())], "level 2 on time, level 1 not again");
     }
 }

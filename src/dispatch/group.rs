@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::escalation::GroupState;
 use crate::alert::Alert;
 use crate::labels::{Fingerprint, LabelSet, fingerprint, format_label_set};
 use crate::routing::RouteId;
@@ -53,6 +54,8 @@ pub(crate) struct GroupTimer {
     pub has_flushed: bool,
     /// When the group was created.
     pub created_at: DateTime<Utc>,
+    /// Escalation and acknowledgement.
+    pub state: GroupState,
 }
 
 /// One aggregation group.
@@ -76,6 +79,8 @@ pub(crate) struct Group {
     pub in_flight: bool,
     /// A flush came due while one was in flight; it runs as soon as that one ends.
     pub flush_pending: bool,
+    /// When its escalation state is next due (its entry in the core's escalation schedule).
+    pub state_due: Option<DateTime<Utc>>,
 }
 
 impl Group {
@@ -85,6 +90,18 @@ impl Group {
         let mut alerts: Vec<Arc<Alert>> = self.alerts.values().cloned().collect();
         sort_alerts(&mut alerts);
         alerts
+    }
+
+    /// Its alerts firing at `now`, sorted as in notifications.
+    pub(crate) fn firing_alerts(&self, now: DateTime<Utc>) -> Vec<Arc<Alert>> {
+        let mut alerts: Vec<Arc<Alert>> = self.alerts.values().filter(|a| !a.resolved_at(now)).cloned().collect();
+        sort_alerts(&mut alerts);
+        alerts
+    }
+
+    /// Whether any of its alerts fires at `now`.
+    pub(crate) fn is_firing(&self, now: DateTime<Utc>) -> bool {
+        self.alerts.values().any(|alert| !alert.resolved_at(now))
     }
 }
 

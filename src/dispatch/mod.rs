@@ -2,10 +2,12 @@
 //! receiver after `group_wait`, then every `group_interval`, exactly on Alertmanager's schedule.
 
 mod core;
+mod escalation;
 mod group;
 mod runner;
 
-pub(crate) use core::{FlushRequest, GroupSnapshot, split_by_state};
+pub(crate) use core::{AckError, EscalationStep, FlushRequest, GroupSnapshot, split_by_state};
+pub(crate) use escalation::GroupState;
 pub use group::GroupId;
 pub(crate) use group::{GroupTimer, compare_label_sets, group_key, sort_alerts};
-pub(crate) use runner::{Dispatcher, DispatcherSetup, GroupView};
+pub(crate) use runner::{AckChange, Dispatcher, DispatcherSetup, GroupView};

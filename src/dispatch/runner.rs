@@ -2,7 +2,7 @@
 //! due, spawns deliveries, and records their outcomes. Everything else talks to it through a
 //! [`Dispatcher`] handle.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -12,8 +12,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::core::{DispatchCore, FlushRequest, GroupChanges};
-use super::group::{GroupId, GroupTimer};
+use super::core::{AckError, DispatchCore, FlushRequest, GroupChanges};
+use super::escalation::{GroupState, NextLevel};
+use super::group::{Group, GroupId, GroupTimer};
 use crate::alert::Alert;
 use crate::clock::Clock;
 use crate::inhibit::Inhibitor;
@@ -49,11 +50,43 @@ pub(crate) struct GroupView {
     pub receiver: String,
     /// The alerts, unsorted.
     pub alerts: Vec<Arc<Alert>>,
+    /// Escalation and acknowledgement.
+    pub state: GroupState,
+    /// The next escalation level, unless acknowledged or none is left.
+    pub next_level: Option<NextLevel>,
+}
+
+/// A change to a group's acknowledgement.
+#[derive(Debug, Clone)]
+pub(crate) enum AckChange {
+    /// Acknowledge.
+    Ack {
+        /// Who.
+        by: String,
+        /// Why.
+        comment: String,
+        /// When it should end, if the acknowledger said.
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Withdraw the acknowledgement.
+    Unack,
+}
+
+/// An applied acknowledgement change: the group as it is now, and the commit to wait for.
+pub(crate) struct AckApplied {
+    /// The group after the change.
+    pub group: GroupView,
+    /// Completes once the change is on disk.
+    pub committed: std::pin::Pin<Box<dyn std::future::Future<Output = crate::store::Result<()>> + Send>>,
+    /// The state before, to put back if the commit fails.
+    pub previous: GroupState,
 }
 
 enum Command {
     Reload(Arc<Runtime>, Vec<Arc<Alert>>, oneshot::Sender<()>),
     Groups(oneshot::Sender<Vec<GroupView>>),
+    Ack(GroupId, AckChange, oneshot::Sender<Result<AckApplied, AckError>>),
+    RestoreState(GroupId, GroupState),
 }
 
 /// Handle to the dispatcher task.
@@ -143,6 +176,7 @@ impl Dispatcher {
             inhibitor: setup.inhibitor,
             silences: setup.silences,
             in_flight: HashMap::new(),
+            escalating: HashSet::new(),
             clock: setup.clock,
             heartbeat: Arc::clone(&heartbeat),
         };
@@ -171,6 +205,21 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// Acknowledges a group or withdraws its acknowledgement. The change is in force when this returns;
+    /// the caller waits for [`AckApplied::committed`] and calls [`Dispatcher::restore_state`] if it fails.
+    pub(crate) async fn change_ack(&self, id: GroupId, change: AckChange) -> Result<AckApplied, AckError> {
+        let (reply, answer) = oneshot::channel();
+        if self.commands.send(Command::Ack(id, change, reply)).is_err() {
+            return Err(AckError::UnknownGroup(id));
+        }
+        answer.await.unwrap_or(Err(AckError::UnknownGroup(id)))
+    }
+
+    /// Puts back a group's escalation state after the store refused a change to it.
+    pub(crate) fn restore_state(&self, id: GroupId, state: GroupState) {
+        let _ = self.commands.send(Command::RestoreState(id, state));
+    }
+
     /// A snapshot of every group.
     pub(crate) async fn groups(&self) -> Vec<GroupView> {
         let (reply, answer) = oneshot::channel();
@@ -193,6 +242,9 @@ struct Actor {
     silences: Arc<Silences>,
     /// Per group with a delivery in flight, the token that tells it newer content is waiting.
     in_flight: HashMap<GroupId, CancellationToken>,
+    /// Escalation levels being delivered: their receivers sit out the group's flushes meanwhile, so that
+    /// a flush at the same moment does not notify them twice.
+    escalating: HashSet<(GroupId, String)>,
     clock: Clock,
     heartbeat: Arc<Heartbeat>,
 }
@@ -252,21 +304,54 @@ impl Actor {
                 let _ = done.send(());
             }
             Command::Groups(reply) => {
-                let groups = self
-                    .core
-                    .groups()
-                    .map(|group| GroupView {
-                        id: group.id,
-                        key: group.key.clone(),
-                        labels: group.labels.clone(),
-                        receiver: group.receiver.clone(),
-                        // Sorted by the API handler, off the dispatcher's task.
-                        alerts: group.alerts.values().cloned().collect(),
-                    })
-                    .collect();
+                let groups = self.core.groups().map(|group| self.view(group)).collect();
                 let _ = reply.send(groups);
             }
+            Command::Ack(id, change, reply) => {
+                let _ = reply.send(self.change_ack(id, change));
+            }
+            Command::RestoreState(id, state) => {
+                tracing::warn!(group = %id, "An acknowledgement change was not stored and is undone.");
+                self.core.restore_state(id, state);
+            }
         }
+    }
+
+    fn view(&self, group: &Group) -> GroupView {
+        GroupView {
+            id: group.id,
+            key: group.key.clone(),
+            labels: group.labels.clone(),
+            receiver: group.receiver.clone(),
+            // Sorted by the API handler, off the dispatcher's task.
+            alerts: group.alerts.values().cloned().collect(),
+            state: group.timer.state.clone(),
+            next_level: self.core.next_level(group),
+        }
+    }
+
+    fn change_ack(&mut self, id: GroupId, change: AckChange) -> Result<AckApplied, AckError> {
+        let now = self.clock.now();
+        let previous = self.core.group(id).ok_or(AckError::UnknownGroup(id))?.timer.state.clone();
+        let snapshot = match change {
+            AckChange::Ack { by, comment, expires_at } => {
+                let snapshot = self.core.acknowledge(id, by.clone(), comment, expires_at, now)?;
+                tracing::info!(group = %snapshot.key, by = %by, "Group acknowledged.");
+                snapshot
+            }
+            AckChange::Unack => {
+                let snapshot = self.core.unacknowledge(id, now)?;
+                tracing::info!(group = %snapshot.key, "Group acknowledgement withdrawn.");
+                snapshot
+            }
+        };
+        // The group is also marked changed, so Herald's own write of it follows this one: whichever order the
+        // store takes them in, the last one holds the acknowledgement.
+        let mut batch = WriteBatch::default();
+        batch.groups.insert(id, snapshot);
+        let committed = Box::pin(self.persister.enqueue(batch));
+        let group = self.core.group(id).map(|group| self.view(group)).ok_or(AckError::UnknownGroup(id))?;
+        Ok(AckApplied { group, committed, previous })
     }
 
     fn flush_due(&mut self) {
@@ -296,21 +381,36 @@ impl Actor {
                 .cloned()
                 .collect()
         };
+        let escalation = request.escalation.is_some();
         if alerts.is_empty() {
-            self.record(FlushOutcome { request, success: true, nflog: Vec::new() });
+            if escalation {
+                tracing::info!(group = %request.group_key, receiver = %request.receiver, "Escalation level passed without a notification: every firing alert is silenced, inhibited or muted.");
+            } else {
+                self.record(FlushOutcome { request, success: true, nflog: Vec::new() });
+            }
             return;
         }
         let route = self.core.tree().node(request.route);
         let timeout = route.group_interval.max(MIN_FLUSH_TIMEOUT);
-        let integrations = self
-            .runtime
-            .integrations
-            .of(&request.receiver)
-            .iter()
-            .map(|spec| {
+        // A level notifies its receiver whatever the log says; a flush goes to the route's receiver and to
+        // the followers not being escalated to right now.
+        let receivers: Vec<&String> = if escalation {
+            vec![&request.receiver]
+        } else {
+            std::iter::once(&request.receiver)
+                .chain(request.followers.iter().filter(|follower| {
+                    **follower != request.receiver
+                        && !self.escalating.contains(&(request.group_id, (*follower).clone()))
+                }))
+                .collect()
+        };
+        let integrations = receivers
+            .into_iter()
+            .flat_map(|receiver| self.runtime.integrations.of(receiver).iter().map(move |spec| (receiver, spec)))
+            .map(|(receiver, spec)| {
                 let key = NflogKey {
                     group_key: request.group_key.clone(),
-                    receiver: request.receiver.clone(),
+                    receiver: receiver.clone(),
                     integration: spec.kind.to_string(),
                     index: spec.index,
                 };
@@ -319,11 +419,16 @@ impl Actor {
                     key,
                     integration: spec.integration.clone(),
                     send_resolved: spec.send_resolved,
+                    force: escalation,
                 }
             })
             .collect();
         let superseded = CancellationToken::new();
-        self.in_flight.insert(request.group_id, superseded.clone());
+        if escalation {
+            self.escalating.insert((request.group_id, request.receiver.clone()));
+        } else {
+            self.in_flight.insert(request.group_id, superseded.clone());
+        }
         let job = FlushJob {
             superseded,
             alerts,
@@ -337,13 +442,21 @@ impl Actor {
     }
 
     fn record(&mut self, outcome: FlushOutcome) {
-        self.in_flight.remove(&outcome.request.group_id);
         let mut batch = WriteBatch::default();
         for (key, entry) in outcome.nflog {
             self.nflog.set(key.clone(), entry.clone());
             batch.nflog.insert(key, entry);
         }
         self.persister.submit(batch);
+        let request = &outcome.request;
+        if request.escalation.is_some() {
+            // Delivered or not, the level's receiver now follows the group: a failed level is retried with
+            // the group's next flush, which finds no log entry for it.
+            self.escalating.remove(&(request.group_id, request.receiver.clone()));
+            self.core.add_follower(request.group_id, &request.receiver);
+            return;
+        }
+        self.in_flight.remove(&outcome.request.group_id);
         if let Some(next) = self.core.flush_done(&outcome.request, outcome.success, self.clock.now()) {
             self.start_flush(next);
         }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::alert::Alert;
+use crate::dispatch::EscalationStep;
 use crate::labels::LabelSet;
 
 /// One alert as notified.
@@ -44,6 +45,8 @@ pub(crate) struct NotificationData {
     pub common_annotations: LabelSet,
     /// Herald's external URL.
     pub external_url: String,
+    /// Set on an escalation level's notification: which level, and since when the group fires.
+    pub escalation: Option<EscalationStep>,
 }
 
 impl NotificationData {
@@ -79,6 +82,7 @@ impl NotificationData {
             alerts,
             group_labels: group_labels.clone(),
             external_url: external_url.to_string(),
+            escalation: None,
         }
     }
 }

@@ -49,6 +49,8 @@ pub(crate) struct IntegrationJob {
     pub integration: Arc<dyn Integration>,
     /// Whether resolved alerts are sent.
     pub send_resolved: bool,
+    /// Send whatever the log says (an escalation level).
+    pub force: bool,
 }
 
 /// The outcome of a flush.
@@ -106,7 +108,8 @@ async fn deliver_one(
     superseded: &CancellationToken,
 ) -> Result<Option<(NflogKey, NflogEntry)>, ()> {
     let (firing, resolved) = split_by_state(&request.alerts, request.now);
-    if !needs_update(job.prior.as_ref(), &firing, &resolved, job.send_resolved, request.repeat_interval, request.now) {
+    let repeat = (!request.acked).then_some(request.repeat_interval);
+    if !job.force && !needs_update(job.prior.as_ref(), &firing, &resolved, job.send_resolved, repeat, request.now) {
         return Ok(None);
     }
     let entry = NflogEntry::new(firing.clone(), resolved, request.now, request.repeat_interval);
@@ -119,8 +122,9 @@ async fn deliver_one(
         // Only resolved alerts and send_resolved off: nothing to send, but logged so the next flush knows.
         return Ok(Some((job.key, entry)));
     }
-    let data = NotificationData::new(&request.receiver, &request.group_labels, &alerts, external_url, request.now);
-    let receiver = &request.receiver;
+    let receiver = &job.key.receiver;
+    let mut data = NotificationData::new(receiver, &request.group_labels, &alerts, external_url, request.now);
+    data.escalation = request.escalation.clone();
     let integration = job.key.integration.as_str();
     // Webhooks send the data as it is; only the templated integrations need the template view of it.
     let template_data =
@@ -136,7 +140,7 @@ async fn deliver_one(
     };
     match retry::retry(deadline, superseded, attempt, log_failure).await {
         Ok(()) => {
-            tracing::info!(receiver, integration, group = %request.group_key, group_id = %request.group_id, alerts = alerts.len(), firing = firing.len(), "Notification sent.");
+            tracing::info!(receiver, integration, group = %request.group_key, group_id = %request.group_id, alerts = alerts.len(), firing = firing.len(), level = request.escalation.as_ref().map(|step| step.level), "Notification sent.");
             Ok(Some((job.key, entry)))
         }
         Err(err) => {

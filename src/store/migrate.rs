@@ -38,6 +38,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         description: "probe and quarantine",
         sql: include_str!("../../migrations/20261130000000_probe_and_quarantine.sql"),
     },
+    Migration {
+        version: 20261201000000,
+        description: "group state",
+        sql: include_str!("../../migrations/20261201000000_group_state.sql"),
+    },
 ];
 
 /// The bookkeeping table. Its name and shape are those of the migration tool Herald used before, so that a

@@ -23,7 +23,7 @@ pub(crate) fn template_data(data: &NotificationData) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut value = json!({
         "Receiver": data.receiver,
         "Status": data.status,
         "Alerts": alerts,
@@ -31,7 +31,22 @@ pub(crate) fn template_data(data: &NotificationData) -> Value {
         "CommonLabels": data.common_labels,
         "CommonAnnotations": data.common_annotations,
         "ExternalURL": data.external_url,
-    })
+    });
+    // Herald's addition, present only on an escalation level's notification (`{{ if .Escalation }}`).
+    if let (Some(step), Some(object)) = (&data.escalation, value.as_object_mut()) {
+        object.insert(
+            "Escalation".to_string(),
+            json!({
+                "Level": step.level,
+                "Levels": step.levels,
+                "Round": step.round,
+                "Since": go_time_string(Some(step.since)),
+                "After": crate::config::PromDuration(step.after).to_string(),
+                "RouteReceiver": step.route_receiver,
+            }),
+        );
+    }
+    value
 }
 
 /// Go's `time.Time.String()` for a UTC time: `2006-01-02 15:04:05.999999999 +0000 UTC`; `None` is the zero

@@ -39,6 +39,27 @@ pub(crate) struct WebhookPayload<'a> {
     pub group_key: &'a str,
     /// How many alerts `max_alerts` left out.
     pub truncated_alerts: usize,
+    /// Herald's addition, only on an escalation level's notification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<WebhookEscalation<'a>>,
+}
+
+/// Which escalation level a notification is, in the webhook payload.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WebhookEscalation<'a> {
+    /// The level, from 1.
+    pub level: usize,
+    /// How many levels the policy has.
+    pub levels: usize,
+    /// The round, from 1.
+    pub round: u32,
+    /// When the group began firing (RFC 3339).
+    pub since: String,
+    /// The level's `after`.
+    pub after: String,
+    /// The route's own receiver, notified first.
+    pub route_receiver: &'a str,
 }
 
 /// One alert in the payload.
@@ -78,6 +99,14 @@ impl<'a> WebhookPayload<'a> {
             version: "4",
             group_key,
             truncated_alerts: data.alerts.len() - kept,
+            escalation: data.escalation.as_ref().map(|step| WebhookEscalation {
+                level: step.level,
+                levels: step.levels,
+                round: step.round,
+                since: format_go_time(Some(step.since)),
+                after: crate::config::PromDuration(step.after).to_string(),
+                route_receiver: &step.route_receiver,
+            }),
         }
     }
 }

@@ -1,16 +1,18 @@
-//! The `groups` table: each aggregation group's key, labels, receiver and timer.
+//! The `groups` table: each aggregation group's key, labels, receiver, timer, and escalation and
+//! acknowledgement state.
 
 use rusqlite::{Connection, Transaction, params};
 
 use super::quarantine::{Quarantined, load_rows, unreadable};
 use super::{corrupt, db, from_json, to_json};
-use crate::dispatch::{GroupId, GroupSnapshot, GroupTimer};
+use crate::dispatch::{GroupId, GroupSnapshot, GroupState, GroupTimer};
 use crate::store::alert_row::{from_micros, to_micros};
 use crate::store::{Result, WriteBatch};
 
 /// Every stored group; unreadable rows go to `quarantined`.
 pub(super) fn load(conn: &Connection, quarantined: &mut Vec<Quarantined>) -> Result<Vec<GroupSnapshot>> {
-    let sql = "SELECT rowid, id, group_key, labels, receiver, next_flush_at, has_flushed, created_at FROM groups";
+    let sql =
+        "SELECT rowid, id, group_key, labels, receiver, next_flush_at, has_flushed, created_at, state FROM groups";
     let bad = unreadable("groups");
     load_rows(conn, "groups", sql, quarantined, |row| {
         Ok(GroupSnapshot {
@@ -22,6 +24,10 @@ pub(super) fn load(conn: &Connection, quarantined: &mut Vec<Quarantined>) -> Res
                 next_flush: from_micros(row.get(5).map_err(&bad)?),
                 has_flushed: row.get::<_, i64>(6).map_err(&bad)? != 0,
                 created_at: from_micros(row.get(7).map_err(&bad)?),
+                state: match row.get_ref(8).map_err(&bad)?.as_bytes_or_null().map_err(corrupt("groups"))? {
+                    Some(json) => from_json("groups", json)?,
+                    None => GroupState::default(),
+                },
             },
         })
     })
@@ -34,8 +40,9 @@ pub(super) fn write(tx: &Transaction<'_>, batch: &WriteBatch) -> Result<()> {
     }
     for group in batch.groups.values() {
         tx.prepare_cached(
-            "INSERT OR REPLACE INTO groups (id, group_key, labels, receiver, next_flush_at, has_flushed, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT OR REPLACE INTO groups \
+             (id, group_key, labels, receiver, next_flush_at, has_flushed, created_at, state) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )
         .map_err(db)?
         .execute(params![
@@ -46,6 +53,8 @@ pub(super) fn write(tx: &Transaction<'_>, batch: &WriteBatch) -> Result<()> {
             to_micros(group.timer.next_flush),
             i64::from(group.timer.has_flushed),
             to_micros(group.timer.created_at),
+            // Most groups never escalate nor get acknowledged: no JSON for them.
+            (group.timer.state != GroupState::default()).then(|| to_json(&group.timer.state)),
         ])
         .map_err(db)?;
     }

@@ -146,7 +146,7 @@ fn corrupt(table: &'static str) -> impl Fn(rusqlite::types::FromSqlError) -> Err
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("maps of strings and lists of integers always serialize")
+    serde_json::to_string(value).expect("maps, lists, strings, integers and times always serialize")
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(table: &'static str, bytes: &[u8]) -> Result<T> {
@@ -162,7 +162,7 @@ mod tests {
 
     use super::*;
     use crate::alert::Alert;
-    use crate::dispatch::{GroupId, GroupSnapshot, GroupTimer};
+    use crate::dispatch::{GroupId, GroupSnapshot, GroupState, GroupTimer};
     use crate::labels::LabelSet;
     use crate::nflog::{NflogEntry, NflogKey};
     use crate::store::alert_row::{self, from_micros};
@@ -182,7 +182,7 @@ mod tests {
             key: "{}:{alertname=\"x\"}".into(),
             labels: LabelSet::from([("alertname", "x")]),
             receiver: "hook".into(),
-            timer: GroupTimer { next_flush: at(8), has_flushed: true, created_at: at(0) },
+            timer: GroupTimer { next_flush: at(8), has_flushed: true, created_at: at(0), state: GroupState::default() },
         };
         let key =
             NflogKey { group_key: group.key.clone(), receiver: "hook".into(), integration: "webhook".into(), index: 0 };
