@@ -1,5 +1,7 @@
 //! The `herald` command line: serving with Alertmanager's flags (with or without `serve`), and `check-config`
-//! and `routes show|test`, shaped after amtool.
+//! and `routes show|test`, shaped after amtool, and `groups list|ack|unack` against a running Herald.
+
+mod groups;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +50,14 @@ enum Command {
     Routes {
         #[command(subcommand)]
         command: RoutesCommand,
+    },
+    /// List, acknowledge and unacknowledge the groups of a running Herald.
+    Groups {
+        /// The running Herald's URL.
+        #[arg(long = "herald.url", visible_alias = "alertmanager.url", env = "HERALD_URL", default_value = groups::DEFAULT_URL, global = true)]
+        url: String,
+        #[command(subcommand)]
+        command: groups::GroupsCommand,
     },
     /// Run the HTTP service (the same as `herald` without a command).
     Serve(Box<ServeArgs>),
@@ -281,6 +291,7 @@ pub fn main() -> ExitCode {
         Some(Command::Routes { command: RoutesCommand::Test { config, tree, verify_receivers, labels } }) => {
             routes_test(&config, tree, verify_receivers.as_deref(), &labels)
         }
+        Some(Command::Groups { url, command }) => groups::run(&url, command),
         Some(Command::Serve(args)) => crate::app::serve_blocking(*args),
     }
 }

@@ -231,10 +231,12 @@ impl Engine {
     /// Acknowledges a group or withdraws its acknowledgement, and returns the group once the change is on
     /// disk; undone if the commit fails.
     pub(crate) async fn change_ack(&self, id: GroupId, change: AckChange) -> Result<GroupView, AckChangeError> {
-        let applied = self.dispatcher.change_ack(id, change).await?;
+        let applied = self.dispatcher.change_ack(id, change.clone()).await?;
         let dispatcher = self.dispatcher.clone();
         let previous = applied.previous;
         settle(applied.committed, move || dispatcher.restore_state(id, previous)).await?;
+        // Only what is stored is passed on.
+        self.dispatcher.forward_ack(id, change);
         Ok(applied.group)
     }
 

@@ -20,7 +20,8 @@ use crate::clock::Clock;
 use crate::inhibit::Inhibitor;
 use crate::labels::LabelSet;
 use crate::nflog::{Nflog, NflogEntry, NflogKey};
-use crate::notify::{FlushJob, FlushOutcome, HttpClients, IntegrationJob, deliver};
+use crate::notify::data::NotificationData;
+use crate::notify::{AckForward, FlushJob, FlushOutcome, HttpClients, IntegrationJob, deliver, forward_ack};
 use crate::runtime::Runtime;
 use crate::silence::Silences;
 use crate::store::{Persister, WriteBatch};
@@ -87,6 +88,7 @@ enum Command {
     Groups(oneshot::Sender<Vec<GroupView>>),
     Ack(GroupId, AckChange, oneshot::Sender<Result<AckApplied, AckError>>),
     RestoreState(GroupId, GroupState),
+    ForwardAck(GroupId, AckChange),
 }
 
 /// Handle to the dispatcher task.
@@ -220,6 +222,12 @@ impl Dispatcher {
         let _ = self.commands.send(Command::RestoreState(id, state));
     }
 
+    /// Passes a stored acknowledgement change on to the PagerDuty and Opsgenie integrations the group was
+    /// notified through (in the background).
+    pub(crate) fn forward_ack(&self, id: GroupId, change: AckChange) {
+        let _ = self.commands.send(Command::ForwardAck(id, change));
+    }
+
     /// A snapshot of every group.
     pub(crate) async fn groups(&self) -> Vec<GroupView> {
         let (reply, answer) = oneshot::channel();
@@ -313,6 +321,44 @@ impl Actor {
             Command::RestoreState(id, state) => {
                 tracing::warn!(group = %id, "An acknowledgement change was not stored and is undone.");
                 self.core.restore_state(id, state);
+            }
+            Command::ForwardAck(id, change) => self.forward_ack(id, &change),
+        }
+    }
+
+    /// Starts passing `change` on to each integration that was last sent the group firing (the route's
+    /// receiver's and its followers').
+    fn forward_ack(&self, id: GroupId, change: &AckChange) {
+        let Some(group) = self.core.group(id) else { return };
+        let now = self.clock.now();
+        let alerts = group.firing_alerts(now);
+        let (acknowledged, by, comment) = match change {
+            AckChange::Ack { by, comment, .. } => (true, by.clone(), comment.clone()),
+            AckChange::Unack => (false, String::new(), String::new()),
+        };
+        let receivers = std::iter::once(&group.receiver).chain(group.timer.state.followers.iter());
+        for receiver in receivers {
+            for spec in self.runtime.integrations.of(receiver) {
+                let key = NflogKey {
+                    group_key: group.key.clone(),
+                    receiver: receiver.clone(),
+                    integration: spec.kind.to_string(),
+                    index: spec.index,
+                };
+                if self.nflog.get(&key).is_none_or(|entry| entry.firing.is_empty()) {
+                    continue;
+                }
+                let data = NotificationData::new(receiver, &group.labels, &alerts, &self.external_url, now);
+                let job = AckForward {
+                    integration: Arc::clone(&spec.integration),
+                    data,
+                    group_key: group.key.clone(),
+                    templates: Arc::clone(&self.runtime.templates),
+                    acknowledged,
+                    by: by.clone(),
+                    comment: comment.clone(),
+                };
+                tokio::spawn(forward_ack(job, Arc::clone(&self.clients)));
             }
         }
     }

@@ -45,6 +45,23 @@ pub(crate) trait Integration: Debug + Send + Sync + 'static {
 
     /// The requests of one notification, in the order they are sent.
     fn requests(&self, notification: &Notification<'_>) -> Result<Vec<Request>>;
+
+    /// The requests that tell the service a group it was notified of was acknowledged in Herald (or that
+    /// the acknowledgement was withdrawn); `None` when the service has no such thing (the default).
+    fn acknowledgement(&self, _notification: &Notification<'_>, _ack: &AckNotice<'_>) -> Option<Result<Vec<Request>>> {
+        None
+    }
+}
+
+/// An acknowledgement change to pass on to the services a group was sent to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AckNotice<'a> {
+    /// Acknowledged (`true`) or withdrawn (`false`).
+    pub acknowledged: bool,
+    /// Who.
+    pub by: &'a str,
+    /// Their comment.
+    pub comment: &'a str,
 }
 
 /// What one notification is made from.

@@ -3,6 +3,7 @@
 
 pub(crate) mod data;
 mod deliver;
+mod forward;
 pub(crate) mod error;
 pub(crate) mod http;
 mod integration;
@@ -16,6 +17,7 @@ pub(crate) mod webhook;
 
 pub(crate) use deliver::{FlushJob, FlushOutcome, IntegrationJob, deliver};
 pub(crate) use error::Error;
+pub(crate) use forward::{AckForward, forward_ack};
 pub(crate) use http::HttpClients;
 pub(crate) use integration::Integration;
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::config::OpsgenieConfig;
 use crate::notify::error::{Error, Result};
 use crate::notify::http::read_secret_file;
-use crate::notify::integration::{Notification, Request};
+use crate::notify::integration::{AckNotice, Notification, Request};
 use crate::notify::payload::{encode, hash_key, truncate};
 
 /// Opsgenie's limit on the alert message, in characters.
@@ -150,8 +150,31 @@ pub(super) fn requests(config: &OpsgenieConfig, notification: &Notification<'_>)
             out.push(Request::new(Method::PUT, url, description));
         }
     }
+    authorize(config, notification, out)
+}
+
+/// The request that acknowledges the group's alert (or withdraws the acknowledgement), by alias, with who
+/// and their comment as Opsgenie's `user` and `note`.
+pub(super) fn acknowledgement(
+    config: &OpsgenieConfig,
+    notification: &Notification<'_>,
+    ack: &AckNotice<'_>,
+) -> Result<Vec<Request>> {
+    let base = config.api_url.clone().unwrap_or_default();
+    let alias = hash_key(notification.group_key);
+    let action = if ack.acknowledged { "acknowledge" } else { "unacknowledge" };
+    let mut body = serde_json::json!({"user": ack.by, "source": "Herald"});
+    if !ack.comment.is_empty() {
+        body["note"] = serde_json::Value::from(ack.comment);
+    }
+    let request = Request::post(format!("{base}v2/alerts/{alias}/{action}?identifierType=alias"), encode(&body)?);
+    authorize(config, notification, vec![request])
+}
+
+/// Adds the API key (rendered, or read from its file) to each request.
+fn authorize(config: &OpsgenieConfig, notification: &Notification<'_>, mut out: Vec<Request>) -> Result<Vec<Request>> {
     let key = match (&config.api_key, &config.api_key_file) {
-        (Some(key), _) => tmpl(key.expose())?,
+        (Some(key), _) => notification.render(key.expose())?,
         (None, Some(file)) => read_secret_file(file)?,
         (None, None) => String::new(),
     };

@@ -7,7 +7,7 @@ mod message;
 pub(crate) use config::OpsgenieConfig;
 
 use super::error::Result;
-use super::integration::{Integration, Notification, Request, TemplatedFields};
+use super::integration::{AckNotice, Integration, Notification, Request, TemplatedFields};
 use crate::config::model::{GlobalConfig, HttpConfig};
 use crate::config::validate::{Checker, clear_empty, clear_empty_secret};
 
@@ -105,5 +105,9 @@ impl Integration for OpsgenieConfig {
 
     fn requests(&self, notification: &Notification<'_>) -> Result<Vec<Request>> {
         message::requests(self, notification)
+    }
+
+    fn acknowledgement(&self, notification: &Notification<'_>, ack: &AckNotice<'_>) -> Option<Result<Vec<Request>>> {
+        Some(message::acknowledgement(self, notification, ack))
     }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::config::PagerdutyConfig;
 use crate::notify::error::{Error, Result};
 use crate::notify::http::read_secret_file;
-use crate::notify::integration::Notification;
+use crate::notify::integration::{AckNotice, Notification};
 use crate::notify::payload::{hash_key, to_go_json, truncate};
 
 /// The default Events API v2 endpoint (`global.pagerduty_url`).
@@ -205,6 +205,31 @@ pub(super) fn render(config: &PagerdutyConfig, notification: &Notification<'_>) 
         images,
         links,
     })
+}
+
+/// The `acknowledge` event for the incident `event` (a rendered trigger) opened: v2 `{routing_key,
+/// dedup_key, event_action}`, v1 `{service_key, incident_key, event_type, description}`.
+pub(super) fn acknowledge_event(event: &PagerdutyMessage, ack: &AckNotice<'_>) -> Result<Vec<u8>> {
+    let body = if event.service_key.is_empty() {
+        serde_json::json!({
+            "routing_key": event.routing_key,
+            "dedup_key": event.dedup_key,
+            "event_action": "acknowledge",
+        })
+    } else {
+        let mut description = format!("Acknowledged in Herald by {}", ack.by);
+        if !ack.comment.is_empty() {
+            description.push_str(": ");
+            description.push_str(ack.comment);
+        }
+        serde_json::json!({
+            "service_key": event.service_key,
+            "incident_key": event.incident_key,
+            "event_type": "acknowledge",
+            "description": truncate(&description, MAX_SUMMARY_CHARS),
+        })
+    };
+    to_go_json(&body).map_err(|err| Error::config(format!("encoding the payload: {err}")))
 }
 
 /// The v1 key (inline or from its file), if this config uses Events API v1 (as in Alertmanager, a

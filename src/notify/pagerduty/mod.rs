@@ -8,7 +8,7 @@ mod message;
 pub(crate) use config::PagerdutyConfig;
 
 use super::error::Result;
-use super::integration::{Integration, Notification, Request, TemplatedFields};
+use super::integration::{AckNotice, Integration, Notification, Request, TemplatedFields};
 use crate::config::model::{GlobalConfig, HttpConfig};
 use crate::config::validate::{Checker, clear_empty, clear_empty_secret};
 
@@ -117,5 +117,24 @@ impl Integration for PagerdutyConfig {
             secret_fields: &["routing_key", "service_key"],
             ..Request::post(url, message::encode(&mut event)?)
         }])
+    }
+
+    /// An `acknowledge` event on the group's incident (same key and dedup key). PagerDuty has no event that
+    /// withdraws one: the incident stays acknowledged there until its own timeout or the resolve.
+    fn acknowledgement(&self, notification: &Notification<'_>, ack: &AckNotice<'_>) -> Option<Result<Vec<Request>>> {
+        if !ack.acknowledged {
+            return None;
+        }
+        let build = || {
+            let event = message::render(self, notification)?;
+            let v1 = !event.service_key.is_empty();
+            let body = message::acknowledge_event(&event, ack)?;
+            Ok(vec![Request {
+                rate_limit_status: v1.then_some(V1_RATE_LIMIT_STATUS),
+                secret_fields: &["routing_key", "service_key"],
+                ..Request::post(message::endpoint(self, v1), body)
+            }])
+        };
+        Some(build())
     }
 }
