@@ -54,6 +54,8 @@ pub(super) fn run(url: &str, command: GroupsCommand) -> ExitCode {
         Err(err) => return fail(format!("starting: {err}")),
     };
     let base = url.trim_end_matches('/').to_string();
+    // https:// URLs need rustls' crypto provider, as Herald's own clients do.
+    crate::notify::http::install_tls_provider();
     let result = runtime.block_on(async move {
         let client = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)

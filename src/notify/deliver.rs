@@ -2,6 +2,7 @@
 //! to notify, send with retries, and report what to log. Integrations run concurrently and independently:
 //! one failing never makes another send twice.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -109,7 +110,12 @@ async fn deliver_one(
 ) -> Result<Option<(NflogKey, NflogEntry)>, ()> {
     let (firing, resolved) = split_by_state(&request.alerts, request.now);
     let repeat = (!request.acked).then_some(request.repeat_interval);
-    if !job.force && !needs_update(job.prior.as_ref(), &firing, &resolved, job.send_resolved, repeat, request.now) {
+    // An acknowledgement covers every alert firing in the group (a new one ends it): with the log entry gone
+    // (it lasts twice the repeat interval), the group must not look new.
+    let prior = job.prior.clone().or_else(|| {
+        request.acked.then(|| NflogEntry::new(firing.clone(), BTreeSet::new(), request.now, request.repeat_interval))
+    });
+    if !job.force && !needs_update(prior.as_ref(), &firing, &resolved, job.send_resolved, repeat, request.now) {
         return Ok(None);
     }
     let entry = NflogEntry::new(firing.clone(), resolved, request.now, request.repeat_interval);

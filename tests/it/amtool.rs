@@ -87,3 +87,30 @@ async fn amtool_adds_queries_and_expires_silences() {
     let (ok, out) = amtool(&herald, &["silence", "query", "--expired"]);
     assert!(ok && out.contains(&id), "{out}");
 }
+
+#[tokio::test]
+async fn amtool_reads_a_config_with_herald_extensions_and_refuses_the_file_itself() {
+    if !tool_available("amtool", "prometheus-alertmanager") {
+        return;
+    }
+    let config = shipped_config().replace(
+        "    # Auto-escalation if not resolved\n",
+        "    escalation:\n    - after: 15m\n      receiver: escalation\n    # Auto-escalation if not resolved\n",
+    );
+    assert!(config.contains("escalation:\n    - after: 15m"), "the shipped config changed: update this test");
+    let herald = Herald::start(&config);
+    let (ok, out) = amtool(&herald, &["config", "routes", "test", "severity=critical"]);
+    assert!(ok, "amtool reads the status config without Herald's keys: {out}");
+    assert_eq!(out.lines().next(), Some("critical"), "{out}");
+    let output = Command::new("amtool").arg("check-config").arg(&herald.config).output().expect("amtool runs");
+    assert!(!output.status.success(), "Alertmanager does not know `escalation`");
+    let herald_check = crate::helpers::herald(&["check-config", herald.config.to_str().expect("utf-8 path")]);
+    let text = crate::helpers::stdout(&herald_check);
+    assert!(herald_check.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "Herald extensions (Alertmanager and amtool refuse these keys):\n - route.routes[0].escalation\n"
+        ),
+        "{text}"
+    );
+}

@@ -26,6 +26,7 @@ fn the_shipped_config_passes_and_names_each_slack_receiver_that_cannot_deliver()
         assert!(text.contains(&format!("receiver \"{receiver}\": no Slack API URL")), "{receiver} missing:\n{text}");
     }
     assert!(!text.contains("receiver \"escalation\": no Slack"), "escalation has no Slack config:\n{text}");
+    assert!(text.contains("Herald extensions: none (Alertmanager and amtool load this file as it is)\n"), "{text}");
     for (line, label) in [(58, "pagerduty_key"), (63, "escalation_key"), (65, "opsgenie_key"), (67, "team")] {
         assert!(
             text.contains(&format!(" - line {line}: ")) && text.contains(&format!("reads .GroupLabels.{label}")),

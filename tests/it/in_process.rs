@@ -23,6 +23,7 @@ pub struct App {
     served: Option<JoinHandle<anyhow::Result<()>>>,
     hold: Option<std::sync::mpsc::Sender<()>>,
     started: (chrono::DateTime<chrono::Utc>, tokio::time::Instant),
+    config_path: std::path::PathBuf,
     _folder: Arc<tempfile::TempDir>,
 }
 
@@ -53,7 +54,15 @@ impl App {
         let served = tokio::spawn(herald::app::run(args, listener, async move {
             let _ = stopped.await;
         }));
-        let app = App { address, stop: Some(stop), served: Some(served), hold: Some(hold), started, _folder: folder };
+        let app = App {
+            address,
+            stop: Some(stop),
+            served: Some(served),
+            hold: Some(hold),
+            started,
+            config_path,
+            _folder: folder,
+        };
         let ready = within(REAL_TIMEOUT, async {
             while client().get(app.url("/-/ready")).send().await.is_err() {
                 tokio::task::yield_now().await;
@@ -68,6 +77,11 @@ impl App {
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         let (wall, instant) = self.started;
         wall + chrono::Duration::from_std(instant.elapsed()).expect("a test's elapsed time fits")
+    }
+
+    /// Replaces the config file (for a reload).
+    pub fn write_config(&self, config: &str) {
+        std::fs::write(&self.config_path, config).expect("config written");
     }
 
     /// `http://127.0.0.1:PORT{path}`.

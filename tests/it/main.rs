@@ -9,6 +9,7 @@ mod api;
 mod check_config;
 mod compose;
 mod engine;
+mod escalation;
 mod helpers;
 mod in_process;
 mod openapi;

@@ -163,7 +163,10 @@ pub(super) fn acknowledgement(
     let base = config.api_url.clone().unwrap_or_default();
     let alias = hash_key(notification.group_key);
     let action = if ack.acknowledged { "acknowledge" } else { "unacknowledge" };
-    let mut body = serde_json::json!({"user": ack.by, "source": "Herald"});
+    let mut body = serde_json::json!({"source": "Herald"});
+    if !ack.by.is_empty() {
+        body["user"] = serde_json::Value::from(ack.by);
+    }
     if !ack.comment.is_empty() {
         body["note"] = serde_json::Value::from(ack.comment);
     }
