@@ -205,3 +205,21 @@ fn a_template_that_multiplies_its_output_is_cut_off() {
     let err = templates.render_go_string(r#"{{ template "t29" . }}"#, &data()).expect_err("bounded");
     assert!(err.contains("rendered more than 1048576 bytes"), "{err}");
 }
+
+#[test]
+fn an_escalation_level_shows_in_the_data_and_other_notifications_lack_it() {
+    let source = "{{ if .Escalation }}Level {{ .Escalation.Level }}/{{ .Escalation.Levels }} (round {{ .Escalation.Round }}, after {{ .Escalation.After }}, firing since {{ .Escalation.Since }}, first to {{ .Escalation.RouteReceiver }}){{ else }}first page{{ end }}";
+    assert_eq!(render(source), "first page");
+    let alert = Arc::new(Alert::new(labels(&[("alertname", "Down")]), LabelSet::new(), at(0), at(3600), at(0)));
+    let mut data = NotificationData::new("boss", &labels(&[("alertname", "Down")]), &[alert], "http://h", at(900));
+    data.escalation = Some(crate::dispatch::EscalationStep {
+        level: 2,
+        levels: 3,
+        round: 1,
+        since: at(0),
+        after: std::time::Duration::from_secs(900),
+        route_receiver: "oncall".to_string(),
+    });
+    let rendered = Templates::new().render_go_string(source, &template_data(&data)).expect("renders");
+    assert_eq!(rendered, "Level 2/3 (round 1, after 15m, firing since 2027-01-15 08:00:00 +0000 UTC, first to oncall)");
+}

@@ -91,3 +91,17 @@ fn a_missing_file_is_a_failure_not_a_panic() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stdout(&output).contains("FAILED: cannot read does/not/exist.yml"), "{}", stdout(&output));
 }
+
+#[test]
+fn the_escalation_example_passes_and_lists_herald_extensions() {
+    let output = herald(&["check-config", "--strict", "config/escalation.yml"]);
+    assert!(output.status.success(), "{}", stdout(&output));
+    assert!(
+        stdout(&output).ends_with(
+            "Herald extensions (Alertmanager and amtool refuse these keys):\n - route.routes[0].escalation\n \
+             - route.routes[0].routes[0].escalation\n - route.routes[1].escalation\n\n"
+        ),
+        "{}",
+        stdout(&output)
+    );
+}

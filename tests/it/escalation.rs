@@ -264,6 +264,31 @@ async fn a_reload_that_changes_the_policy_applies_to_the_next_level_and_never_re
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_level_whose_alerts_are_all_silenced_pages_nobody() {
+    let sink = Sink::start().await;
+    let app = App::start(&escalating(&sink, TIMERS, TWO_LEVELS)).await;
+    app.post_alerts(json!([alert("Down", "a")])).await;
+    app.advance(ms(1000)).await;
+    let silence = json!({
+        "matchers": [{"name": "alertname", "value": "Down", "isRegex": false}],
+        "startsAt": app.now().to_rfc3339(),
+        "endsAt": (app.now() + chrono::Duration::hours(1)).to_rfc3339(),
+        "createdBy": "alice",
+        "comment": "maintenance",
+    });
+    let (status, body) = app.post_json("/api/v2/silences", &silence).await;
+    assert_eq!(status, 200, "{body}");
+    for step in [9000, 20_000, 30_000] {
+        app.advance(ms(step)).await;
+    }
+    sink.wait_for(2, ms(200)).await;
+    assert_eq!(sink.received().len(), 1, "only the first page: {:?}", sink.received());
+    let group = only_group(&app).await;
+    assert_eq!(group["escalation"]["level"], 2, "the levels passed, without a notification");
+    app.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn acknowledgement_errors_are_clear() {
     let sink = Sink::start().await;
     let app = App::start(&escalating(&sink, TIMERS, TWO_LEVELS)).await;
@@ -404,4 +429,16 @@ async fn a_restart_in_the_middle_of_a_climb_resumes_it_on_time_and_the_cli_ackno
     assert_eq!(at_path(&sink, "/second").len(), 2, "level 1 not sent again after the restart");
     tokio::time::sleep(ms(1500)).await;
     assert_eq!(at_path(&sink, "/boss").len(), 1);
+
+    // The acknowledgement is stored: it is still there after another restart.
+    let folder = second.folder();
+    second.kill();
+    let third = Herald::start_in(folder);
+    let url = format!("http://{}", third.address);
+    let listed = stdout(&herald(&["groups", "list", "--herald.url", &url]));
+    let down = listed.lines().find(|line| line.contains("alertname=Down")).expect("Down listed");
+    assert!(
+        down.contains("carol: rebooting") && down.contains("level 1 (second)") && !down.contains("next"),
+        "{listed}"
+    );
 }
