@@ -236,22 +236,24 @@ impl DispatchCore {
         }
     }
 
-    /// A firing alert arrives in group `id`: it begins an episode if none is in progress, and ends an
-    /// acknowledgement it is news to. Returns whether the group's state changed.
+    /// A firing alert arrives in group `id`: it ends an acknowledgement it is news to, and, where the route
+    /// escalates, begins an episode if none is in progress (groups of other routes keep no episode, so
+    /// their stored state stays empty). Returns whether the group's state changed.
     fn wakes(&mut self, id: GroupId, alert: &Alert, now: DateTime<Utc>) -> bool {
         let Some(group) = self.groups.get_mut(&id) else { return false };
+        let escalates = self.tree.node(group.route).escalation.as_ref().is_some_and(|p| !p.levels.is_empty());
         let state = &mut group.timer.state;
-        if state.episode.is_none() {
-            state.episode = Some(Episode::start(now));
-            state.end_ack(now);
-            return true;
-        }
+        let mut changed = false;
         if state.ack.as_ref().is_some_and(|ack| ack.woken_by(alert)) {
             state.end_ack(now);
             tracing::info!(group = %group.key, "A new alert ended the group's acknowledgement.");
-            return true;
+            changed = true;
         }
-        false
+        if escalates && state.episode.is_none() {
+            state.episode = Some(Episode::start(now));
+            changed = true;
+        }
+        changed
     }
 
     /// Puts group `id` in the escalation schedule at the time its state is next due, if any.
