@@ -290,6 +290,9 @@ impl DispatchCore {
             let Some(episode) = group.timer.state.episode.as_mut() else { break };
             episode.fired(policy, &next, now);
             let since = episode.since;
+            // The receiver follows the group from now on, stored with the level: if Herald stops before the
+            // level is delivered, the group's next flush finds no log entry for it and sends it then.
+            group.timer.state.follow(&next.receiver);
             self.dirty.insert(id);
             tracing::info!(group = %group.key, level = next.level, round = next.round + 1, receiver = %next.receiver, "Escalating: nobody acknowledged the group.");
             out.push(FlushRequest {
@@ -314,14 +317,6 @@ impl DispatchCore {
             });
         }
         self.reschedule_state(id);
-    }
-
-    /// A level's receiver was notified (or tried): from now on it follows the group until it resolves.
-    pub(crate) fn add_follower(&mut self, id: GroupId, receiver: &str) {
-        if let Some(group) = self.groups.get_mut(&id) {
-            group.timer.state.follow(receiver);
-            self.dirty.insert(id);
-        }
     }
 
     /// Acknowledges group `id` at `now` and returns its persisted form. The acknowledgement covers the alerts
@@ -836,10 +831,7 @@ receivers: [{name: hook}, {name: second}, {name: boss}]
         for second in from..=to {
             for request in core.take_due(t(second)) {
                 match &request.escalation {
-                    Some(_) => {
-                        seen.push((second, request.receiver.clone()));
-                        core.add_follower(request.group_id, &request.receiver);
-                    }
+                    Some(_) => seen.push((second, request.receiver.clone())),
                     None => assert!(core.flush_done(&request, true, t(second)).is_none()),
                 }
             }

@@ -496,10 +496,9 @@ impl Actor {
         self.persister.submit(batch);
         let request = &outcome.request;
         if request.escalation.is_some() {
-            // Delivered or not, the level's receiver now follows the group: a failed level is retried with
-            // the group's next flush, which finds no log entry for it.
+            // The level's receiver already follows the group: if this delivery failed, the group's next flush
+            // finds no log entry for it and sends it then.
             self.escalating.remove(&(request.group_id, request.receiver.clone()));
-            self.core.add_follower(request.group_id, &request.receiver);
             return;
         }
         self.in_flight.remove(&outcome.request.group_id);

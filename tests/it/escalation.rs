@@ -264,6 +264,23 @@ async fn a_reload_that_changes_the_policy_applies_to_the_next_level_and_never_re
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_level_whose_delivery_failed_goes_out_with_the_groups_next_flush() {
+    let sink = Sink::start().await;
+    // The first page is taken, the level's request refused (a 400 is not retried).
+    sink.script.lock().expect("script lock").extend([(200, None), (400, None)]);
+    let app = App::start(&escalating(&sink, TIMERS, TWO_LEVELS)).await;
+    let t0 = Instant::now();
+    app.post_alerts(json!([alert("Down", "a")])).await;
+    for step in [1000, 2000, 2000, 2000, 2000, 1000, 1000, 2000] {
+        app.advance(ms(step)).await;
+    }
+    sink.wait_for(3, WAIT).await;
+    assert_eq!(times(&sink, "/second", t0), vec![10.0, 11.0], "refused at 10 s, sent again at the 11 s tick");
+    assert_eq!(at_path(&sink, "/second")[1].body.get("escalation"), None, "as the group's update");
+    app.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_level_whose_alerts_are_all_silenced_pages_nobody() {
     let sink = Sink::start().await;
     let app = App::start(&escalating(&sink, TIMERS, TWO_LEVELS)).await;
