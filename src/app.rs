@@ -131,7 +131,11 @@ pub async fn run(
         inhibitor,
         silences,
         clock,
+        config_versions: snapshot.config_versions,
     }));
+    if let Err(err) = engine.record_loaded_config().await {
+        tracing::warn!(error = %err, "The config loaded at start-up could not be recorded as a version.");
+    }
 
     let background = [
         tokio::spawn(reload_on_sighup(Arc::clone(&engine))),

@@ -25,17 +25,29 @@ pub(crate) struct Runtime {
     pub time_intervals: HashMap<String, Vec<TimeInterval>>,
     /// Warnings found when loading it.
     pub warnings: Vec<Problem>,
+    /// The text it was loaded from, secrets included (the store keeps it as a config version).
+    pub source: Arc<str>,
+    /// SHA-256 of `source`, hex: the config's version identity and the API's ETag.
+    pub hash: String,
 }
 
 impl Runtime {
     /// Loads and checks the config file at `path`.
     pub(crate) fn load(path: &Path) -> Result<Runtime, ConfigError> {
-        let loaded = config::load_file(path)?;
-        Runtime::from_config(loaded.config, loaded.warnings)
+        let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
+            problems: vec![Problem::at("", format!("cannot read {}: {err}", path.display()))],
+        })?;
+        Runtime::from_text(&text, path.parent().unwrap_or_else(|| Path::new(".")))
     }
 
-    /// Derives the route tree, integrations and templates of a checked config.
-    pub(crate) fn from_config(config: Config, warnings: Vec<Problem>) -> Result<Runtime, ConfigError> {
+    /// Loads and checks config text; relative paths inside it are taken from `base_dir`.
+    pub(crate) fn from_text(text: &str, base_dir: &Path) -> Result<Runtime, ConfigError> {
+        let loaded = config::parse_str(text, base_dir)?;
+        Runtime::from_config(loaded.config, loaded.warnings, text)
+    }
+
+    /// Derives the route tree, integrations and templates of a checked config read from `source`.
+    fn from_config(config: Config, warnings: Vec<Problem>, source: &str) -> Result<Runtime, ConfigError> {
         // Validation already compiled every template; an error here is a file changed under our feet.
         let templates = Templates::from_config(&config)
             .map_err(|message| ConfigError { problems: vec![Problem::at("templates", message)] })?;
@@ -53,6 +65,8 @@ impl Runtime {
             templates: Arc::new(templates),
             config: Arc::new(config),
             warnings,
+            hash: config::hash_text(source),
+            source: Arc::from(source),
         })
     }
 }

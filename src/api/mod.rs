@@ -2,6 +2,7 @@
 
 mod acks;
 mod alerts;
+mod config;
 mod error;
 mod filter;
 mod groups;
@@ -27,7 +28,7 @@ use crate::engine::Engine;
 
 /// Every route Herald serves, as `(method, path)` with `{param}` placeholders; `openapi.yaml` documents
 /// exactly these (checked by a test).
-pub const ROUTES: [(&str, &str); 19] = [
+pub const ROUTES: [(&str, &str); 25] = [
     ("GET", "/api/v2/alerts"),
     ("POST", "/api/v2/alerts"),
     ("GET", "/api/v2/alerts/groups"),
@@ -43,6 +44,12 @@ pub const ROUTES: [(&str, &str); 19] = [
     ("GET", "/api/herald/groups/{id}"),
     ("POST", "/api/herald/groups/{id}/ack"),
     ("DELETE", "/api/herald/groups/{id}/ack"),
+    ("GET", "/api/herald/config"),
+    ("PUT", "/api/herald/config"),
+    ("GET", "/api/herald/config/versions"),
+    ("GET", "/api/herald/config/versions/{number}"),
+    ("POST", "/api/herald/config/versions/{number}/rollback"),
+    ("GET", "/api/herald/config/diff"),
     ("GET", "/-/healthy"),
     ("GET", "/-/ready"),
     ("POST", "/-/reload"),
@@ -91,6 +98,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/herald/groups", get(pages::get_group_page))
         .route("/api/herald/groups/{id}", get(acks::get_group))
         .route("/api/herald/groups/{id}/ack", post(acks::post_ack).delete(acks::delete_ack))
+        .route("/api/herald/config", get(config::get_config).put(config::put_config))
+        .route("/api/herald/config/versions", get(config::get_versions))
+        .route("/api/herald/config/versions/{number}", get(config::get_version))
+        .route("/api/herald/config/versions/{number}/rollback", post(config::post_rollback))
+        .route("/api/herald/config/diff", get(config::get_diff))
         .layer(DefaultBodyLimit::max(state.limits.body_bytes))
         .layer(axum::middleware::from_fn(request_deadline))
         .with_state(state)

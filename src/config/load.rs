@@ -55,7 +55,7 @@ pub(crate) fn parse_str(text: &str, base_dir: &Path) -> Result<Loaded, ConfigErr
 
 /// Deserializes straight from the text (errors then carry lines). serde_yaml_ng does not apply YAML merge keys
 /// (`<<: *anchor`), which Alertmanager's parser does, so a file using them goes through a merged `Value`.
-fn deserialize(text: &str) -> Result<ConfigFile, serde_yaml_ng::Error> {
+pub(super) fn deserialize(text: &str) -> Result<ConfigFile, serde_yaml_ng::Error> {
     let direct = first_document(text);
     if direct.is_ok() || !text.contains("<<") {
         return direct;

@@ -2,6 +2,7 @@
 //! [`Config`]. Problems are collected (not stopped at the first) and each names its field path and line.
 
 mod display;
+mod edit;
 pub(crate) mod duration;
 mod group_labels;
 mod load;
@@ -13,6 +14,7 @@ mod templated;
 #[cfg(test)]
 mod tests;
 pub(crate) mod validate;
+mod version;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -21,12 +23,12 @@ use std::time::Duration;
 
 pub(crate) use display::extensions;
 pub(crate) use duration::PromDuration;
-pub(crate) use load::load_file;
-#[cfg(any(test, feature = "fuzzing"))]
-pub(crate) use load::parse_str;
+pub(crate) use edit::{api_yaml_of, diff, restore_secrets};
+pub(crate) use load::{load_file, parse_str};
 pub(crate) use problem::{ConfigError, Problem};
 pub(crate) use secret::{REDACTED, Secret};
 pub(crate) use templated::templated_fields;
+pub(crate) use version::{ConfigVersion, hash_text};
 
 use crate::labels::Matchers;
 

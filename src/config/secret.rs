@@ -1,5 +1,6 @@
 //! Secrets from the config file (keys, tokens, passwords, webhook URLs): never printed, never logged.
 
+use std::cell::Cell;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -48,8 +49,31 @@ impl<'de> Deserialize<'de> for Secret {
 
 impl Serialize for Secret {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if EXPOSED.get() {
+            return serializer.serialize_str(&self.0);
+        }
         serializer.serialize_str(REDACTED)
     }
+}
+
+thread_local! {
+    /// Set only inside [`exposing_secrets`].
+    static EXPOSED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with secrets serialized as they are, not redacted: for the one comparison that needs the real
+/// values at the places the redacted form shows `<secret>` (a config edited over the API keeps its keys).
+/// The result must never be shown or logged.
+pub(crate) fn exposing_secrets<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            EXPOSED.set(false);
+        }
+    }
+    EXPOSED.set(true);
+    let _reset = Reset;
+    f()
 }
 
 /// A URL that is a credential as the API shows it: scheme and host kept, everything else `<secret>`. It stays
@@ -67,6 +91,7 @@ pub(crate) fn redacted_url(text: &str) -> String {
 /// Serializes a secret URL with [`redacted_url`].
 pub(crate) fn serialize_redacted_url<S: Serializer>(url: &Option<Secret>, serializer: S) -> Result<S::Ok, S::Error> {
     match url {
+        Some(secret) if EXPOSED.get() => serializer.serialize_some(secret.expose()),
         Some(secret) => serializer.serialize_some(&redacted_url(secret.expose())),
         None => serializer.serialize_none(),
     }

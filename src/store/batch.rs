@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::alert::Alert;
+use crate::config::ConfigVersion;
 use crate::dispatch::{GroupId, GroupSnapshot};
 use crate::nflog::{NflogEntry, NflogKey};
 use crate::silence::Silence;
@@ -21,6 +22,8 @@ pub(crate) struct Snapshot {
     pub nflog: Vec<(NflogKey, NflogEntry)>,
     /// Silences, expired ones until their retention ends.
     pub silences: Vec<Silence>,
+    /// Every config applied, oldest first.
+    pub config_versions: Vec<ConfigVersion>,
     /// How many rows could not be read and were moved to the quarantine table.
     pub quarantined: usize,
 }
@@ -46,6 +49,8 @@ pub(crate) struct WriteBatch {
     pub silences: HashMap<String, Silence>,
     /// Silences to delete.
     pub deleted_silences: Vec<String>,
+    /// Config versions to append.
+    pub config_versions: Vec<ConfigVersion>,
 }
 
 impl WriteBatch {
@@ -59,6 +64,7 @@ impl WriteBatch {
             && self.deleted_nflog.is_empty()
             && self.silences.is_empty()
             && self.deleted_silences.is_empty()
+            && self.config_versions.is_empty()
     }
 
     /// Folds a later batch into this one; for a row touched by both, the later change wins.
@@ -85,6 +91,7 @@ impl WriteBatch {
             self.deleted_silences.push(id);
         }
         self.silences.extend(later.silences);
+        self.config_versions.extend(later.config_versions);
     }
 }
 

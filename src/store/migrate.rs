@@ -43,6 +43,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         description: "group state",
         sql: include_str!("../../migrations/20261201000000_group_state.sql"),
     },
+    Migration {
+        version: 20261202000000,
+        description: "config versions",
+        sql: include_str!("../../migrations/20261202000000_config_versions.sql"),
+    },
 ];
 
 /// The bookkeeping table. Its name and shape are those of the migration tool Herald used before, so that a

@@ -8,6 +8,7 @@ mod amtool;
 mod api;
 mod check_config;
 mod compose;
+mod config_api;
 mod engine;
 mod escalation;
 mod helpers;

@@ -3,6 +3,7 @@
 //! (`writer`). The SQL of each table is in a module of its own.
 
 mod alerts;
+mod config_versions;
 mod groups;
 mod nflog;
 mod quarantine;

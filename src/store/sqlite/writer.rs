@@ -10,8 +10,8 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::mpsc;
 
 use super::{
-    BUSY_TIMEOUT, CHECKPOINT_INTERVAL, Command, WAL_CATCH_UP_PAGES, WAL_KEPT_BYTES, alerts, db, groups, nflog,
-    quarantine, silences,
+    BUSY_TIMEOUT, CHECKPOINT_INTERVAL, Command, WAL_CATCH_UP_PAGES, WAL_KEPT_BYTES, alerts, config_versions, db,
+    groups, nflog, quarantine, silences,
 };
 use crate::store::{Error, Result, Snapshot, WriteBatch, migrate};
 
@@ -106,6 +106,7 @@ fn load_all(conn: &mut Connection) -> Result<Snapshot> {
     snapshot.groups = groups::load(conn, &mut quarantined)?;
     snapshot.nflog = nflog::load(conn, &mut quarantined)?;
     snapshot.silences = silences::load(conn, &mut quarantined)?;
+    snapshot.config_versions = config_versions::load(conn, &mut quarantined)?;
     quarantine::set_aside(conn, &quarantined)?;
     snapshot.quarantined = quarantined.len();
     Ok(snapshot)
@@ -142,5 +143,6 @@ fn write_batch(conn: &mut Connection, batch: &WriteBatch) -> Result<()> {
     groups::write(&tx, batch)?;
     nflog::write(&tx, batch)?;
     silences::write(&tx, batch)?;
+    config_versions::write(&tx, batch)?;
     tx.commit().map_err(db)
 }

@@ -1,5 +1,10 @@
 //! The running engine as the API and signal handlers see it: the alert index, the store's persister, the
-//! dispatcher and the config in force, with the operations that span them (ingest, reload).
+//! dispatcher and the config in force, with the operations that span them (ingest, silences, acknowledgements;
+//! config changes in `config_change`).
+
+mod config_change;
+
+pub(crate) use config_change::{ConfigChange, ConfigChangeError};
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -12,7 +17,7 @@ use crate::clock::Clock;
 use tokio::sync::{Mutex, watch};
 
 use crate::alert::{Alert, AlertIndex};
-use crate::config::ConfigError;
+use crate::config::ConfigVersion;
 use crate::dispatch::{AckChange, AckError, Dispatcher, GroupId, GroupView};
 use crate::inhibit::Inhibitor;
 use crate::runtime::Runtime;
@@ -34,6 +39,8 @@ pub(crate) struct Engine {
     external_url: String,
     inhibitor: Arc<Inhibitor>,
     silences: Arc<Silences>,
+    /// Every config applied, oldest first (the store has them too).
+    versions: Arc<std::sync::Mutex<Vec<ConfigVersion>>>,
 }
 
 /// How long a request waits for its commit at the most. The store gives a write up at its own deadline
@@ -130,6 +137,8 @@ pub(crate) struct EngineParts {
     pub silences: Arc<Silences>,
     /// Herald's clock.
     pub clock: Clock,
+    /// The config versions stored so far.
+    pub config_versions: Vec<ConfigVersion>,
 }
 
 impl Engine {
@@ -145,6 +154,7 @@ impl Engine {
             inhibitor,
             silences,
             clock,
+            config_versions,
         } = parts;
         let (runtime_tx, runtime_rx) = watch::channel(runtime);
         Engine {
@@ -160,6 +170,7 @@ impl Engine {
             external_url,
             inhibitor,
             silences,
+            versions: Arc::new(std::sync::Mutex::new(config_versions)),
         }
     }
 
@@ -290,20 +301,5 @@ impl Engine {
             return Err("the store writer has stopped".to_string());
         }
         self.dispatcher.alive()
-    }
-
-    /// Re-reads the config file; a file that does not load leaves the running config in place.
-    pub(crate) async fn reload(&self) -> Result<(), ConfigError> {
-        let _one_at_a_time = self.reloading.lock().await;
-        let runtime = Arc::new(Runtime::load(&self.config_path)?);
-        for warning in &runtime.warnings {
-            tracing::warn!(config = %self.config_path.display(), "{warning}");
-        }
-        let alerts = self.alerts.all();
-        self.inhibitor.reset(&runtime.config.inhibit_rules, &alerts);
-        self.dispatcher.reload(Arc::clone(&runtime), alerts).await;
-        self.runtime_tx.send_replace(runtime);
-        tracing::info!(config = %self.config_path.display(), "Configuration reloaded.");
-        Ok(())
     }
 }

@@ -1,0 +1,216 @@
+//! Changing the config in force: a reload of the file, a new config through the API, a rollback to a stored
+//! version. Each is checked completely first, written to the file (atomically) and recorded as a version
+//! before it applies, so the file, the store and what runs never disagree; one runs at a time.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{Engine, settle};
+use crate::config::{self, ConfigError, ConfigVersion};
+use crate::runtime::Runtime;
+use crate::store::{self, WriteBatch};
+
+/// A new config to apply.
+#[derive(Debug, Clone)]
+pub(crate) struct ConfigChange {
+    /// Its YAML; `<secret>` where the API showed one keeps the live secret.
+    pub text: String,
+    /// The ETag the change was made from: refused if the live config is another one.
+    pub if_match: Option<String>,
+    /// Who.
+    pub author: String,
+    /// Why.
+    pub comment: String,
+    /// `api` or `rollback`.
+    pub source: &'static str,
+}
+
+/// Why a config change was not applied; the running config stays in every case.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigChangeError {
+    /// The config does not load; every problem is listed.
+    #[error("{0}")]
+    Invalid(#[from] ConfigError),
+    /// `If-Match` names a config that is no longer live.
+    #[error("the config changed since it was read (live ETag \"{live}\")")]
+    Stale {
+        /// The live config's hash.
+        live: String,
+    },
+    /// No version has that number.
+    #[error("config version {0} does not exist")]
+    UnknownVersion(u64),
+    /// The version could not be stored.
+    #[error("storing the config version: {0}")]
+    Store(#[from] store::Error),
+    /// The config file could not be written.
+    #[error("writing {path}: {reason}")]
+    File {
+        /// The file.
+        path: String,
+        /// What failed.
+        reason: String,
+    },
+}
+
+impl Engine {
+    /// Every version, oldest first.
+    pub(crate) fn config_versions(&self) -> Vec<ConfigVersion> {
+        self.versions.lock().map(|versions| versions.clone()).unwrap_or_default()
+    }
+
+    /// The version numbered `number`.
+    pub(crate) fn config_version(&self, number: u64) -> Option<ConfigVersion> {
+        self.versions.lock().ok()?.iter().find(|version| version.number == number).cloned()
+    }
+
+    /// The number of the version in force (0 before any was recorded).
+    pub(crate) fn live_version(&self) -> u64 {
+        let hash = self.runtime().hash.clone();
+        let versions = self.versions.lock();
+        versions.ok().and_then(|v| v.iter().rev().find(|v| v.hash == hash).map(|v| v.number)).unwrap_or(0)
+    }
+
+    /// Records the config loaded at start-up as a version, unless it is the last one recorded.
+    pub(crate) async fn record_loaded_config(&self) -> store::Result<()> {
+        let runtime = self.runtime();
+        self.record(&runtime, "file", "file", "loaded at start-up").await.map(|_| ())
+    }
+
+    /// Re-reads the config file; a file that does not load leaves the running config in place. A file that
+    /// changed is recorded as a version first.
+    pub(crate) async fn reload(&self) -> Result<(), ConfigChangeError> {
+        let _one_at_a_time = self.reloading.lock().await;
+        let runtime = Arc::new(Runtime::load(&self.config_path)?);
+        for warning in &runtime.warnings {
+            tracing::warn!(config = %self.config_path.display(), "{warning}");
+        }
+        self.record(&runtime, "file", "file", "reloaded from the file").await?;
+        self.apply(runtime).await;
+        tracing::info!(config = %self.config_path.display(), "Configuration reloaded.");
+        Ok(())
+    }
+
+    /// Applies a new config: checked like a file, written to the config file, recorded, then in force
+    /// without a restart. Returns the version in force afterwards (the same one when nothing changed) and
+    /// the new config's warnings.
+    pub(crate) async fn change_config(
+        &self,
+        change: ConfigChange,
+    ) -> Result<(ConfigVersion, Vec<config::Problem>), ConfigChangeError> {
+        let _one_at_a_time = self.reloading.lock().await;
+        let live = self.runtime();
+        if let Some(tag) = &change.if_match {
+            let tag = tag.trim().trim_start_matches("W/").trim_matches('"');
+            if tag != "*" && tag != live.hash {
+                return Err(ConfigChangeError::Stale { live: live.hash.clone() });
+            }
+        }
+        let text = config::restore_secrets(&change.text, &live.config)?.unwrap_or(change.text);
+        let base_dir = self.config_path.parent().unwrap_or_else(|| Path::new("."));
+        let runtime = Arc::new(Runtime::from_text(&text, base_dir)?);
+        let warnings = runtime.warnings.clone();
+        if runtime.hash == live.hash {
+            let current = self.config_versions().into_iter().rev().find(|v| v.hash == live.hash);
+            if let Some(current) = current {
+                return Ok((current, warnings));
+            }
+        }
+        let previous = std::fs::read(&self.config_path).ok();
+        write_atomically(&self.config_path, text.as_bytes())?;
+        let version = match self.record(&runtime, change.source, &change.author, &change.comment).await {
+            Ok(version) => version,
+            Err(err) => {
+                // The store did not take it: the file goes back to what it was, and nothing changed.
+                if let Some(previous) = previous
+                    && let Err(restore) = write_atomically(&self.config_path, &previous)
+                {
+                    tracing::error!(error = %restore, "The config file could not be put back after a failed change.");
+                }
+                return Err(err.into());
+            }
+        };
+        self.apply(runtime).await;
+        tracing::info!(version = version.number, author = %version.author, source = version.source, "Configuration changed.");
+        Ok((version, warnings))
+    }
+
+    /// Rolls back to a stored version: applied like a new config, recorded as a new version.
+    pub(crate) async fn roll_back_config(
+        &self,
+        number: u64,
+        if_match: Option<String>,
+        author: String,
+        comment: String,
+    ) -> Result<(ConfigVersion, Vec<config::Problem>), ConfigChangeError> {
+        let target = self.config_version(number).ok_or(ConfigChangeError::UnknownVersion(number))?;
+        let comment = if comment.is_empty() { format!("rollback to version {number}") } else { comment };
+        self.change_config(ConfigChange { text: target.text, if_match, author, comment, source: "rollback" }).await
+    }
+
+    /// Stores `runtime`'s config as a new version, unless it is the last one recorded; returns the version.
+    async fn record(
+        &self,
+        runtime: &Runtime,
+        source: &str,
+        author: &str,
+        comment: &str,
+    ) -> store::Result<ConfigVersion> {
+        let (version, committed) = {
+            let Ok(mut versions) = self.versions.lock() else { return Err(store::Error::Closed) };
+            if let Some(last) = versions.last().filter(|last| last.hash == runtime.hash) {
+                return Ok(last.clone());
+            }
+            let version = ConfigVersion {
+                number: versions.last().map_or(1, |last| last.number + 1),
+                at: self.now(),
+                author: author.to_string(),
+                comment: comment.to_string(),
+                source: source.to_string(),
+                hash: runtime.hash.clone(),
+                text: runtime.source.to_string(),
+            };
+            let committed =
+                self.persister.enqueue(WriteBatch { config_versions: vec![version.clone()], ..WriteBatch::default() });
+            versions.push(version.clone());
+            (version, committed)
+        };
+        let versions = Arc::clone(&self.versions);
+        let number = version.number;
+        settle(committed, move || {
+            if let Ok(mut versions) = versions.lock() {
+                versions.retain(|version| version.number != number);
+            }
+        })
+        .await?;
+        Ok(version)
+    }
+
+    /// Puts a checked config in force: inhibition sources, groups (re-routed, timers kept), then the API.
+    async fn apply(&self, runtime: Arc<Runtime>) {
+        let alerts = self.alerts.all();
+        self.inhibitor.reset(&runtime.config.inhibit_rules, &alerts);
+        self.dispatcher.reload(Arc::clone(&runtime), alerts).await;
+        self.runtime_tx.send_replace(runtime);
+    }
+}
+
+/// Replaces `path` with `contents` so that a reader (or a crash) sees the old file or the new one, never
+/// part of either: a temporary file beside it, synced, then renamed over it.
+fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), ConfigChangeError> {
+    use std::io::Write;
+    let failed = |reason: std::io::Error| ConfigChangeError::File {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "config".into());
+    let temporary = path.with_file_name(format!(".{name}.herald-tmp"));
+    let mut file = std::fs::File::create(&temporary).map_err(failed)?;
+    file.write_all(contents).and_then(|()| file.sync_all()).map_err(failed)?;
+    std::fs::rename(&temporary, path).map_err(failed)?;
+    if let Some(folder) = path.parent().and_then(|folder| std::fs::File::open(folder).ok()) {
+        // The rename itself is durable once the folder is synced.
+        let _ = folder.sync_all();
+    }
+    Ok(())
+}
