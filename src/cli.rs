@@ -82,6 +82,10 @@ enum RoutesCommand {
         /// Expected receivers (`a,b`); exit with status 1 when the result differs.
         #[arg(long = "verify.receivers", value_name = "RECEIVERS")]
         verify_receivers: Option<String>,
+        /// `simple` (the receivers, as amtool prints them) or `json` (every matching route with its path,
+        /// group key, timers, escalation and time intervals: the answer of `POST /api/herald/routes/test`).
+        #[arg(short = 'o', long, default_value = "simple", value_parser = ["simple", "json"])]
+        output: String,
         /// Labels as `name=value` (quotes and escapes as in matchers).
         labels: Vec<String>,
     },
@@ -288,7 +292,10 @@ pub fn main() -> ExitCode {
         None => crate::app::serve_blocking(cli.serve),
         Some(Command::CheckConfig { strict, files }) => check_config(&files, strict),
         Some(Command::Routes { command: RoutesCommand::Show { config } }) => routes_show(&config),
-        Some(Command::Routes { command: RoutesCommand::Test { config, tree, verify_receivers, labels } }) => {
+        Some(Command::Routes { command: RoutesCommand::Test { config, tree, verify_receivers, labels, output } }) => {
+            if output == "json" {
+                return routes_test_json(&config, &labels);
+            }
             routes_test(&config, tree, verify_receivers.as_deref(), &labels)
         }
         Some(Command::Groups { url, command }) => groups::run(&url, command),
@@ -406,6 +413,26 @@ fn routes_test(config: &std::path::Path, show_tree: bool, verify: Option<&str>, 
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+/// `herald routes test -o json`: the same answer as `POST /api/herald/routes/test`.
+fn routes_test_json(config: &std::path::Path, args: &[String]) -> ExitCode {
+    let labels = match parse_label_args(args) {
+        Ok(labels) => labels,
+        Err(err) => return fail(format!("Failed to parse labels: {err}")),
+    };
+    let runtime = match crate::runtime::Runtime::load(config) {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(format!("failed to load {}:\n{err}", config.display())),
+    };
+    let answer = crate::routing::explain(&runtime, &labels, chrono::Utc::now());
+    match serde_json::to_string_pretty(&answer) {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(err),
+    }
 }
 
 /// Parses `name=value` arguments with the matcher grammar; a later value for the same name wins.

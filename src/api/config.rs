@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::AppState;
+use super::config_check::problem_json;
 use super::error::ApiError;
 use crate::alert::format_api_time;
 use crate::config::{self, ConfigVersion, Problem};
@@ -152,10 +153,6 @@ fn applied(result: Result<(ConfigVersion, Vec<Problem>), ConfigChangeError>) -> 
         Err(ConfigChangeError::Store(err)) => Err(ApiError::store(err)),
         Err(err @ ConfigChangeError::File { .. }) => Err(ApiError::Internal(err.to_string())),
     }
-}
-
-fn problem_json(problem: &Problem) -> serde_json::Value {
-    json!({"path": problem.path, "line": problem.line, "message": problem.message})
 }
 
 fn yaml_response(text: String, hash: &str, number: u64) -> Response {

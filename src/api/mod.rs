@@ -3,6 +3,7 @@
 mod acks;
 mod alerts;
 mod config;
+mod config_check;
 mod error;
 mod filter;
 mod groups;
@@ -28,7 +29,7 @@ use crate::engine::Engine;
 
 /// Every route Herald serves, as `(method, path)` with `{param}` placeholders; `openapi.yaml` documents
 /// exactly these (checked by a test).
-pub const ROUTES: [(&str, &str); 25] = [
+pub const ROUTES: [(&str, &str); 27] = [
     ("GET", "/api/v2/alerts"),
     ("POST", "/api/v2/alerts"),
     ("GET", "/api/v2/alerts/groups"),
@@ -50,6 +51,8 @@ pub const ROUTES: [(&str, &str); 25] = [
     ("GET", "/api/herald/config/versions/{number}"),
     ("POST", "/api/herald/config/versions/{number}/rollback"),
     ("GET", "/api/herald/config/diff"),
+    ("POST", "/api/herald/config/check"),
+    ("POST", "/api/herald/routes/test"),
     ("GET", "/-/healthy"),
     ("GET", "/-/ready"),
     ("POST", "/-/reload"),
@@ -103,6 +106,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/herald/config/versions/{number}", get(config::get_version))
         .route("/api/herald/config/versions/{number}/rollback", post(config::post_rollback))
         .route("/api/herald/config/diff", get(config::get_diff))
+        .route("/api/herald/config/check", post(config_check::post_check))
+        .route("/api/herald/routes/test", post(config_check::post_route_test))
         .layer(DefaultBodyLimit::max(state.limits.body_bytes))
         .layer(axum::middleware::from_fn(request_deadline))
         .with_state(state)

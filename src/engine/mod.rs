@@ -204,6 +204,11 @@ impl Engine {
         &self.dispatcher
     }
 
+    /// The config file.
+    pub(crate) fn config_path(&self) -> &std::path::Path {
+        &self.config_path
+    }
+
     /// When Herald started.
     pub(crate) fn started_at(&self) -> DateTime<Utc> {
         self.started_at

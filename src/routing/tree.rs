@@ -21,6 +21,8 @@ pub(crate) struct RouteId(pub usize);
 pub(crate) struct RouteNode {
     /// This node's id (its index in depth-first order; the root is 0).
     pub id: RouteId,
+    /// Where it is in the file: `route`, `route.routes[0]`, `route.routes[0].routes[2]`.
+    pub path: String,
     /// Children in file order.
     pub children: Vec<RouteId>,
     /// This node's own matchers (from `match`, `match_re` and `matchers`, ANDed and sorted).
@@ -79,6 +81,7 @@ impl RouteTree {
         let mut tree = RouteTree { nodes: Vec::new() };
         let defaults = RouteNode {
             id: RouteId(0),
+            path: String::new(),
             children: Vec::new(),
             matchers: Matchers::default(),
             key: String::new(),
@@ -94,11 +97,11 @@ impl RouteTree {
             active_time_intervals: Vec::new(),
             escalation: None,
         };
-        tree.add(root, &defaults, None);
+        tree.add(root, &defaults, None, "route".to_string());
         tree
     }
 
-    fn add(&mut self, route: &Route, parent: &RouteNode, parent_id: Option<RouteId>) -> RouteId {
+    fn add(&mut self, route: &Route, parent: &RouteNode, parent_id: Option<RouteId>, path: String) -> RouteId {
         let id = RouteId(self.nodes.len());
         let key = match parent_id {
             Some(_) => format!("{}/{}", parent.key, route.matchers),
@@ -113,6 +116,7 @@ impl RouteTree {
         let ident = if twins == 0 { key.clone() } else { format!("{key}#{twins}") };
         let node = RouteNode {
             id,
+            path,
             children: Vec::new(),
             matchers: route.matchers.clone(),
             key,
@@ -133,8 +137,8 @@ impl RouteTree {
             },
         };
         self.nodes.push(node.clone());
-        for child in &route.routes {
-            let child_id = self.add(child, &node, Some(id));
+        for (i, child) in route.routes.iter().enumerate() {
+            let child_id = self.add(child, &node, Some(id), format!("{}.routes[{i}]", node.path));
             self.nodes[id.0].children.push(child_id);
         }
         id

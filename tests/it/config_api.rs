@@ -198,3 +198,72 @@ async fn the_file_follows_the_api_and_a_restart_keeps_the_latest_version() {
     assert_eq!(versions.as_array().map(Vec::len), Some(2), "no new version for the same file: {versions}");
     assert_eq!(versions[0]["live"], true);
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_dry_run_names_exactly_the_alerts_that_would_move_and_applies_nothing() {
+    let sink = Sink::start().await;
+    let app = App::start(&config(&sink, "")).await;
+    let base = app.url("");
+    app.post_alerts(json!([alert("X", "a"), alert("Y", "a"), alert("Y", "b")])).await;
+    let (etag, _) = get_config(&base).await;
+    let response = client().post(app.url("/api/herald/config/check")).body(config(&sink, TO_B)).send().await;
+    let answer: Value = response.expect("sent").json().await.expect("JSON");
+    assert_eq!(answer["valid"], true, "{answer}");
+    let mut moved: Vec<(String, Value, Value)> = answer["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (c["labels"]["instance"].as_str().unwrap_or_default().to_string(), c["before"].clone(), c["after"].clone())
+        })
+        .collect();
+    moved.sort_by(|a, b| a.0.cmp(&b.0));
+    let before = json!([{"receiver": "a", "groupKey": "{}:{alertname=\"Y\"}"}]);
+    let after = json!([{"receiver": "b", "groupKey": "{}/{alertname=\"Y\"}:{alertname=\"Y\"}"}]);
+    assert_eq!(moved, vec![("a".into(), before.clone(), after.clone()), ("b".into(), before, after)]);
+    assert_eq!(get_config(&base).await.0, etag, "nothing applied");
+
+    let response = client().post(app.url("/api/herald/config/check")).body("route:\n  receiver: nobody\n").send().await;
+    let answer: Value = response.expect("sent").json().await.expect("JSON");
+    assert_eq!(answer["valid"], false);
+    assert_eq!(answer["problems"][0]["path"], "route.receiver", "{answer}");
+    app.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_route_test_api_gives_the_same_answer_as_the_command_line() {
+    let sink = Sink::start().await;
+    let yaml = config(&sink, TO_B);
+    let app = App::start(&yaml).await;
+    let labels = json!({"alertname": "Y", "instance": "a"});
+    let response = client().post(app.url("/api/herald/routes/test")).json(&json!({"labels": labels})).send().await;
+    let answer: Value = response.expect("sent").json().await.expect("JSON");
+    assert_eq!(answer["receivers"], json!(["b"]));
+    let route = &answer["routes"][0];
+    assert_eq!(route["path"], "route.routes[0]");
+    assert_eq!(route["groupKey"], "{}/{alertname=\"Y\"}:{alertname=\"Y\"}");
+    assert_eq!((&route["groupWait"], &route["groupInterval"]), (&json!("1s"), &json!("2s")));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("config.yml");
+    std::fs::write(&file, &yaml).expect("written");
+    let output = crate::helpers::herald(&[
+        "routes",
+        "test",
+        "-o",
+        "json",
+        "--config.file",
+        file.to_str().expect("utf-8 path"),
+        "alertname=Y",
+        "instance=a",
+    ]);
+    let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(printed, answer, "the CLI and the API agree");
+
+    let response =
+        client().post(app.url("/api/herald/routes/test")).json(&json!({"labels": {"0bad": "x"}})).send().await;
+    let response = response.expect("sent");
+    assert_eq!(response.status().as_u16(), 400);
+    assert_eq!(response.json::<Value>().await.expect("JSON")["code"], "bad_labels");
+    app.stop().await;
+}
