@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alert::AlertIndex;
 use crate::alert::IngestLimits;
-use crate::api::{AppState, Limits, router_at, serve};
+use crate::api::{ApiTokens, AppState, Limits, router_at, serve};
 use crate::cli::ServeArgs;
 use crate::clock::Clock;
 use crate::dispatch::{Dispatcher, DispatcherSetup};
@@ -71,6 +71,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let clock = Clock::start();
+    let tokens =
+        ApiTokens::load(args.api_token_file.as_deref(), args.read_token_file.as_deref(), args.api_token_for_alerts)
+            .map_err(|err| anyhow::anyhow!("API token: {err}"))?;
     let runtime = Runtime::load(&args.config)
         .map_err(|err| anyhow::anyhow!("{err}"))
         .with_context(|| format!("loading config from {}", args.config.display()))?;
@@ -152,7 +155,7 @@ pub async fn run(
             max_value_bytes: args.max_value_bytes,
         },
     };
-    let app = router_at(&prefix, AppState { engine: Arc::clone(&engine), limits });
+    let app = router_at(&prefix, AppState { engine: Arc::clone(&engine), limits, tokens });
     let stop = shutdown.clone();
     tokio::spawn(async move {
         requested.await;

@@ -1,7 +1,9 @@
 //! The `herald` command line: serving with Alertmanager's flags (with or without `serve`), and `check-config`
 //! and `routes show|test`, shaped after amtool, and `groups list|ack|unack` against a running Herald.
 
+mod config_cmd;
 mod groups;
+mod remote;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,11 +55,17 @@ enum Command {
     },
     /// List, acknowledge and unacknowledge the groups of a running Herald.
     Groups {
-        /// The running Herald's URL.
-        #[arg(long = "herald.url", visible_alias = "alertmanager.url", env = "HERALD_URL", default_value = groups::DEFAULT_URL, global = true)]
-        url: String,
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
         #[command(subcommand)]
         command: groups::GroupsCommand,
+    },
+    /// Read, change, compare and roll back the config of a running Herald.
+    Config {
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
+        #[command(subcommand)]
+        command: config_cmd::ConfigCommand,
     },
     /// Run the HTTP service (the same as `herald` without a command).
     Serve(Box<ServeArgs>),
@@ -161,6 +169,18 @@ pub struct ServeArgs {
     /// receiver keeps failing) stays in its group.
     #[arg(value_name = "DURATION", long = "data.retention", env = "HERALD_DATA_RETENTION", default_value = "120h", value_parser = parse_duration)]
     pub data_retention: Duration,
+    /// File holding the API token every write needs (`Authorization: Bearer <token>`): silences,
+    /// acknowledgements, config changes, reloads (the token itself may be given in `HERALD_API_TOKEN`).
+    #[arg(long = "web.api-token-file", value_name = "FILE", env = "HERALD_API_TOKEN_FILE")]
+    pub api_token_file: Option<PathBuf>,
+    /// File holding a read-only token: with it, every read needs this token or the API token (the token
+    /// itself may be given in `HERALD_READ_TOKEN`).
+    #[arg(long = "web.read-token-file", value_name = "FILE", env = "HERALD_READ_TOKEN_FILE")]
+    pub read_token_file: Option<PathBuf>,
+    /// Also require the API token on `POST /api/v2/alerts` (Prometheus then needs `authorization` in its
+    /// alertmanager config).
+    #[arg(long = "web.api-token-for-alerts", env = "HERALD_API_TOKEN_FOR_ALERTS")]
+    pub api_token_for_alerts: bool,
     /// Lowest level logged (`HERALD_LOG`, a full tracing filter, overrides it).
     #[arg(long = "log.level", env = "HERALD_LOG_LEVEL", value_enum, default_value = "info")]
     pub log_level: LogLevel,
@@ -298,12 +318,13 @@ pub fn main() -> ExitCode {
             }
             routes_test(&config, tree, verify_receivers.as_deref(), &labels)
         }
-        Some(Command::Groups { url, command }) => groups::run(&url, command),
+        Some(Command::Groups { remote, command }) => groups::run(&remote, command),
+        Some(Command::Config { remote, command }) => config_cmd::run(&remote, command),
         Some(Command::Serve(args)) => crate::app::serve_blocking(*args),
     }
 }
 
-fn fail(message: impl std::fmt::Display) -> ExitCode {
+pub(crate) fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("herald: error: {message}");
     ExitCode::FAILURE
 }

@@ -9,7 +9,9 @@ command -v schemathesis >/dev/null 2>&1 || pip install -q schemathesis
 cargo build -q
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-./target/debug/herald --web.listen-address="127.0.0.1:$port" --storage.path="$data" --log.level=error &
+# A copy of the shipped config: PUT /api/herald/config rewrites the file it runs on.
+cp config/alertmanager.yml "$data/config.yml"
+./target/debug/herald --config.file="$data/config.yml" --web.listen-address="127.0.0.1:$port" --storage.path="$data" --log.level=error &
 herald=$!
 trap 'kill $herald; rm -rf "$data"' EXIT
 python3 - "$port" <<'PY'

@@ -2,6 +2,7 @@
 
 mod acks;
 mod alerts;
+mod auth;
 mod config;
 mod config_check;
 mod error;
@@ -22,6 +23,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
+pub(crate) use auth::ApiTokens;
 pub(crate) use error::ApiError;
 pub(crate) use server::serve;
 
@@ -78,6 +80,8 @@ pub(crate) struct AppState {
     pub limits: Limits,
     /// The running engine.
     pub engine: Arc<Engine>,
+    /// The API tokens, if any.
+    pub tokens: ApiTokens,
 }
 
 /// All routes.
@@ -109,6 +113,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/herald/config/check", post(config_check::post_check))
         .route("/api/herald/routes/test", post(config_check::post_route_test))
         .layer(DefaultBodyLimit::max(state.limits.body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.tokens.clone(), auth::require_token))
         .layer(axum::middleware::from_fn(request_deadline))
         .with_state(state)
 }

@@ -2,18 +2,12 @@
 //! its API, the way `amtool silence query|add|expire` handle silences.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Subcommand;
+use reqwest::Method;
 use serde_json::Value;
 
-use super::fail;
-
-/// Where the running Herald is, for the commands that talk to it.
-pub(super) const DEFAULT_URL: &str = "http://127.0.0.1:9093";
-
-/// How long the CLI waits for an answer.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+use super::remote::{Remote, RemoteArgs, run_remote};
 
 #[derive(Subcommand, Debug)]
 pub(super) enum GroupsCommand {
@@ -47,61 +41,34 @@ pub(super) enum GroupsCommand {
     },
 }
 
-/// Runs a `groups` command against the Herald at `url`.
-pub(super) fn run(url: &str, command: GroupsCommand) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(err) => return fail(format!("starting: {err}")),
-    };
-    let base = url.trim_end_matches('/').to_string();
-    // https:// URLs need rustls' crypto provider, as Herald's own clients do.
-    crate::notify::http::install_tls_provider();
-    let result = runtime.block_on(async move {
-        let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .no_proxy()
-            .build()
-            .map_err(|err| format!("building the HTTP client: {err}"))?;
+/// Runs a `groups` command against a running Herald.
+pub(super) fn run(remote: &RemoteArgs, command: GroupsCommand) -> ExitCode {
+    run_remote(async move {
+        let remote = Remote::new(remote)?;
         match command {
-            GroupsCommand::List { receiver, output } => list(&client, &base, receiver.as_deref(), &output).await,
+            GroupsCommand::List { receiver, output } => list(&remote, receiver.as_deref(), &output).await,
             GroupsCommand::Ack { id, by, comment, duration } => {
                 let by = by.or_else(|| std::env::var("USER").ok()).unwrap_or_default();
                 let mut body = serde_json::json!({"by": by, "comment": comment});
                 if let Some(duration) = duration {
                     body["duration"] = Value::from(duration);
                 }
-                let url = format!("{base}/api/herald/groups/{id}/ack");
-                let group = call(client.post(&url).json(&body)).await?;
+                let path = format!("/api/herald/groups/{id}/ack");
+                let group = remote.json(remote.request(Method::POST, &path).json(&body)).await?;
                 let until = group["acknowledgement"]["expiresAt"].as_str().map(|at| format!(" until {at}"));
                 println!("Acknowledged group {id} as {by}{}", until.unwrap_or_default());
                 Ok(())
             }
             GroupsCommand::Unack { id } => {
-                call(client.delete(format!("{base}/api/herald/groups/{id}/ack"))).await?;
+                remote.send(remote.request(Method::DELETE, &format!("/api/herald/groups/{id}/ack"))).await?;
                 println!("Withdrew the acknowledgement of group {id}");
                 Ok(())
             }
         }
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => fail(message),
-    }
+    })
 }
 
-/// Sends a request and returns its JSON answer, or the API's error detail.
-async fn call(request: reqwest::RequestBuilder) -> Result<Value, String> {
-    let response = request.send().await.map_err(|err| format!("cannot reach Herald: {err}"))?;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    if status.is_success() {
-        return Ok(body);
-    }
-    let detail = body["detail"].as_str().or(body["message"].as_str()).or(body.as_str()).unwrap_or("no detail");
-    Err(format!("{detail} (HTTP {})", status.as_u16()))
-}
-
-async fn list(client: &reqwest::Client, base: &str, receiver: Option<&str>, output: &str) -> Result<(), String> {
+async fn list(remote: &Remote, receiver: Option<&str>, output: &str) -> Result<(), String> {
     let mut groups = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -113,7 +80,7 @@ async fn list(client: &reqwest::Client, base: &str, receiver: Option<&str>, outp
             query.push(("after", cursor.clone()));
         }
         let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&query).finish();
-        let page = call(client.get(format!("{base}/api/herald/groups?{query}"))).await?;
+        let page = remote.json(remote.request(Method::GET, &format!("/api/herald/groups?{query}"))).await?;
         groups.extend(page["groups"].as_array().cloned().unwrap_or_default());
         match page["next"].as_str() {
             Some(next) => after = Some(next.to_string()),

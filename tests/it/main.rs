@@ -5,6 +5,7 @@
 #![allow(unreachable_pub)]
 
 mod amtool;
+mod api_tokens;
 mod api;
 mod check_config;
 mod compose;

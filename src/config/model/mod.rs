@@ -23,7 +23,7 @@ pub(crate) use time_interval::{NamedTimeInterval, TimeIntervalSpec, TimeRangeSpe
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConfigFile {
     /// Defaults shared by all receivers.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global: Option<GlobalConfig>,
     /// The root of the route tree.
     #[serde(default)]
@@ -35,7 +35,7 @@ pub(crate) struct ConfigFile {
     #[serde(default, deserialize_with = "crate::config::model::yaml11::list")]
     pub receivers: Vec<Receiver>,
     /// Globs of template files.
-    #[serde(default, deserialize_with = "crate::config::model::yaml11::list")]
+    #[serde(default, deserialize_with = "crate::config::model::yaml11::list", skip_serializing_if = "Vec::is_empty")]
     pub templates: Vec<String>,
     /// Named time intervals (deprecated name, same namespace as `time_intervals`).
     #[serde(default, deserialize_with = "crate::config::model::yaml11::list", skip_serializing_if = "Vec::is_empty")]

@@ -44,7 +44,12 @@ pub(crate) struct RouteConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_time_intervals: Option<Vec<String>>,
     /// Keep matching later siblings after this route matched.
-    #[serde(default, deserialize_with = "crate::config::model::yaml11::bool", rename = "continue")]
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::bool",
+        rename = "continue",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
     pub continue_matching: bool,
     /// Child routes, tried in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
