@@ -71,9 +71,13 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let clock = Clock::start();
-    let tokens =
-        ApiTokens::load(args.api_token_file.as_deref(), args.read_token_file.as_deref(), args.api_token_for_alerts)
-            .map_err(|err| anyhow::anyhow!("API token: {err}"))?;
+    let tokens = ApiTokens::load(
+        args.api_token_file.as_deref(),
+        args.read_token_file.as_deref(),
+        args.team_tokens_file.as_deref(),
+        args.api_token_for_alerts,
+    )
+    .map_err(|err| anyhow::anyhow!("API token: {err}"))?;
     let runtime = Runtime::load(&args.config)
         .map_err(|err| anyhow::anyhow!("{err}"))
         .with_context(|| format!("loading config from {}", args.config.display()))?;

@@ -177,6 +177,10 @@ pub struct ServeArgs {
     /// itself may be given in `HERALD_READ_TOKEN`).
     #[arg(long = "web.read-token-file", value_name = "FILE", env = "HERALD_READ_TOKEN_FILE")]
     pub read_token_file: Option<PathBuf>,
+    /// File mapping team names to tokens (YAML, `payments: <token>`): a team's token reads and replaces the
+    /// sub-tree it owns (`/api/herald/config/teams/{team}`) and nothing else.
+    #[arg(long = "web.team-tokens-file", value_name = "FILE", env = "HERALD_TEAM_TOKENS_FILE")]
+    pub team_tokens_file: Option<PathBuf>,
     /// Also require the API token on `POST /api/v2/alerts` (Prometheus then needs `authorization` in its
     /// alertmanager config).
     #[arg(long = "web.api-token-for-alerts", env = "HERALD_API_TOKEN_FOR_ALERTS")]

@@ -19,6 +19,8 @@ pub(crate) struct ApiTokens {
     write: Option<[u8; 32]>,
     read: Option<[u8; 32]>,
     alerts_need_token: bool,
+    /// Per team, the token that reads and replaces its sub-tree (`/api/herald/config/teams/{team}`).
+    teams: Vec<(String, [u8; 32])>,
 }
 
 impl std::fmt::Debug for ApiTokens {
@@ -27,6 +29,7 @@ impl std::fmt::Debug for ApiTokens {
             .field("write", &self.write.map(|_| crate::config::REDACTED))
             .field("read", &self.read.map(|_| crate::config::REDACTED))
             .field("alerts_need_token", &self.alerts_need_token)
+            .field("teams", &self.teams.iter().map(|(team, _)| team).collect::<Vec<_>>())
             .finish()
     }
 }
@@ -40,10 +43,12 @@ enum Access {
 }
 
 impl ApiTokens {
-    /// The tokens from their files, else from `HERALD_API_TOKEN` / `HERALD_READ_TOKEN`.
+    /// The tokens from their files, else from `HERALD_API_TOKEN` / `HERALD_READ_TOKEN`; team tokens from a
+    /// YAML mapping of team names to tokens.
     pub(crate) fn load(
         write_file: Option<&Path>,
         read_file: Option<&Path>,
+        teams_file: Option<&Path>,
         alerts_need_token: bool,
     ) -> Result<ApiTokens, String> {
         let write = token(write_file, "HERALD_API_TOKEN")?;
@@ -53,12 +58,37 @@ impl ApiTokens {
                 "--web.api-token-for-alerts needs an API token (--web.api-token-file or HERALD_API_TOKEN)".into()
             );
         }
-        Ok(ApiTokens { write, read, alerts_need_token })
+        let mut teams = Vec::new();
+        if let Some(file) = teams_file {
+            if write.is_none() {
+                return Err("team tokens need an API token too (--web.api-token-file or HERALD_API_TOKEN): \
+                            without one, every write is open"
+                    .into());
+            }
+            let text = std::fs::read_to_string(file).map_err(|err| format!("reading {}: {err}", file.display()))?;
+            let map: std::collections::BTreeMap<String, String> = serde_yaml_ng::from_str(&text)
+                .map_err(|err| format!("{}: a mapping of team names to tokens is expected: {err}", file.display()))?;
+            for (team, token) in map {
+                if token.trim().is_empty() {
+                    return Err(format!("{}: the token of team {team:?} is empty", file.display()));
+                }
+                teams.push((team, digest(token.trim())));
+            }
+        }
+        Ok(ApiTokens { write, read, alerts_need_token, teams })
     }
 
     /// Whether any token is configured.
     pub(crate) fn any(&self) -> bool {
-        self.write.is_some() || self.read.is_some()
+        self.write.is_some() || self.read.is_some() || !self.teams.is_empty()
+    }
+
+    /// Whether `presented` is the token of the team whose sub-tree `path` addresses.
+    fn team_allows(&self, path: &str, presented: Option<&[u8; 32]>) -> bool {
+        let Some(rest) = path.strip_prefix("/api/herald/config/teams/") else { return false };
+        let team = rest.split('/').next().unwrap_or_default();
+        let Some(presented) = presented else { return false };
+        self.teams.iter().any(|(name, expected)| name == team && constant_time_eq(expected, presented))
     }
 
     fn access(&self, method: &Method, path: &str) -> Access {
@@ -100,7 +130,7 @@ pub(crate) async fn require_token(State(tokens): State<ApiTokens>, request: Requ
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
         .map(|token| digest(token.trim()));
-    if tokens.allows(access, presented.as_ref()) {
+    if tokens.allows(access, presented.as_ref()) || tokens.team_allows(request.uri().path(), presented.as_ref()) {
         return next.run(request).await;
     }
     let what = if access == Access::Write { "an API token" } else { "a read or API token" };
@@ -151,7 +181,7 @@ mod tests {
     use super::*;
 
     fn tokens(write: Option<&str>, read: Option<&str>, alerts: bool) -> ApiTokens {
-        ApiTokens { write: write.map(digest), read: read.map(digest), alerts_need_token: alerts }
+        ApiTokens { write: write.map(digest), read: read.map(digest), alerts_need_token: alerts, teams: Vec::new() }
     }
 
     #[test]
@@ -177,6 +207,17 @@ mod tests {
         let writes_only = tokens(Some("w"), None, true);
         assert!(writes_only.allows(writes_only.access(&Method::GET, "/api/v2/alerts"), None), "reads stay open");
         assert!(!writes_only.allows(writes_only.access(&Method::POST, "/api/v2/alerts"), None), "alerts need it");
+    }
+
+    #[test]
+    fn a_team_token_opens_its_own_sub_tree_only() {
+        let t = ApiTokens { teams: vec![("pay".to_string(), digest("p"))], ..tokens(Some("w"), None, false) };
+        let p = digest("p");
+        assert!(t.team_allows("/api/herald/config/teams/pay", Some(&p)));
+        assert!(t.team_allows("/api/herald/config/teams/pay/versions/3/rollback", Some(&p)));
+        assert!(!t.team_allows("/api/herald/config/teams/search", Some(&p)));
+        assert!(!t.team_allows("/api/herald/config", Some(&p)));
+        assert!(!t.allows(t.access(&Method::PUT, "/api/herald/config"), Some(&p)));
     }
 
     #[test]

@@ -123,7 +123,7 @@ pub(super) async fn post_rollback(
     applied(state.engine.roll_back_config(number, if_match(&headers)?, author, comment).await)
 }
 
-fn applied(result: Result<(ConfigVersion, Vec<Problem>), ConfigChangeError>) -> Result<Response, ApiError> {
+pub(super) fn applied(result: Result<(ConfigVersion, Vec<Problem>), ConfigChangeError>) -> Result<Response, ApiError> {
     match result {
         Ok((version, warnings)) => {
             let body = json!({
@@ -150,12 +150,18 @@ fn applied(result: Result<(ConfigVersion, Vec<Problem>), ConfigChangeError>) -> 
         Err(err @ ConfigChangeError::UnknownVersion(_)) => {
             Err(ApiError::herald(StatusCode::NOT_FOUND, "unknown_version", err.to_string()))
         }
+        Err(ConfigChangeError::Team(err @ config::TeamError::Unknown(_))) => {
+            Err(ApiError::herald(StatusCode::NOT_FOUND, "unknown_team", err.to_string()))
+        }
+        Err(ConfigChangeError::Team(err @ config::TeamError::Refused(_))) => {
+            Err(ApiError::herald(StatusCode::BAD_REQUEST, "bad_team_route", err.to_string()))
+        }
         Err(ConfigChangeError::Store(err)) => Err(ApiError::store(err)),
         Err(err @ ConfigChangeError::File { .. }) => Err(ApiError::Internal(err.to_string())),
     }
 }
 
-fn yaml_response(text: String, hash: &str, number: u64) -> Response {
+pub(super) fn yaml_response(text: String, hash: &str, number: u64) -> Response {
     let mut response =
         ([(CONTENT_TYPE, HeaderValue::from_static("application/yaml; charset=utf-8"))], text).into_response();
     if let Ok(tag) = HeaderValue::from_str(&format!("\"{hash}\"")) {
@@ -165,7 +171,7 @@ fn yaml_response(text: String, hash: &str, number: u64) -> Response {
     response
 }
 
-fn version(state: &AppState, text: &str) -> Result<ConfigVersion, ApiError> {
+pub(super) fn version(state: &AppState, text: &str) -> Result<ConfigVersion, ApiError> {
     let number: u64 = text.parse().map_err(|_| {
         ApiError::herald(StatusCode::BAD_REQUEST, "bad_version", format!("{text:?} is not a version number"))
     })?;
@@ -179,7 +185,7 @@ fn redacted(version: &ConfigVersion) -> Result<String, ApiError> {
         .map_err(|err| ApiError::Internal(format!("config version {} cannot be read back: {err}", version.number)))
 }
 
-fn if_match(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+pub(super) fn if_match(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     headers
         .get(IF_MATCH)
         .map(|value| {
@@ -190,7 +196,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         .transpose()
 }
 
-fn author_and_comment(query: Option<&str>) -> (String, String) {
+pub(super) fn author_and_comment(query: Option<&str>) -> (String, String) {
     let mut author = "api".to_string();
     let mut comment = String::new();
     for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {

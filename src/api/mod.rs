@@ -14,6 +14,7 @@ mod preview;
 mod server;
 mod silences;
 mod status;
+mod teams;
 
 use std::sync::Arc;
 
@@ -31,7 +32,7 @@ use crate::engine::Engine;
 
 /// Every route Herald serves, as `(method, path)` with `{param}` placeholders; `openapi.yaml` documents
 /// exactly these (checked by a test).
-pub const ROUTES: [(&str, &str); 27] = [
+pub const ROUTES: [(&str, &str); 31] = [
     ("GET", "/api/v2/alerts"),
     ("POST", "/api/v2/alerts"),
     ("GET", "/api/v2/alerts/groups"),
@@ -54,6 +55,10 @@ pub const ROUTES: [(&str, &str); 27] = [
     ("POST", "/api/herald/config/versions/{number}/rollback"),
     ("GET", "/api/herald/config/diff"),
     ("POST", "/api/herald/config/check"),
+    ("GET", "/api/herald/config/teams"),
+    ("GET", "/api/herald/config/teams/{team}"),
+    ("PUT", "/api/herald/config/teams/{team}"),
+    ("POST", "/api/herald/config/teams/{team}/versions/{number}/rollback"),
     ("POST", "/api/herald/routes/test"),
     ("GET", "/-/healthy"),
     ("GET", "/-/ready"),
@@ -111,6 +116,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/herald/config/versions/{number}/rollback", post(config::post_rollback))
         .route("/api/herald/config/diff", get(config::get_diff))
         .route("/api/herald/config/check", post(config_check::post_check))
+        .route("/api/herald/config/teams", get(teams::get_teams))
+        .route("/api/herald/config/teams/{team}", get(teams::get_team).put(teams::put_team))
+        .route("/api/herald/config/teams/{team}/versions/{number}/rollback", post(teams::post_team_rollback))
         .route("/api/herald/routes/test", post(config_check::post_route_test))
         .layer(DefaultBodyLimit::max(state.limits.body_bytes))
         .layer(axum::middleware::from_fn_with_state(state.tokens.clone(), auth::require_token))

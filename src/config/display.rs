@@ -39,6 +39,7 @@ impl Config {
 /// Removes Herald's extensions from a route and its children.
 fn strip_extensions(route: &mut RouteConfig) {
     route.escalation = None;
+    route.team = None;
     route.routes.iter_mut().flatten().for_each(strip_extensions);
 }
 
@@ -48,6 +49,9 @@ pub(crate) fn extensions(file: &super::model::ConfigFile) -> Vec<String> {
     fn walk(route: &RouteConfig, path: &str, found: &mut Vec<String>) {
         if route.escalation.is_some() {
             found.push(format!("{path}.escalation"));
+        }
+        if route.team.is_some() {
+            found.push(format!("{path}.team"));
         }
         for (i, child) in route.routes.iter().flatten().enumerate() {
             walk(child, &format!("{path}.routes[{i}]"), found);

@@ -10,6 +10,7 @@ mod locate;
 pub(crate) mod model;
 mod problem;
 pub(crate) mod secret;
+mod teams;
 mod templated;
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,7 @@ pub(crate) use edit::{api_yaml_of, diff, restore_secrets};
 pub(crate) use load::{load_file, parse_str};
 pub(crate) use problem::{ConfigError, Problem};
 pub(crate) use secret::{REDACTED, Secret};
+pub(crate) use teams::{TeamError, splice as splice_team, team_route, teams};
 pub(crate) use templated::templated_fields;
 pub(crate) use version::{ConfigVersion, hash_text};
 

@@ -15,7 +15,7 @@ use crate::store::{self, WriteBatch};
 pub(crate) struct ConfigChange {
     /// Its YAML; `<secret>` where the API showed one keeps the live secret.
     pub text: String,
-    /// The ETag the change was made from: refused if the live config is another one.
+    /// The ETag the change was made from: refused if the live config is another one (`*`: any).
     pub if_match: Option<String>,
     /// Who.
     pub author: String,
@@ -23,6 +23,15 @@ pub(crate) struct ConfigChange {
     pub comment: String,
     /// `api` or `rollback`.
     pub source: &'static str,
+}
+
+/// A team's new sub-tree.
+#[derive(Debug, Clone)]
+pub(crate) enum TeamRoute {
+    /// YAML of one route.
+    Text(String),
+    /// The team's sub-tree in a stored version.
+    Version(u64),
 }
 
 /// Why a config change was not applied; the running config stays in every case.
@@ -40,6 +49,9 @@ pub(crate) enum ConfigChangeError {
     /// No version has that number.
     #[error("config version {0} does not exist")]
     UnknownVersion(u64),
+    /// The team has no sub-tree, or the new one is refused.
+    #[error(transparent)]
+    Team(#[from] config::TeamError),
     /// The version could not be stored.
     #[error("storing the config version: {0}")]
     Store(#[from] store::Error),
@@ -100,13 +112,44 @@ impl Engine {
     ) -> Result<(ConfigVersion, Vec<config::Problem>), ConfigChangeError> {
         let _one_at_a_time = self.reloading.lock().await;
         let live = self.runtime();
-        if let Some(tag) = &change.if_match {
-            let tag = tag.trim().trim_start_matches("W/").trim_matches('"');
-            if tag != "*" && tag != live.hash {
-                return Err(ConfigChangeError::Stale { live: live.hash.clone() });
-            }
-        }
+        check_if_match(change.if_match.as_deref(), &live.hash)?;
         let text = config::restore_secrets(&change.text, &live.config)?.unwrap_or(change.text);
+        self.apply_text(&live, text, change.source, &change.author, &change.comment).await
+    }
+
+    /// Replaces the sub-tree `team` owns with `route` (YAML of one route), or with its sub-tree in a stored
+    /// version; the rest of the config stays as it is. `if_match` is the ETag of the team's sub-tree.
+    pub(crate) async fn change_team(
+        &self,
+        team: &str,
+        route: TeamRoute,
+        if_match: Option<&str>,
+        author: &str,
+        comment: &str,
+    ) -> Result<(ConfigVersion, Vec<config::Problem>), ConfigChangeError> {
+        let _one_at_a_time = self.reloading.lock().await;
+        let live = self.runtime();
+        let (_, current) = config::team_route(&live.source, team)?;
+        check_if_match(if_match, &config::hash_text(&current))?;
+        let new_route = match route {
+            TeamRoute::Text(text) => text,
+            TeamRoute::Version(number) => {
+                let version = self.config_version(number).ok_or(ConfigChangeError::UnknownVersion(number))?;
+                config::team_route(&version.text, team)?.1
+            }
+        };
+        let text = config::splice_team(&live.source, team, &new_route)?;
+        self.apply_text(&live, text, &format!("team:{team}"), author, comment).await
+    }
+
+    async fn apply_text(
+        &self,
+        live: &Runtime,
+        text: String,
+        source: &str,
+        author: &str,
+        comment: &str,
+    ) -> Result<(ConfigVersion, Vec<config::Problem>), ConfigChangeError> {
         let base_dir = self.config_path.parent().unwrap_or_else(|| Path::new("."));
         let runtime = Arc::new(Runtime::from_text(&text, base_dir)?);
         let warnings = runtime.warnings.clone();
@@ -118,7 +161,7 @@ impl Engine {
         }
         let previous = std::fs::read(&self.config_path).ok();
         write_atomically(&self.config_path, text.as_bytes())?;
-        let version = match self.record(&runtime, change.source, &change.author, &change.comment).await {
+        let version = match self.record(&runtime, source, author, comment).await {
             Ok(version) => version,
             Err(err) => {
                 // The store did not take it: the file goes back to what it was, and nothing changed.
@@ -131,7 +174,7 @@ impl Engine {
             }
         };
         self.apply(runtime).await;
-        tracing::info!(version = version.number, author = %version.author, source = version.source, "Configuration changed.");
+        tracing::info!(version = version.number, author = %version.author, source = %version.source, "Configuration changed.");
         Ok((version, warnings))
     }
 
@@ -193,6 +236,16 @@ impl Engine {
         self.dispatcher.reload(Arc::clone(&runtime), alerts).await;
         self.runtime_tx.send_replace(runtime);
     }
+}
+
+/// Refuses a change made from another config than the live one (`*` matches any).
+fn check_if_match(if_match: Option<&str>, live: &str) -> Result<(), ConfigChangeError> {
+    let Some(tag) = if_match else { return Ok(()) };
+    let tag = tag.trim().trim_start_matches("W/").trim_matches('"');
+    if tag == "*" || tag == live {
+        return Ok(());
+    }
+    Err(ConfigChangeError::Stale { live: live.to_string() })
 }
 
 /// Replaces `path` with `contents` so that a reader (or a crash) sees the old file or the new one, never

@@ -4,7 +4,7 @@
 
 mod config_change;
 
-pub(crate) use config_change::{ConfigChange, ConfigChangeError};
+pub(crate) use config_change::{ConfigChange, ConfigChangeError, TeamRoute};
 
 use std::future::Future;
 use std::path::PathBuf;

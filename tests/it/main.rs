@@ -26,5 +26,6 @@ mod serve;
 mod silences;
 mod slack;
 mod suppression;
+mod teams;
 mod timelines;
 mod timers;

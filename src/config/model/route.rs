@@ -66,6 +66,9 @@ pub(crate) struct RouteConfig {
     /// Herald's extension: who is notified when nobody acknowledges the route's groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalation: Option<super::EscalationConfig>,
+    /// Herald's extension: the team that owns this route and its children, and may replace them over the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
 }
 
 /// One inhibition rule, as written.

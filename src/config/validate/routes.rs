@@ -59,7 +59,36 @@ impl Checker<'_> {
         if root.continue_matching {
             self.error("route.continue", "cannot have continue in root route");
         }
+        if root.team.is_some() {
+            self.error("route.team", "the root route belongs to everyone: give teams the routes below it");
+        }
+        self.teams(root, "route", None, &mut BTreeMap::new());
         self.route("route", root, receivers, time_intervals)
+    }
+
+    /// Team names: well-formed, each owning one sub-tree, none inside another team's.
+    fn teams(&mut self, route: &RouteConfig, path: &str, owner: Option<&str>, seen: &mut BTreeMap<String, String>) {
+        let mut owner = owner.map(str::to_string);
+        if let Some(team) = &route.team {
+            let well_formed =
+                !team.is_empty() && team.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if !well_formed {
+                self.error(
+                    format!("{path}.team"),
+                    format!("team name {team:?} must be letters, digits, '-', '_' or '.'"),
+                );
+            } else if let Some(outer) = &owner {
+                self.error(format!("{path}.team"), format!("team {team:?} is inside the sub-tree of team {outer:?}"));
+            } else if let Some(first) = seen.get(team) {
+                self.error(format!("{path}.team"), format!("team {team:?} already owns {first}"));
+            } else {
+                seen.insert(team.clone(), path.to_string());
+            }
+            owner.get_or_insert_with(|| team.clone());
+        }
+        for (i, child) in route.routes.iter().flatten().enumerate() {
+            self.teams(child, &format!("{path}.routes[{i}]"), owner.as_deref(), seen);
+        }
     }
 
     fn route(
