@@ -267,3 +267,28 @@ async fn the_route_test_api_gives_the_same_answer_as_the_command_line() {
     assert_eq!(response.json::<Value>().await.expect("JSON")["code"], "bad_labels");
     app.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_reload_from_the_file_records_a_version_and_an_unchanged_file_does_not() {
+    let sink = Sink::start().await;
+    let app = App::start(&config(&sink, "")).await;
+    let reload = || async { client().post(app.url("/-/reload")).send().await.expect("sent").status().as_u16() };
+    assert_eq!(reload().await, 200);
+    app.write_config(&config(&sink, TO_B));
+    assert_eq!(reload().await, 200);
+    let versions = app.get_json("/api/herald/config/versions").await;
+    let listed: Vec<(Value, Value, Value)> = versions
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| (v["number"].clone(), v["source"].clone(), v["comment"].clone()))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (json!(2), json!("file"), json!("reloaded from the file")),
+            (json!(1), json!("file"), json!("loaded at start-up")),
+        ]
+    );
+    app.stop().await;
+}
