@@ -157,7 +157,14 @@ pub(super) fn applied(result: Result<(ConfigVersion, Vec<Problem>), ConfigChange
             Err(ApiError::herald(StatusCode::BAD_REQUEST, "bad_team_route", err.to_string()))
         }
         Err(ConfigChangeError::Store(err)) => Err(ApiError::store(err)),
-        Err(err @ ConfigChangeError::File { .. }) => Err(ApiError::Internal(err.to_string())),
+        Err(err @ ConfigChangeError::File { .. }) => {
+            tracing::error!(error = %err, "A config change could not be written to the config file; nothing changed.");
+            Err(ApiError::herald(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "config_file_not_written",
+                format!("{err}; nothing changed"),
+            ))
+        }
     }
 }
 
