@@ -23,6 +23,7 @@ use crate::runtime::Runtime;
 use crate::silence::Silences;
 use crate::store::{Persister, SqliteStore, Store, WriteBatch};
 use crate::telemetry;
+use crate::telemetry::metrics::METRICS;
 
 /// Runs the service on a new Tokio runtime until SIGTERM or SIGINT; returns the exit status.
 pub fn serve_blocking(args: ServeArgs) -> ExitCode {
@@ -85,6 +86,7 @@ pub async fn run(
         tracing::warn!(config = %args.config.display(), "{warning}");
     }
     let runtime = Arc::new(runtime);
+    METRICS.config_loaded(&runtime.hash, clock.now().timestamp_millis() as f64 / 1000.0);
 
     let store = SqliteStore::open(&args.data_dir)
         .await
@@ -98,6 +100,7 @@ pub async fn run(
         quarantined = snapshot.quarantined,
         "Stored state loaded."
     );
+    METRICS.quarantined_rows.set(i64::try_from(snapshot.quarantined).unwrap_or(i64::MAX));
     let (alerts, stale) = AlertIndex::with_alerts(snapshot.alerts, snapshot.last_alert_version);
     let alerts = Arc::new(alerts);
     let (committed_tx, committed_rx) = mpsc::unbounded_channel();
@@ -159,7 +162,8 @@ pub async fn run(
             max_value_bytes: args.max_value_bytes,
         },
     };
-    let app = router_at(&prefix, AppState { engine: Arc::clone(&engine), limits, tokens });
+    let app =
+        router_at(&prefix, AppState { engine: Arc::clone(&engine), limits, tokens, data_dir: args.data_dir.clone() });
     let stop = shutdown.clone();
     tokio::spawn(async move {
         requested.await;

@@ -18,6 +18,7 @@ use crate::alert::{Alert, ApiTime, IngestError, accept};
 use crate::engine::Engine;
 use crate::labels::{Fingerprint, LabelSet};
 use crate::routing::RouteTree;
+use crate::telemetry::metrics::METRICS;
 
 /// Alertmanager's `gettableAlert`, borrowing from the stored alert and writing its times and fingerprint
 /// without allocating (listings serialise hundreds of thousands of them).
@@ -194,8 +195,15 @@ pub(super) async fn post_alerts(
             ApiError::Schema { status: StatusCode::UNPROCESSABLE_ENTITY, code: 602, message: err.to_string() }
         }
     })?;
+    let resolved = alerts.iter().filter(|alert| alert.resolved_at(now)).count() as u64;
+    let firing = alerts.len() as u64 - resolved;
     state.engine.ingest(alerts).await.map_err(ApiError::store)?;
+    // Counted per request, once stored (Alertmanager counts on receipt; a refused request is not received).
+    let received = &METRICS.alerts_received;
+    received.with_label_values(&["v2", "firing"]).inc_by(firing);
+    received.with_label_values(&["v2", "resolved"]).inc_by(resolved);
     if !invalid.is_empty() {
+        METRICS.alerts_invalid.with_label_values(&["v2"]).inc_by(invalid.len() as u64);
         tracing::warn!(invalid = invalid.len(), error = %invalid.join("; "), "Rejected invalid alerts.");
         return Err(ApiError::bad_request(invalid.join("; ")));
     }

@@ -9,6 +9,7 @@ mod error;
 mod filter;
 mod groups;
 mod json_writer;
+mod metrics;
 mod pages;
 mod preview;
 mod server;
@@ -32,7 +33,7 @@ use crate::engine::Engine;
 
 /// Every route Herald serves, as `(method, path)` with `{param}` placeholders; `openapi.yaml` documents
 /// exactly these (checked by a test).
-pub const ROUTES: [(&str, &str); 31] = [
+pub const ROUTES: [(&str, &str); 32] = [
     ("GET", "/api/v2/alerts"),
     ("POST", "/api/v2/alerts"),
     ("GET", "/api/v2/alerts/groups"),
@@ -60,6 +61,7 @@ pub const ROUTES: [(&str, &str); 31] = [
     ("PUT", "/api/herald/config/teams/{team}"),
     ("POST", "/api/herald/config/teams/{team}/versions/{number}/rollback"),
     ("POST", "/api/herald/routes/test"),
+    ("GET", "/metrics"),
     ("GET", "/-/healthy"),
     ("GET", "/-/ready"),
     ("POST", "/-/reload"),
@@ -87,6 +89,8 @@ pub(crate) struct AppState {
     pub engine: Arc<Engine>,
     /// The API tokens, if any.
     pub tokens: ApiTokens,
+    /// Where the database is (its size is a metric).
+    pub data_dir: std::path::PathBuf,
 }
 
 /// All routes.
@@ -105,6 +109,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/-/healthy", get(healthy).head(healthy))
         .route("/-/ready", get(ready).head(ready))
         .route("/-/reload", post(reload))
+        .route("/metrics", get(metrics::get_metrics))
         .route("/api/herald/receivers/{name}/preview", post(preview::preview_receiver))
         .route("/api/herald/alerts", get(pages::get_alert_page))
         .route("/api/herald/groups", get(pages::get_group_page))
@@ -120,6 +125,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/herald/config/teams/{team}", get(teams::get_team).put(teams::put_team))
         .route("/api/herald/config/teams/{team}/versions/{number}/rollback", post(teams::post_team_rollback))
         .route("/api/herald/routes/test", post(config_check::post_route_test))
+        .route_layer(axum::middleware::from_fn(metrics::observe_duration))
         .layer(DefaultBodyLimit::max(state.limits.body_bytes))
         .layer(axum::middleware::from_fn_with_state(state.tokens.clone(), auth::require_token))
         .layer(axum::middleware::from_fn(request_deadline))

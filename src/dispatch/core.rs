@@ -528,6 +528,11 @@ impl DispatchCore {
         }
     }
 
+    /// How many groups there are.
+    pub(crate) fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
     /// The groups, in no particular order.
     pub(crate) fn groups(&self) -> impl Iterator<Item = &Group> {
         self.groups.values()

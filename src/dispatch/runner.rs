@@ -25,6 +25,7 @@ use crate::notify::{AckForward, FlushJob, FlushOutcome, HttpClients, Integration
 use crate::runtime::Runtime;
 use crate::silence::Silences;
 use crate::store::{Persister, WriteBatch};
+use crate::telemetry::metrics::METRICS;
 
 /// How often empty groups and expired log entries are cleaned up (Alertmanager: 30 s).
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(30);
@@ -102,11 +103,13 @@ pub(crate) struct Dispatcher {
 struct Heartbeat {
     start: Instant,
     last_millis: AtomicU64,
+    /// How many aggregation groups there are, as of the loop's last round (for `/metrics`).
+    groups: AtomicU64,
 }
 
 impl Heartbeat {
     fn new() -> Self {
-        Heartbeat { start: Instant::now(), last_millis: AtomicU64::new(0) }
+        Heartbeat { start: Instant::now(), last_millis: AtomicU64::new(0), groups: AtomicU64::new(0) }
     }
 
     fn beat(&self) {
@@ -228,6 +231,11 @@ impl Dispatcher {
         let _ = self.commands.send(Command::ForwardAck(id, change));
     }
 
+    /// How many aggregation groups there are (as of the dispatcher's last round).
+    pub(crate) fn group_count(&self) -> u64 {
+        self.heartbeat.groups.load(Ordering::Relaxed)
+    }
+
     /// A snapshot of every group.
     pub(crate) async fn groups(&self) -> Vec<GroupView> {
         let (reply, answer) = oneshot::channel();
@@ -268,6 +276,7 @@ impl Actor {
         maintenance.reset();
         loop {
             self.heartbeat.beat();
+            self.heartbeat.groups.store(self.core.group_count() as u64, Ordering::Relaxed);
             self.persist_changes();
             let next_flush = self.next_flush();
             tokio::select! {
@@ -382,11 +391,13 @@ impl Actor {
         let snapshot = match change {
             AckChange::Ack { by, comment, expires_at } => {
                 let snapshot = self.core.acknowledge(id, by.clone(), comment, expires_at, now)?;
+                METRICS.acknowledgements.with_label_values(&["ack"]).inc();
                 tracing::info!(group = %snapshot.key, by = %by, "Group acknowledged.");
                 snapshot
             }
             AckChange::Unack => {
                 let snapshot = self.core.unacknowledge(id, now)?;
+                METRICS.acknowledgements.with_label_values(&["unack"]).inc();
                 tracing::info!(group = %snapshot.key, "Group acknowledgement withdrawn.");
                 snapshot
             }
@@ -471,6 +482,7 @@ impl Actor {
             .collect();
         let superseded = CancellationToken::new();
         if escalation {
+            METRICS.escalation_levels.with_label_values(&[request.receiver.as_str()]).inc();
             self.escalating.insert((request.group_id, request.receiver.clone()));
         } else {
             self.in_flight.insert(request.group_id, superseded.clone());

@@ -9,6 +9,7 @@ use super::{Engine, settle};
 use crate::config::{self, ConfigError, ConfigVersion};
 use crate::runtime::Runtime;
 use crate::store::{self, WriteBatch};
+use crate::telemetry::metrics::METRICS;
 
 /// A new config to apply.
 #[derive(Debug, Clone)]
@@ -93,7 +94,11 @@ impl Engine {
     /// changed is recorded as a version first.
     pub(crate) async fn reload(&self) -> Result<(), ConfigChangeError> {
         let _one_at_a_time = self.reloading.lock().await;
-        let runtime = Arc::new(Runtime::load(&self.config_path)?);
+        let loaded = Runtime::load(&self.config_path);
+        if loaded.is_err() {
+            METRICS.config_reload_successful.set(0);
+        }
+        let runtime = Arc::new(loaded?);
         for warning in &runtime.warnings {
             tracing::warn!(config = %self.config_path.display(), "{warning}");
         }
@@ -234,6 +239,7 @@ impl Engine {
         let alerts = self.alerts.all();
         self.inhibitor.reset(&runtime.config.inhibit_rules, &alerts);
         self.dispatcher.reload(Arc::clone(&runtime), alerts).await;
+        METRICS.config_loaded(&runtime.hash, self.now().timestamp_millis() as f64 / 1000.0);
         self.runtime_tx.send_replace(runtime);
     }
 }

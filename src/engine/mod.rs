@@ -204,6 +204,11 @@ impl Engine {
         &self.dispatcher
     }
 
+    /// How many requests wait for the store.
+    pub(crate) fn store_queue_depth(&self) -> usize {
+        self.persister.queue_depth()
+    }
+
     /// The config file.
     pub(crate) fn config_path(&self) -> &std::path::Path {
         &self.config_path

@@ -16,6 +16,7 @@ use super::retry;
 use crate::alert::Alert;
 use crate::dispatch::{FlushRequest, split_by_state};
 use crate::nflog::{NflogEntry, NflogKey, needs_update};
+use crate::telemetry::metrics::METRICS;
 use crate::template::Templates;
 use tokio_util::sync::CancellationToken;
 
@@ -137,19 +138,27 @@ async fn deliver_one(
         if job.integration.uses_templates() { crate::template::template_data(&data) } else { serde_json::Value::Null };
     let notification =
         Notification { data: &data, template_data: &template_data, templates, group_key: &request.group_key };
+    METRICS.notifications.with_label_values(&[integration]).inc();
     let attempt = || async {
         let requests = job.integration.requests(&notification)?;
-        http::send(clients, job.integration.http_config(), requests).await
+        METRICS.notification_requests.with_label_values(&[integration]).inc();
+        let started = Instant::now();
+        let sent = http::send(clients, job.integration.http_config(), requests).await;
+        METRICS.notification_latency.with_label_values(&[integration]).observe(started.elapsed().as_secs_f64());
+        sent
     };
     let log_failure = |number: u32, err: &Error| {
+        METRICS.notification_requests_failed.with_label_values(&[integration]).inc();
         tracing::warn!(receiver, integration, attempt = number, kind = %err.kind, retryable = err.retryable(), error = %err, "Notification attempt failed.");
     };
     match retry::retry(deadline, superseded, attempt, log_failure).await {
         Ok(()) => {
+            METRICS.notifications_delivered.with_label_values(&[integration]).inc();
             tracing::info!(receiver, integration, group = %request.group_key, group_id = %request.group_id, alerts = alerts.len(), firing = firing.len(), level = request.escalation.as_ref().map(|step| step.level), "Notification sent.");
             Ok(Some((job.key, entry)))
         }
         Err(err) => {
+            METRICS.notifications_failed.with_label_values(&[integration, err.kind.as_str()]).inc();
             tracing::error!(receiver, integration, group = %request.group_key, group_id = %request.group_id, kind = %err.kind, error = %err, "Notification failed.");
             Err(())
         }

@@ -16,6 +16,7 @@ use tokio::time::Instant;
 
 use super::{Error, Result, Store, WriteBatch};
 use crate::alert::Alert;
+use crate::telemetry::metrics::METRICS;
 
 /// Most queued writes folded into one transaction, to bound its size and latency.
 const MAX_WRITES_PER_COMMIT: usize = 256;
@@ -108,6 +109,11 @@ impl Persister {
     /// Whether the store takes writes.
     pub(crate) fn health(&self) -> &StoreHealth {
         &self.health
+    }
+
+    /// How many requests wait for the store.
+    pub(crate) fn queue_depth(&self) -> usize {
+        self.requests.max_capacity() - self.requests.capacity()
     }
 
     /// Whether the writer task still runs.
@@ -246,7 +252,9 @@ impl Writer {
         }
         if separate {
             self.health.started();
+            let started = std::time::Instant::now();
             let result = self.store.apply(own.clone(), None).await;
+            METRICS.store_commit.observe(started.elapsed().as_secs_f64());
             self.health.finished(&result);
             if let Err(err) = &result {
                 tracing::error!(error = %err, "Herald's own state changes could not be stored; trying again.");
@@ -257,7 +265,9 @@ impl Writer {
             }
         }
         self.health.started();
+        let started = std::time::Instant::now();
         let result = if batch.is_empty() { self.store.probe().await } else { self.store.apply(batch, deadline).await };
+        METRICS.store_commit.observe(started.elapsed().as_secs_f64());
         self.health.finished(&result);
         match &result {
             Err(err) => {

@@ -11,6 +11,7 @@ mod check_config;
 mod compose;
 mod config_api;
 mod engine;
+mod metrics;
 mod escalation;
 mod helpers;
 mod in_process;

@@ -1,6 +1,8 @@
 //! Log output: Alertmanager's `--log.level` and `--log.format` (`logfmt`, its default, or `json`), with
 //! `HERALD_LOG` as a full `tracing` filter for finer control.
 
+pub(crate) mod metrics;
+
 use std::fmt::{self, Write as _};
 use std::io::IsTerminal;
 
