@@ -149,7 +149,12 @@ pub async fn run(
 
     let background = [
         tokio::spawn(reload_on_sighup(Arc::clone(&engine))),
-        tokio::spawn(collect_garbage(Arc::clone(&engine), args.alerts_gc_interval, args.data_retention)),
+        tokio::spawn(collect_garbage(
+            Arc::clone(&engine),
+            args.alerts_gc_interval,
+            args.data_retention,
+            args.history_retention,
+        )),
     ];
     let prefix = args.route_prefix();
     tracing::info!(%address, route_prefix = %prefix, config = %args.config.display(), data_dir = %args.data_dir.display(), "Herald is listening.");
@@ -215,14 +220,19 @@ async fn reload_on_sighup(engine: Arc<Engine>) {
     drop(engine);
 }
 
-async fn collect_garbage(engine: Arc<Engine>, every: std::time::Duration, retention: std::time::Duration) {
+async fn collect_garbage(
+    engine: Arc<Engine>,
+    every: std::time::Duration,
+    retention: std::time::Duration,
+    history_retention: std::time::Duration,
+) {
     let mut ticks = tokio::time::interval(every.max(std::time::Duration::from_secs(1)));
     ticks.reset();
     loop {
         ticks.tick().await;
         // Only the in-memory index: the stored rows are deleted by the dispatcher once a resolved alert has
         // been notified and has left its last group, so that a restart neither loses nor repeats a resolve.
-        engine.collect_garbage(engine.now(), retention);
+        engine.collect_garbage(engine.now(), retention, history_retention);
         let interned = crate::labels::prune_interned();
         tracing::debug!(strings = interned, "Pruned label strings no alert uses any more.");
     }

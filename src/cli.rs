@@ -3,6 +3,7 @@
 
 mod config_cmd;
 mod groups;
+mod notifications;
 mod remote;
 
 use std::path::PathBuf;
@@ -66,6 +67,13 @@ enum Command {
         remote: remote::RemoteArgs,
         #[command(subcommand)]
         command: config_cmd::ConfigCommand,
+    },
+    /// Show the notification history of a running Herald: every attempt, its outcome and why.
+    Notifications {
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
+        #[command(flatten)]
+        filters: notifications::NotificationsArgs,
     },
     /// Run the HTTP service (the same as `herald` without a command).
     Serve(Box<ServeArgs>),
@@ -169,6 +177,9 @@ pub struct ServeArgs {
     /// receiver keeps failing) stays in its group.
     #[arg(value_name = "DURATION", long = "data.retention", env = "HERALD_DATA_RETENTION", default_value = "120h", value_parser = parse_duration)]
     pub data_retention: Duration,
+    /// How long the notification history keeps each attempt (removed at each `--alerts.gc-interval`).
+    #[arg(value_name = "DURATION", long = "history.retention", env = "HERALD_HISTORY_RETENTION", default_value = "7d", value_parser = parse_duration)]
+    pub history_retention: Duration,
     /// File holding the API token every write needs (`Authorization: Bearer <token>`): silences,
     /// acknowledgements, config changes, reloads (the token itself may be given in `HERALD_API_TOKEN`).
     #[arg(long = "web.api-token-file", value_name = "FILE", env = "HERALD_API_TOKEN_FILE")]
@@ -324,6 +335,7 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Groups { remote, command }) => groups::run(&remote, command),
         Some(Command::Config { remote, command }) => config_cmd::run(&remote, command),
+        Some(Command::Notifications { remote, filters }) => notifications::run(&remote, filters),
         Some(Command::Serve(args)) => crate::app::serve_blocking(*args),
     }
 }

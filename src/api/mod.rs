@@ -10,6 +10,7 @@ mod filter;
 mod groups;
 mod json_writer;
 mod metrics;
+mod notifications;
 mod pages;
 mod preview;
 mod server;
@@ -33,7 +34,7 @@ use crate::engine::Engine;
 
 /// Every route Herald serves, as `(method, path)` with `{param}` placeholders; `openapi.yaml` documents
 /// exactly these (checked by a test).
-pub const ROUTES: [(&str, &str); 32] = [
+pub const ROUTES: [(&str, &str); 33] = [
     ("GET", "/api/v2/alerts"),
     ("POST", "/api/v2/alerts"),
     ("GET", "/api/v2/alerts/groups"),
@@ -61,6 +62,7 @@ pub const ROUTES: [(&str, &str); 32] = [
     ("PUT", "/api/herald/config/teams/{team}"),
     ("POST", "/api/herald/config/teams/{team}/versions/{number}/rollback"),
     ("POST", "/api/herald/routes/test"),
+    ("GET", "/api/herald/notifications"),
     ("GET", "/metrics"),
     ("GET", "/-/healthy"),
     ("GET", "/-/ready"),
@@ -110,6 +112,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/-/ready", get(ready).head(ready))
         .route("/-/reload", post(reload))
         .route("/metrics", get(metrics::get_metrics))
+        .route("/api/herald/notifications", get(notifications::get_notifications))
         .route("/api/herald/receivers/{name}/preview", post(preview::preview_receiver))
         .route("/api/herald/alerts", get(pages::get_alert_page))
         .route("/api/herald/groups", get(pages::get_group_page))

@@ -443,7 +443,7 @@ impl Actor {
             if escalation {
                 tracing::info!(group = %request.group_key, receiver = %request.receiver, "Escalation level passed without a notification: every firing alert is silenced, inhibited or muted.");
             } else {
-                self.record(FlushOutcome { request, success: true, nflog: Vec::new() });
+                self.record(FlushOutcome { request, success: true, nflog: Vec::new(), attempts: Vec::new() });
             }
             return;
         }
@@ -500,7 +500,7 @@ impl Actor {
     }
 
     fn record(&mut self, outcome: FlushOutcome) {
-        let mut batch = WriteBatch::default();
+        let mut batch = WriteBatch { history: outcome.attempts, ..WriteBatch::default() };
         for (key, entry) in outcome.nflog {
             self.nflog.set(key.clone(), entry.clone());
             batch.nflog.insert(key, entry);

@@ -204,6 +204,14 @@ impl Engine {
         &self.dispatcher
     }
 
+    /// A page of the notification history, newest first.
+    pub(crate) async fn notification_history(
+        &self,
+        query: crate::notify::history::HistoryQuery,
+    ) -> store::Result<Vec<crate::notify::history::Attempt>> {
+        self.persister.history(query).await
+    }
+
     /// How many requests wait for the store.
     pub(crate) fn store_queue_depth(&self) -> usize {
         self.persister.queue_depth()
@@ -268,7 +276,12 @@ impl Engine {
 
     /// Drops from memory what has served its time: resolved alerts (their rows go once notified), expired
     /// inhibition sources, and silences expired longer than `retention` (from the store too).
-    pub(crate) fn collect_garbage(&self, now: DateTime<Utc>, retention: Duration) {
+    pub(crate) fn collect_garbage(&self, now: DateTime<Utc>, retention: Duration, history_retention: Duration) {
+        let history_before =
+            chrono::Duration::from_std(history_retention).ok().and_then(|keep| now.checked_sub_signed(keep));
+        if history_before.is_some() {
+            self.persister.submit(WriteBatch { history_before, ..WriteBatch::default() });
+        }
         self.inhibitor.collect_resolved(now);
         let expired = self.silences.collect_expired(now, retention);
         if !expired.is_empty() {

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::data::NotificationData;
 use super::error::Error;
+use super::history::{Attempt, Outcome};
 use super::http::{self, HttpClients};
 use super::integration::{Integration, Notification};
 use super::retry;
@@ -64,6 +65,8 @@ pub(crate) struct FlushOutcome {
     pub success: bool,
     /// Log entries to record for the integrations that notified.
     pub nflog: Vec<(NflogKey, NflogEntry)>,
+    /// Every attempt, for the notification history.
+    pub attempts: Vec<Attempt>,
 }
 
 /// Runs a flush to completion.
@@ -84,7 +87,12 @@ pub(crate) async fn deliver(job: FlushJob, clients: Arc<HttpClients>) -> FlushOu
     }
     let mut success = true;
     let mut nflog = Vec::new();
+    let mut attempts = Vec::new();
     while let Some(joined) = tasks.join_next().await {
+        let joined = joined.map(|(result, tried)| {
+            attempts.extend(tried);
+            result
+        });
         match joined {
             Ok(Ok(Some(entry))) => nflog.push(entry),
             Ok(Ok(None)) => {}
@@ -95,7 +103,7 @@ pub(crate) async fn deliver(job: FlushJob, clients: Arc<HttpClients>) -> FlushOu
             }
         }
     }
-    FlushOutcome { request: job.request, success, nflog }
+    FlushOutcome { request: job.request, success, nflog, attempts }
 }
 
 /// Returns the log entry to record (`None` when there was nothing to notify), or `Err` after logging why
@@ -108,7 +116,7 @@ async fn deliver_one(
     external_url: &str,
     deadline: Instant,
     superseded: &CancellationToken,
-) -> Result<Option<(NflogKey, NflogEntry)>, ()> {
+) -> (Result<Option<(NflogKey, NflogEntry)>, ()>, Vec<Attempt>) {
     let (firing, resolved) = split_by_state(&request.alerts, request.now);
     let repeat = (!request.acked).then_some(request.repeat_interval);
     // An acknowledgement covers every alert firing in the group (a new one ends it): with the log entry gone
@@ -117,7 +125,7 @@ async fn deliver_one(
         request.acked.then(|| NflogEntry::new(firing.clone(), BTreeSet::new(), request.now, request.repeat_interval))
     });
     if !job.force && !needs_update(prior.as_ref(), &firing, &resolved, job.send_resolved, repeat, request.now) {
-        return Ok(None);
+        return (Ok(None), Vec::new());
     }
     let entry = NflogEntry::new(firing.clone(), resolved, request.now, request.repeat_interval);
     let alerts: Vec<_> = if job.send_resolved {
@@ -127,9 +135,10 @@ async fn deliver_one(
     };
     if alerts.is_empty() {
         // Only resolved alerts and send_resolved off: nothing to send, but logged so the next flush knows.
-        return Ok(Some((job.key, entry)));
+        return (Ok(Some((job.key, entry))), Vec::new());
     }
     let receiver = &job.key.receiver;
+    let attempts: std::sync::Mutex<Vec<Attempt>> = std::sync::Mutex::default();
     let mut data = NotificationData::new(receiver, &request.group_labels, &alerts, external_url, request.now);
     data.escalation = request.escalation.clone();
     let integration = job.key.integration.as_str();
@@ -139,19 +148,57 @@ async fn deliver_one(
     let notification =
         Notification { data: &data, template_data: &template_data, templates, group_key: &request.group_key };
     METRICS.notifications.with_label_values(&[integration]).inc();
+    // Attempt times are the flush's time plus what has passed since, on Herald's clock.
+    let (flush_time, flush_start) = (request.now, Instant::now());
+    let fingerprints: Vec<String> = alerts.iter().map(|alert| alert.fingerprint.to_string()).collect();
     let attempt = || async {
-        let requests = job.integration.requests(&notification)?;
-        METRICS.notification_requests.with_label_values(&[integration]).inc();
         let started = Instant::now();
-        let sent = http::send(clients, job.integration.http_config(), requests).await;
-        METRICS.notification_latency.with_label_values(&[integration]).observe(started.elapsed().as_secs_f64());
-        sent
+        let sent = async {
+            let requests = job.integration.requests(&notification)?;
+            METRICS.notification_requests.with_label_values(&[integration]).inc();
+            http::send(clients, job.integration.http_config(), requests).await
+        }
+        .await;
+        let elapsed = started.elapsed();
+        METRICS.notification_latency.with_label_values(&[integration]).observe(elapsed.as_secs_f64());
+        let mut record = Attempt {
+            id: 0,
+            at: flush_time + chrono::Duration::from_std(started - flush_start).unwrap_or_default(),
+            receiver: receiver.clone(),
+            integration: integration.to_string(),
+            index: job.key.index,
+            group_key: request.group_key.clone(),
+            group_id: request.group_id.to_string(),
+            fingerprints: fingerprints.clone(),
+            attempt: 0,
+            outcome: Outcome::Delivered,
+            reason: None,
+            status: sent.as_ref().ok().copied().filter(|status| *status != 0),
+            latency_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            error: None,
+            level: request.escalation.as_ref().map(|step| step.level),
+        };
+        if let Err(err) = &sent {
+            record.failed(err);
+        }
+        if let Ok(mut attempts) = attempts.lock() {
+            record.attempt = u32::try_from(attempts.len() + 1).unwrap_or(u32::MAX);
+            attempts.push(record);
+        }
+        sent.map(|_| ())
     };
     let log_failure = |number: u32, err: &Error| {
         METRICS.notification_requests_failed.with_label_values(&[integration]).inc();
         tracing::warn!(receiver, integration, attempt = number, kind = %err.kind, retryable = err.retryable(), error = %err, "Notification attempt failed.");
     };
-    match retry::retry(deadline, superseded, attempt, log_failure).await {
+    let result = retry::retry(deadline, superseded, attempt, log_failure).await;
+    let mut attempts = attempts.into_inner().unwrap_or_default();
+    if result.is_err()
+        && let Some(last) = attempts.last_mut()
+    {
+        last.outcome = Outcome::Failed;
+    }
+    let outcome = match result {
         Ok(()) => {
             METRICS.notifications_delivered.with_label_values(&[integration]).inc();
             tracing::info!(receiver, integration, group = %request.group_key, group_id = %request.group_id, alerts = alerts.len(), firing = firing.len(), level = request.escalation.as_ref().map(|step| step.level), "Notification sent.");
@@ -162,5 +209,6 @@ async fn deliver_one(
             tracing::error!(receiver, integration, group = %request.group_key, group_id = %request.group_id, kind = %err.kind, error = %err, "Notification failed.");
             Err(())
         }
-    }
+    };
+    (outcome, attempts)
 }

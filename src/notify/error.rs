@@ -41,6 +41,16 @@ impl ErrorKind {
         )
     }
 
+    /// The HTTP status the failure came with, if it came from an answer.
+    pub(crate) fn status(self) -> Option<u16> {
+        match self {
+            ErrorKind::RateLimited { status }
+            | ErrorKind::ClientError { status }
+            | ErrorKind::ServerError { status } => Some(status),
+            _ => None,
+        }
+    }
+
     /// A stable name for logs and counters (`rate_limited`, `client_error`, ...).
     pub(crate) fn as_str(self) -> &'static str {
         match self {

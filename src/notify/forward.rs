@@ -51,7 +51,7 @@ pub(crate) async fn forward_ack(job: AckForward, clients: Arc<HttpClients>) {
     let attempt = || async {
         match job.integration.acknowledgement(&notification, &ack) {
             None => Ok(()),
-            Some(requests) => http::send(&clients, job.integration.http_config(), requests?).await,
+            Some(requests) => http::send(&clients, job.integration.http_config(), requests?).await.map(|_| ()),
         }
     };
     let log_failure = |number: u32, err: &super::Error| {

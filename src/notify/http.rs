@@ -261,8 +261,9 @@ pub(crate) async fn send(
     clients: &HttpClients,
     http_config: Option<&HttpConfig>,
     requests: Vec<Request>,
-) -> Result<()> {
+) -> Result<u16> {
     let client = clients.client_for(http_config)?;
+    let mut last_status = 0;
     for request in requests {
         let Request { method, url, headers, body, spacing, rate_limit_status, context, .. } = request;
         let mut builder = client.request(method, &url).header(CONTENT_TYPE, "application/json");
@@ -276,7 +277,14 @@ pub(crate) async fn send(
             let _permit = clients.in_flight.acquire().await.map_err(|_| Error::config("shutting down"))?;
             classify(builder.send().await, rate_limit_status).await
         };
-        if let Err(err) = result {
+        let err = match result {
+            Ok(response) => {
+                last_status = response.status().as_u16();
+                continue;
+            }
+            Err(err) => err,
+        };
+        {
             if let Some(wait) = err.retry_after {
                 // Later requests to this endpoint wait too, also those of other flushes.
                 clients.hold(&url, wait);
@@ -287,7 +295,7 @@ pub(crate) async fn send(
             });
         }
     }
-    Ok(())
+    Ok(last_status)
 }
 
 /// What became of one HTTP attempt. `rate_limit_status` is a status the API uses like 429.
@@ -449,7 +457,7 @@ mod classification_tests {
 
     async fn outcome(request: Request) -> Result<()> {
         let clients = HttpClients::new().expect("clients build");
-        send(&clients, None, vec![request]).await
+        send(&clients, None, vec![request]).await.map(|_| ())
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@
 pub(crate) mod data;
 mod deliver;
 mod forward;
+pub(crate) mod history;
 pub(crate) mod error;
 pub(crate) mod http;
 mod integration;

@@ -7,6 +7,7 @@ use crate::alert::Alert;
 use crate::config::ConfigVersion;
 use crate::dispatch::{GroupId, GroupSnapshot};
 use crate::nflog::{NflogEntry, NflogKey};
+use crate::notify::history::Attempt;
 use crate::silence::Silence;
 
 /// Everything Herald persisted, as read back at start-up.
@@ -51,6 +52,10 @@ pub(crate) struct WriteBatch {
     pub deleted_silences: Vec<String>,
     /// Config versions to append.
     pub config_versions: Vec<ConfigVersion>,
+    /// Notification attempts to append to the history.
+    pub history: Vec<Attempt>,
+    /// History older than this goes.
+    pub history_before: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl WriteBatch {
@@ -65,6 +70,8 @@ impl WriteBatch {
             && self.silences.is_empty()
             && self.deleted_silences.is_empty()
             && self.config_versions.is_empty()
+            && self.history.is_empty()
+            && self.history_before.is_none()
     }
 
     /// Folds a later batch into this one; for a row touched by both, the later change wins.
@@ -92,6 +99,8 @@ impl WriteBatch {
         }
         self.silences.extend(later.silences);
         self.config_versions.extend(later.config_versions);
+        self.history.extend(later.history);
+        self.history_before = self.history_before.max(later.history_before);
     }
 }
 

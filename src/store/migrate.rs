@@ -48,6 +48,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         description: "config versions",
         sql: include_str!("../../migrations/20261202000000_config_versions.sql"),
     },
+    Migration {
+        version: 20261203000000,
+        description: "notification history",
+        sql: include_str!("../../migrations/20261203000000_notification_history.sql"),
+    },
 ];
 
 /// The bookkeeping table. Its name and shape are those of the migration tool Herald used before, so that a

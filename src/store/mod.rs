@@ -10,6 +10,8 @@ mod sqlite;
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::notify::history::{Attempt, HistoryQuery};
+
 pub(crate) use batch::{Snapshot, WriteBatch};
 pub(crate) use persister::{COMMIT_DEADLINE, Persister};
 pub(crate) use sqlite::SqliteStore;
@@ -54,4 +56,6 @@ pub(crate) trait Store: Send + Sync + 'static {
     fn apply(&self, batch: WriteBatch, deadline: Option<std::time::Instant>) -> BoxFuture<'_, Result<()>>;
     /// Writes something small, to learn whether the store takes writes again after a failure.
     fn probe(&self) -> BoxFuture<'_, Result<()>>;
+    /// A page of the notification history, newest first.
+    fn history(&self, query: HistoryQuery) -> BoxFuture<'_, Result<Vec<Attempt>>>;
 }

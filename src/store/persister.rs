@@ -16,6 +16,7 @@ use tokio::time::Instant;
 
 use super::{Error, Result, Store, WriteBatch};
 use crate::alert::Alert;
+use crate::notify::history::{Attempt, HistoryQuery};
 use crate::telemetry::metrics::METRICS;
 
 /// Most queued writes folded into one transaction, to bound its size and latency.
@@ -48,6 +49,8 @@ pub(crate) struct Persister {
     requests: mpsc::Sender<Queued>,
     internal: mpsc::UnboundedSender<WriteBatch>,
     health: Arc<StoreHealth>,
+    /// For reads that do not go through the write queue (the notification history).
+    store: Arc<dyn Store>,
 }
 
 /// Whether the store takes writes, from the outcome of the last commit.
@@ -101,14 +104,19 @@ impl Persister {
         let (requests, request_inbox) = mpsc::channel(QUEUE_CAPACITY);
         let (internal, internal_inbox) = mpsc::unbounded_channel();
         let health = Arc::new(StoreHealth::default());
-        let writer = Writer { store, committed, health: Arc::clone(&health), retry: None };
+        let writer = Writer { store: Arc::clone(&store), committed, health: Arc::clone(&health), retry: None };
         let task = tokio::spawn(writer.run(request_inbox, internal_inbox));
-        (Persister { requests, internal, health }, task)
+        (Persister { requests, internal, health, store }, task)
     }
 
     /// Whether the store takes writes.
     pub(crate) fn health(&self) -> &StoreHealth {
         &self.health
+    }
+
+    /// A page of the notification history.
+    pub(crate) async fn history(&self, query: HistoryQuery) -> Result<Vec<Attempt>> {
+        self.store.history(query).await
     }
 
     /// How many requests wait for the store.
@@ -344,6 +352,10 @@ mod tests {
                 self.outcome()
             })
         }
+
+        fn history(&self, _: HistoryQuery) -> BoxFuture<'_, Result<Vec<Attempt>>> {
+            Box::pin(async { Ok(Vec::new()) })
+        }
     }
 
     fn batch_of(name: &str) -> WriteBatch {
@@ -432,6 +444,10 @@ mod tests {
         fn probe(&self) -> BoxFuture<'_, Result<()>> {
             Box::pin(std::future::pending())
         }
+
+        fn history(&self, _: HistoryQuery) -> BoxFuture<'_, Result<Vec<Attempt>>> {
+            Box::pin(std::future::pending())
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -471,6 +487,10 @@ mod tests {
 
         fn probe(&self) -> BoxFuture<'_, Result<()>> {
             Box::pin(async { Ok(()) })
+        }
+
+        fn history(&self, _: HistoryQuery) -> BoxFuture<'_, Result<Vec<Attempt>>> {
+            Box::pin(async { Ok(Vec::new()) })
         }
     }
 

@@ -14,6 +14,7 @@ mod engine;
 mod metrics;
 mod escalation;
 mod helpers;
+mod history;
 mod in_process;
 mod openapi;
 mod opsgenie;

@@ -5,6 +5,7 @@
 mod alerts;
 mod config_versions;
 mod groups;
+mod history;
 mod nflog;
 mod quarantine;
 mod silences;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{BoxFuture, Error, Result, Snapshot, Store, WriteBatch};
+use crate::notify::history::{Attempt, HistoryQuery};
 use writer::{open_writer, serve, spawn_checkpointer};
 
 /// The database file inside `--data-dir`.
@@ -45,6 +47,7 @@ enum Command {
     Load(oneshot::Sender<Result<Snapshot>>),
     Apply(Box<WriteBatch>, Option<std::time::Instant>, oneshot::Sender<Result<()>>),
     Probe(oneshot::Sender<Result<()>>),
+    History(HistoryQuery, oneshot::Sender<Result<Vec<Attempt>>>),
     Close(oneshot::Sender<()>),
 }
 
@@ -135,6 +138,10 @@ impl Store for SqliteStore {
 
     fn probe(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(self.request(Command::Probe))
+    }
+
+    fn history(&self, query: HistoryQuery) -> BoxFuture<'_, Result<Vec<Attempt>>> {
+        Box::pin(self.request(move |reply| Command::History(query, reply)))
     }
 }
 

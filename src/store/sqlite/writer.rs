@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use super::{
     BUSY_TIMEOUT, CHECKPOINT_INTERVAL, Command, WAL_CATCH_UP_PAGES, WAL_KEPT_BYTES, alerts, config_versions, db,
-    groups, nflog, quarantine, silences,
+    groups, history, nflog, quarantine, silences,
 };
 use crate::store::{Error, Result, Snapshot, WriteBatch, migrate};
 
@@ -54,6 +54,9 @@ pub(super) fn serve(mut conn: Connection, mut inbox: mpsc::UnboundedReceiver<Com
                 {
                     tracing::warn!(error = %err, "WAL checkpoint failed.");
                 }
+            }
+            Command::History(query, reply) => {
+                let _ = reply.send(history::query(&conn, &query));
             }
             Command::Probe(reply) => {
                 let _ = reply.send(probe(&mut conn));
@@ -144,5 +147,6 @@ fn write_batch(conn: &mut Connection, batch: &WriteBatch) -> Result<()> {
     nflog::write(&tx, batch)?;
     silences::write(&tx, batch)?;
     config_versions::write(&tx, batch)?;
+    history::write(&tx, batch)?;
     tx.commit().map_err(db)
 }
