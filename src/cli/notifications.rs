@@ -79,13 +79,5 @@ fn table(attempts: &[Value]) -> String {
             text("error"),
         ]);
     }
-    let widths: Vec<usize> =
-        (0..9).map(|column| rows.iter().map(|row| row[column].chars().count()).max().unwrap_or(0)).collect();
-    let mut out = String::new();
-    for row in &rows {
-        let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    super::remote::columns(&rows)
 }

@@ -99,6 +99,19 @@ impl Remote {
     }
 }
 
+/// Rows as left-aligned columns two spaces apart, each line without trailing spaces.
+pub(super) fn columns<const N: usize>(rows: &[[String; N]]) -> String {
+    let widths: Vec<usize> =
+        (0..N).map(|column| rows.iter().map(|row| row[column].chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// Runs `work` on a small runtime and turns its outcome into an exit status.
 pub(super) fn run_remote<F>(work: F) -> std::process::ExitCode
 where
