@@ -73,20 +73,44 @@ impl IntoResponse for ApiError {
                 (status, Json(json!({"code": code, "message": message}))).into_response()
             }
             ApiError::Handler { status, message } => (status, Json(message)).into_response(),
+            ApiError::Herald { status, code, detail } if status.is_server_error() => {
+                let id = error_id();
+                tracing::error!(error_id = %id, code, error = %detail, "Request failed.");
+                let body = Json(json!({"code": code, "detail": detail, "errorId": id}));
+                with_error_id((status, body).into_response(), &id)
+            }
             ApiError::Herald { status, code, detail } => {
                 (status, Json(json!({"code": code, "detail": detail}))).into_response()
             }
             ApiError::Unavailable(cause) => {
-                tracing::warn!(error = %cause, "Request refused: the store cannot take writes now.");
-                let message = format!("service unavailable: {cause}; nothing was stored, send again");
+                let id = error_id();
+                tracing::warn!(error_id = %id, error = %cause, "Request refused: the store cannot take writes now.");
+                let message = format!("service unavailable: {cause}; nothing was stored, send again (error id {id})");
                 let retry_after = [(axum::http::header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string())];
-                (StatusCode::SERVICE_UNAVAILABLE, retry_after, Json(message)).into_response()
+                with_error_id((StatusCode::SERVICE_UNAVAILABLE, retry_after, Json(message)).into_response(), &id)
             }
             ApiError::Internal(cause) => {
-                tracing::error!(error = %cause, "Request failed.");
-                let message = "internal error: the request was not completed; see Herald's log";
-                (StatusCode::INTERNAL_SERVER_ERROR, Json(message)).into_response()
+                let id = error_id();
+                tracing::error!(error_id = %id, error = %cause, "Request failed.");
+                let message = format!(
+                    "internal error: the request was not completed; Herald's log has the cause under error id {id}"
+                );
+                with_error_id((StatusCode::INTERNAL_SERVER_ERROR, Json(message)).into_response(), &id)
             }
         }
     }
+}
+
+/// A new error id: 16 hex digits, in the answer and in the log line holding the cause, so that a user's
+/// report leads straight to it.
+fn error_id() -> String {
+    format!("{:016x}", crate::notify::http::random_u64())
+}
+
+/// Adds `X-Error-Id` to a 5xx answer.
+fn with_error_id(mut response: Response, id: &str) -> Response {
+    if let Ok(value) = axum::http::HeaderValue::from_str(id) {
+        response.headers_mut().insert("x-error-id", value);
+    }
+    response
 }

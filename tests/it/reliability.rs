@@ -49,6 +49,14 @@ async fn a_locked_store_is_answered_503_reported_unready_and_recovered_from_by_i
         .expect("answers");
     assert_eq!(response.status().as_u16(), 503, "never 200 for what is not stored");
     assert_eq!(response.headers()["retry-after"], "5");
+    // The answer carries an error id, and the log line with the full cause has the same one.
+    let error_id = response.headers()["x-error-id"].to_str().expect("ASCII").to_string();
+    assert_eq!(error_id.len(), 16, "{error_id}");
+    let body: String = response.json().await.expect("a JSON string");
+    assert!(body.ends_with(&format!("(error id {error_id})")), "{body}");
+    let logged = herald.wait_for_log(&format!("error_id={error_id}"), Duration::from_secs(5)).await;
+    let line = logged.lines().find(|line| line.contains(&format!("error_id={error_id}"))).expect("logged");
+    assert!(line.contains("Request refused: the store cannot take writes now.") && line.contains("error="), "{line}");
     let (status, reason) = ready_becomes(&herald, 503, Duration::from_secs(10)).await;
     assert_eq!(status, 503);
     assert!(reason.starts_with("not ready: "), "{reason}");
