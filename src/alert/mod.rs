@@ -35,6 +35,8 @@ pub(crate) struct Alert {
     /// Which stored row holds this version: assigned when the version is stored, increasing with every store,
     /// never reused; 0 before then.
     pub version: u64,
+    /// The correlation id of the request that brought this version (`X-Correlation-ID`); empty if none.
+    pub correlation_id: SharedStr,
 }
 
 impl Alert {
@@ -56,6 +58,7 @@ impl Alert {
             generator_url: SharedStr::default(),
             timeout: false,
             version: 0,
+            correlation_id: SharedStr::default(),
         }
     }
 

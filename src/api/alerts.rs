@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::AppState;
+use super::correlation::CorrelationId;
 use super::error::ApiError;
 use super::filter::AlertQuery;
 use super::json_writer::{WriteJson, json_array_body, write_key, write_labels, write_str, write_strs};
@@ -165,6 +166,7 @@ const INLINE_PARSE_BYTES: usize = 256 * 1024;
 /// `POST /api/v2/alerts`.
 pub(super) async fn post_alerts(
     State(state): State<AppState>,
+    correlation: Option<axum::Extension<CorrelationId>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
@@ -195,6 +197,11 @@ pub(super) async fn post_alerts(
             ApiError::Schema { status: StatusCode::UNPROCESSABLE_ENTITY, code: 602, message: err.to_string() }
         }
     })?;
+    let correlation_id = correlation.map(|axum::Extension(CorrelationId(id))| id).unwrap_or_default();
+    let mut alerts = alerts;
+    for alert in &mut alerts {
+        alert.correlation_id = correlation_id.clone();
+    }
     let resolved = alerts.iter().filter(|alert| alert.resolved_at(now)).count() as u64;
     let firing = alerts.len() as u64 - resolved;
     state.engine.ingest(alerts).await.map_err(ApiError::store)?;
@@ -204,7 +211,7 @@ pub(super) async fn post_alerts(
     received.with_label_values(&["v2", "resolved"]).inc_by(resolved);
     if !invalid.is_empty() {
         METRICS.alerts_invalid.with_label_values(&["v2"]).inc_by(invalid.len() as u64);
-        tracing::warn!(invalid = invalid.len(), error = %invalid.join("; "), "Rejected invalid alerts.");
+        tracing::warn!(invalid = invalid.len(), correlation_id = %correlation_id, error = %invalid.join("; "), "Rejected invalid alerts.");
         return Err(ApiError::bad_request(invalid.join("; ")));
     }
     Ok(StatusCode::OK)

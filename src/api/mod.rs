@@ -5,6 +5,7 @@ mod alerts;
 mod auth;
 mod config;
 mod config_check;
+mod correlation;
 mod error;
 mod filter;
 mod groups;
@@ -132,6 +133,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.limits.body_bytes))
         .layer(axum::middleware::from_fn_with_state(state.tokens.clone(), auth::require_token))
         .layer(axum::middleware::from_fn(request_deadline))
+        .layer(axum::middleware::from_fn(correlation::correlate))
         .with_state(state)
 }
 

@@ -45,6 +45,7 @@ pub(super) async fn get_notifications(
                 "latencyMs": attempt.latency_ms,
                 "error": attempt.error,
                 "level": attempt.level,
+                "correlationId": attempt.correlation_id,
             })
         })
         .collect();

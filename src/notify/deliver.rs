@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use reqwest::header::HeaderName;
 use tokio::time::Instant;
 
 use super::data::NotificationData;
@@ -151,10 +152,16 @@ async fn deliver_one(
     // Attempt times are the flush's time plus what has passed since, on Herald's clock.
     let (flush_time, flush_start) = (request.now, Instant::now());
     let fingerprints: Vec<String> = alerts.iter().map(|alert| alert.fingerprint.to_string()).collect();
+    let correlation = correlation_ids(&alerts);
     let attempt = || async {
         let started = Instant::now();
         let sent = async {
-            let requests = job.integration.requests(&notification)?;
+            let mut requests = job.integration.requests(&notification)?;
+            if let Some(ids) = &correlation {
+                for request in &mut requests {
+                    request.headers.push((HeaderName::from_static(CORRELATION_HEADER), ids.clone()));
+                }
+            }
             METRICS.notification_requests.with_label_values(&[integration]).inc();
             http::send(clients, job.integration.http_config(), requests).await
         }
@@ -177,6 +184,7 @@ async fn deliver_one(
             latency_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
             error: None,
             level: request.escalation.as_ref().map(|step| step.level),
+            correlation_id: correlation.clone(),
         };
         if let Err(err) = &sent {
             record.failed(err);
@@ -201,14 +209,38 @@ async fn deliver_one(
     let outcome = match result {
         Ok(()) => {
             METRICS.notifications_delivered.with_label_values(&[integration]).inc();
-            tracing::info!(receiver, integration, group = %request.group_key, group_id = %request.group_id, alerts = alerts.len(), firing = firing.len(), level = request.escalation.as_ref().map(|step| step.level), "Notification sent.");
+            tracing::info!(receiver, integration, group = %request.group_key, group_id = %request.group_id, alerts = alerts.len(), firing = firing.len(), level = request.escalation.as_ref().map(|step| step.level), correlation_id = correlation.as_deref().unwrap_or_default(), "Notification sent.");
             Ok(Some((job.key, entry)))
         }
         Err(err) => {
             METRICS.notifications_failed.with_label_values(&[integration, err.kind.as_str()]).inc();
-            tracing::error!(receiver, integration, group = %request.group_key, group_id = %request.group_id, kind = %err.kind, error = %err, "Notification failed.");
+            tracing::error!(receiver, integration, group = %request.group_key, group_id = %request.group_id, kind = %err.kind, correlation_id = correlation.as_deref().unwrap_or_default(), error = %err, "Notification failed.");
             Err(())
         }
     };
     (outcome, attempts)
+}
+
+/// The header notifications carry the correlation ids in.
+const CORRELATION_HEADER: &str = "x-correlation-id";
+
+/// At most this many correlation ids go with one notification.
+const MAX_CORRELATION_IDS: usize = 10;
+
+/// The distinct correlation ids of the requests that brought `alerts`, newest first, `, `-separated (as a
+/// repeated HTTP header folds); `None` when none has one.
+fn correlation_ids(alerts: &[Arc<Alert>]) -> Option<String> {
+    let mut newest_first: Vec<&Arc<Alert>> = alerts.iter().filter(|alert| !alert.correlation_id.is_empty()).collect();
+    newest_first.sort_by_key(|alert| std::cmp::Reverse(alert.updated_at));
+    let mut ids: Vec<&str> = Vec::new();
+    for alert in newest_first {
+        let id: &str = &alert.correlation_id;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+        if ids.len() == MAX_CORRELATION_IDS {
+            break;
+        }
+    }
+    (!ids.is_empty()).then(|| ids.join(", "))
 }

@@ -73,6 +73,8 @@ pub(crate) struct Attempt {
     pub error: Option<String>,
     /// The escalation level it notified, if it was one.
     pub level: Option<usize>,
+    /// The correlation ids of the requests that brought its alerts (`, `-separated, newest first).
+    pub correlation_id: Option<String>,
 }
 
 impl Attempt {

@@ -18,6 +18,8 @@ struct RowOut<'a> {
     u: i64,
     g: &'a str,
     t: u8,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    c: &'a str,
 }
 
 /// The row's `data` when reading.
@@ -33,6 +35,8 @@ struct RowIn<'a> {
     #[serde(borrow)]
     g: Cow<'a, str>,
     t: u8,
+    #[serde(borrow, default)]
+    c: Cow<'a, str>,
 }
 
 /// Encodes the alert's fields (not its version, which is the row key) into `out`, so that one buffer
@@ -46,6 +50,7 @@ pub(super) fn encode_into(alert: &Alert, out: &mut Vec<u8>) {
         u: to_micros(alert.updated_at),
         g: &alert.generator_url,
         t: u8::from(alert.timeout),
+        c: &alert.correlation_id,
     };
     serde_json::to_writer(out, &row).expect("maps of strings and integers always serialize");
 }
@@ -57,6 +62,9 @@ pub(super) fn decode(version: u64, data: &[u8]) -> Result<Alert, String> {
     alert.generator_url = SharedStr::interned(&row.g);
     alert.timeout = row.t != 0;
     alert.version = version;
+    if !row.c.is_empty() {
+        alert.correlation_id = SharedStr::from(row.c.as_ref());
+    }
     Ok(alert)
 }
 
@@ -87,6 +95,7 @@ pub(crate) mod tests {
         alert.generator_url = "http://prom/graph".into();
         alert.timeout = true;
         alert.version = version;
+        alert.correlation_id = "deploy-42".into();
         alert
     }
 
@@ -95,7 +104,12 @@ pub(crate) mod tests {
         let alert = stored_alert(42);
         let mut row = Vec::new();
         encode_into(&alert, &mut row);
-        assert_eq!(decode(42, &row), Ok(alert));
+        assert_eq!(decode(42, &row), Ok(alert.clone()));
+        let without = Alert { correlation_id: SharedStr::default(), ..alert };
+        let mut row = Vec::new();
+        encode_into(&without, &mut row);
+        assert!(!String::from_utf8_lossy(&row).contains("\"c\""), "no correlation id, no field");
+        assert_eq!(decode(42, &row), Ok(without));
         assert!(decode(1, b"{\"l\":{}}").expect_err("fields missing").starts_with("version 1: missing field"));
     }
 }

@@ -115,3 +115,32 @@ async fn the_command_line_shows_the_history() {
         "{text}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_correlation_id_comes_back_on_the_answer_the_notification_and_the_history() {
+    let (ok, bad) = (Sink::start().await, Sink::start().await);
+    let app = App::start(&config(&ok, &bad)).await;
+    let post = |alerts: Value, id: Option<&str>| {
+        let mut request = crate::helpers::client().post(app.url("/api/v2/alerts")).json(&alerts);
+        if let Some(id) = id {
+            request = request.header("x-correlation-id", id);
+        }
+        request.send()
+    };
+    let answer = post(json!([alert("A", "x")]), Some("deploy-42")).await.expect("sent");
+    assert_eq!(answer.status().as_u16(), 200);
+    assert_eq!(answer.headers()["x-correlation-id"], "deploy-42");
+    let made = post(json!([alert("B", "x")]), None).await.expect("sent");
+    let made = made.headers()["x-correlation-id"].to_str().expect("ASCII").to_string();
+    assert_eq!(made.len(), 16, "one is made when none is given: {made}");
+    crate::in_process::settle().await;
+    app.advance(Duration::from_millis(1000)).await;
+    let to_a = ok.wait_for(1, WAIT).await;
+    let to_b = bad.wait_for(1, WAIT).await;
+    assert_eq!(to_a[0].headers["x-correlation-id"], "deploy-42");
+    assert_eq!(to_b[0].headers["x-correlation-id"], made.as_str());
+    app.advance(Duration::from_millis(100)).await;
+    let history = app.get_json("/api/herald/notifications?receiver=a").await;
+    assert_eq!(history["notifications"][0]["correlationId"], "deploy-42");
+    app.stop().await;
+}

@@ -18,8 +18,8 @@ pub(super) fn write(tx: &Transaction<'_>, batch: &WriteBatch) -> Result<()> {
     for attempt in &batch.history {
         tx.prepare_cached(
             "INSERT INTO notification_history (at, receiver, integration, idx, group_key, group_id, fingerprints, \
-             attempt, outcome, reason, status, latency_ms, error, level) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             attempt, outcome, reason, status, latency_ms, error, level, correlation_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )
         .map_err(db)?
         .execute(params![
@@ -37,6 +37,7 @@ pub(super) fn write(tx: &Transaction<'_>, batch: &WriteBatch) -> Result<()> {
             i64::try_from(attempt.latency_ms).unwrap_or(i64::MAX),
             attempt.error,
             attempt.level.map(|level| level as i64),
+            attempt.correlation_id,
         ])
         .map_err(db)?;
     }
@@ -46,7 +47,7 @@ pub(super) fn write(tx: &Transaction<'_>, batch: &WriteBatch) -> Result<()> {
 /// A page of attempts, newest first.
 pub(super) fn query(conn: &Connection, query: &HistoryQuery) -> Result<Vec<Attempt>> {
     let sql = "SELECT id, at, receiver, integration, idx, group_key, group_id, fingerprints, attempt, outcome, \
-               reason, status, latency_ms, error, level FROM notification_history \
+               reason, status, latency_ms, error, level, correlation_id FROM notification_history \
                WHERE (?1 IS NULL OR receiver = ?1) AND (?2 IS NULL OR group_id = ?2 OR group_key = ?2) \
                AND (?3 IS NULL OR outcome = ?3) AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR id < ?5) \
                ORDER BY id DESC LIMIT ?6";
@@ -82,6 +83,7 @@ pub(super) fn query(conn: &Connection, query: &HistoryQuery) -> Result<Vec<Attem
                         latency_ms: row.get::<_, i64>(12)? as u64,
                         error: row.get(13)?,
                         level: row.get::<_, Option<i64>>(14)?.map(|level| level as usize),
+                        correlation_id: row.get(15)?,
                     },
                     fingerprints,
                     outcome,
