@@ -37,6 +37,8 @@ pub(crate) struct Alert {
     pub version: u64,
     /// The correlation id of the request that brought this version (`X-Correlation-ID`); empty if none.
     pub correlation_id: SharedStr,
+    /// The W3C trace id of the request that brought this version; empty if none.
+    pub trace_id: SharedStr,
 }
 
 impl Alert {
@@ -59,6 +61,7 @@ impl Alert {
             timeout: false,
             version: 0,
             correlation_id: SharedStr::default(),
+            trace_id: SharedStr::default(),
         }
     }
 

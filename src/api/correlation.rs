@@ -1,10 +1,12 @@
-//! Correlation ids: `X-Correlation-ID` on a request is kept (or one is made), returned on the answer, stored
-//! with the alerts the request brought, and sent with the notifications they cause.
+//! Correlation ids and trace context: `X-Correlation-ID` on a request is kept (or one is made) and returned on
+//! the answer; the W3C `traceparent`'s trace id is kept (or one is made). Both are stored with the alerts the
+//! request brought and sent with the notifications they cause, and the request runs in a span carrying them.
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+use tracing::Instrument;
 
 use crate::labels::SharedStr;
 
@@ -18,6 +20,35 @@ const MAX_LENGTH: usize = 128;
 #[derive(Debug, Clone)]
 pub(crate) struct CorrelationId(pub SharedStr);
 
+/// A request's trace id (32 hex digits): the caller's, from `traceparent`, or a new one; in its extensions.
+#[derive(Debug, Clone)]
+pub(crate) struct TraceId(pub SharedStr);
+
+/// The trace id of a valid W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`, neither id all zeros).
+fn caller_trace_id(value: &str) -> Option<&str> {
+    let mut parts = value.trim().split('-');
+    let (version, trace, parent, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let hex = |text: &str, len: usize| {
+        text.len() == len && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let zero = |text: &str| text.bytes().all(|b| b == b'0');
+    let valid = hex(version, 2)
+        && version != "ff"
+        && (version != "00" || parts.next().is_none())
+        && hex(trace, 32)
+        && !zero(trace)
+        && hex(parent, 16)
+        && !zero(parent)
+        && hex(flags, 2);
+    valid.then_some(trace)
+}
+
+/// A new id of `digits` hex digits (16 or 32).
+pub(crate) fn new_id(digits: usize) -> String {
+    let random = || format!("{:016x}", crate::notify::http::random_u64());
+    if digits == 32 { random() + &random() } else { random() }
+}
+
 /// Keeps the caller's correlation id (printable ASCII, at most 128 characters) or makes one, for the handler
 /// and on the answer.
 pub(crate) async fn correlate(mut request: Request, next: Next) -> Response {
@@ -28,11 +59,48 @@ pub(crate) async fn correlate(mut request: Request, next: Next) -> Response {
         .map(str::trim)
         .filter(|id| !id.is_empty() && id.len() <= MAX_LENGTH && id.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_string);
-    let id = given.unwrap_or_else(|| format!("{:016x}", crate::notify::http::random_u64()));
+    let id = given.unwrap_or_else(|| new_id(16));
+    let trace = request
+        .headers()
+        .get("traceparent")
+        .and_then(|value| value.to_str().ok())
+        .and_then(caller_trace_id)
+        .map(str::to_string)
+        .unwrap_or_else(|| new_id(32));
+    let span = tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), correlation_id = %id, trace_id = %trace);
     request.extensions_mut().insert(CorrelationId(SharedStr::from(id.as_str())));
-    let mut response = next.run(request).await;
+    request.extensions_mut().insert(TraceId(SharedStr::from(trace.as_str())));
+    let mut response = next.run(request).instrument(span).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_well_formed_traceparent_continues_the_callers_trace() {
+        let trace = "0af7651916cd43dd8448eb211c80319c";
+        assert_eq!(caller_trace_id(&format!("00-{trace}-b7ad6b7169203331-01")), Some(trace));
+        assert_eq!(
+            caller_trace_id(&format!("01-{trace}-b7ad6b7169203331-01-more")),
+            Some(trace),
+            "later versions may add fields"
+        );
+        for bad in [
+            format!("00-{trace}-b7ad6b7169203331-01-more"),
+            format!("ff-{trace}-b7ad6b7169203331-01"),
+            "00-00000000000000000000000000000000-b7ad6b7169203331-01".to_string(),
+            format!("00-{trace}-0000000000000000-01"),
+            format!("00-{}-b7ad6b7169203331-01", trace.to_uppercase()),
+            "00-abc-def-01".to_string(),
+            String::new(),
+        ] {
+            assert_eq!(caller_trace_id(&bad), None, "{bad}");
+        }
+        assert_eq!(new_id(32).len(), 32);
+    }
 }

@@ -28,6 +28,11 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 pub(crate) use auth::ApiTokens;
+
+/// A new W3C span id (16 hex digits), for the notifications that continue an alert's trace.
+pub(crate) fn new_span_id() -> String {
+    correlation::new_id(16)
+}
 pub(crate) use error::ApiError;
 pub(crate) use server::serve;
 

@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::core::{AckError, DispatchCore, FlushRequest, GroupChanges};
 use super::escalation::{GroupState, NextLevel};
@@ -496,7 +497,8 @@ impl Actor {
             external_url: self.external_url.clone(),
             templates: Arc::clone(&self.runtime.templates),
         };
-        self.deliveries.spawn(deliver(job, Arc::clone(&self.clients)));
+        let span = tracing::info_span!("flush", group = %job.request.group_key, group_id = %job.request.group_id);
+        self.deliveries.spawn(deliver(job, Arc::clone(&self.clients)).instrument(span));
     }
 
     fn record(&mut self, outcome: FlushOutcome) {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderName;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::data::NotificationData;
 use super::error::Error;
@@ -82,9 +83,13 @@ pub(crate) async fn deliver(job: FlushJob, clients: Arc<HttpClients>) -> FlushOu
         let external_url = job.external_url.clone();
         let templates = Arc::clone(&job.templates);
         let superseded = job.superseded.clone();
-        tasks.spawn(async move {
-            deliver_one(&request, integration, &clients, &templates, &external_url, deadline, &superseded).await
-        });
+        let span = tracing::info_span!("notification", receiver = %integration.key.receiver, integration = %integration.key.integration);
+        tasks.spawn(
+            async move {
+                deliver_one(&request, integration, &clients, &templates, &external_url, deadline, &superseded).await
+            }
+            .instrument(span),
+        );
     }
     let mut success = true;
     let mut nflog = Vec::new();
@@ -153,13 +158,22 @@ async fn deliver_one(
     let (flush_time, flush_start) = (request.now, Instant::now());
     let fingerprints: Vec<String> = alerts.iter().map(|alert| alert.fingerprint.to_string()).collect();
     let correlation = correlation_ids(&alerts);
+    // The notification continues the trace of the newest alert that came with one, as a new span.
+    let traceparent = alerts
+        .iter()
+        .filter(|alert| !alert.trace_id.is_empty())
+        .max_by_key(|alert| alert.updated_at)
+        .map(|alert| format!("00-{}-{}-01", alert.trace_id, crate::api::new_span_id()));
     let attempt = || async {
         let started = Instant::now();
         let sent = async {
             let mut requests = job.integration.requests(&notification)?;
-            if let Some(ids) = &correlation {
-                for request in &mut requests {
+            for request in &mut requests {
+                if let Some(ids) = &correlation {
                     request.headers.push((HeaderName::from_static(CORRELATION_HEADER), ids.clone()));
+                }
+                if let Some(traceparent) = &traceparent {
+                    request.headers.push((HeaderName::from_static("traceparent"), traceparent.clone()));
                 }
             }
             METRICS.notification_requests.with_label_values(&[integration]).inc();

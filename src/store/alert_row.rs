@@ -20,6 +20,8 @@ struct RowOut<'a> {
     t: u8,
     #[serde(skip_serializing_if = "str::is_empty")]
     c: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    tr: &'a str,
 }
 
 /// The row's `data` when reading.
@@ -37,6 +39,8 @@ struct RowIn<'a> {
     t: u8,
     #[serde(borrow, default)]
     c: Cow<'a, str>,
+    #[serde(borrow, default)]
+    tr: Cow<'a, str>,
 }
 
 /// Encodes the alert's fields (not its version, which is the row key) into `out`, so that one buffer
@@ -51,6 +55,7 @@ pub(super) fn encode_into(alert: &Alert, out: &mut Vec<u8>) {
         g: &alert.generator_url,
         t: u8::from(alert.timeout),
         c: &alert.correlation_id,
+        tr: &alert.trace_id,
     };
     serde_json::to_writer(out, &row).expect("maps of strings and integers always serialize");
 }
@@ -64,6 +69,9 @@ pub(super) fn decode(version: u64, data: &[u8]) -> Result<Alert, String> {
     alert.version = version;
     if !row.c.is_empty() {
         alert.correlation_id = SharedStr::from(row.c.as_ref());
+    }
+    if !row.tr.is_empty() {
+        alert.trace_id = SharedStr::from(row.tr.as_ref());
     }
     Ok(alert)
 }
@@ -96,6 +104,7 @@ pub(crate) mod tests {
         alert.timeout = true;
         alert.version = version;
         alert.correlation_id = "deploy-42".into();
+        alert.trace_id = "0af7651916cd43dd8448eb211c80319c".into();
         alert
     }
 
@@ -105,7 +114,7 @@ pub(crate) mod tests {
         let mut row = Vec::new();
         encode_into(&alert, &mut row);
         assert_eq!(decode(42, &row), Ok(alert.clone()));
-        let without = Alert { correlation_id: SharedStr::default(), ..alert };
+        let without = Alert { correlation_id: SharedStr::default(), trace_id: SharedStr::default(), ..alert };
         let mut row = Vec::new();
         encode_into(&without, &mut row);
         assert!(!String::from_utf8_lossy(&row).contains("\"c\""), "no correlation id, no field");

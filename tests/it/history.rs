@@ -144,3 +144,37 @@ async fn a_correlation_id_comes_back_on_the_answer_the_notification_and_the_hist
     assert_eq!(history["notifications"][0]["correlationId"], "deploy-42");
     app.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_traceparent_on_ingest_is_continued_by_the_notification() {
+    let (ok, bad) = (Sink::start().await, Sink::start().await);
+    let app = App::start(&config(&ok, &bad)).await;
+    let trace = "0af7651916cd43dd8448eb211c80319c";
+    let response = crate::helpers::client()
+        .post(app.url("/api/v2/alerts"))
+        .header("traceparent", format!("00-{trace}-b7ad6b7169203331-01"))
+        .json(&json!([alert("A", "x")]))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 200);
+    let refused = crate::helpers::client()
+        .post(app.url("/api/v2/alerts"))
+        .header("traceparent", "00-not-a-trace-01")
+        .json(&json!([alert("B", "x")]))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status().as_u16(), 200, "a bad traceparent starts a new trace, it is not an error");
+    crate::in_process::settle().await;
+    app.advance(Duration::from_millis(1000)).await;
+    let to_a = ok.wait_for(1, WAIT).await;
+    let to_b = bad.wait_for(1, WAIT).await;
+    let continued = to_a[0].headers["traceparent"].to_str().expect("ASCII").to_string();
+    let parts: Vec<&str> = continued.split('-').collect();
+    assert_eq!((parts[0], parts[1], parts[3]), ("00", trace, "01"), "{continued}");
+    assert!(parts[2].len() == 16 && parts[2] != "b7ad6b7169203331", "a span of its own: {continued}");
+    let fresh = to_b[0].headers["traceparent"].to_str().expect("ASCII").to_string();
+    assert!(fresh.len() == 55 && !fresh.contains("not"), "{fresh}");
+    app.stop().await;
+}
