@@ -128,8 +128,7 @@ pub(super) async fn get_group(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id = group_id(&id)?;
-    let group = state.engine.dispatcher().groups().await.into_iter().find(|group| group.id == id);
-    let group = group.ok_or_else(|| unknown(id))?;
+    let group = state.engine.dispatcher().group(id).await.ok_or_else(|| unknown(id))?;
     group_json(&state, group)
 }
 

@@ -88,6 +88,7 @@ pub(crate) struct AckApplied {
 enum Command {
     Reload(Arc<Runtime>, Vec<Arc<Alert>>, oneshot::Sender<()>),
     Groups(oneshot::Sender<Vec<GroupView>>),
+    Group(GroupId, oneshot::Sender<Option<GroupView>>),
     Ack(GroupId, AckChange, oneshot::Sender<Result<AckApplied, AckError>>),
     RestoreState(GroupId, GroupState),
     ForwardAck(GroupId, AckChange),
@@ -237,6 +238,13 @@ impl Dispatcher {
         self.heartbeat.groups.load(Ordering::Relaxed)
     }
 
+    /// A snapshot of one group.
+    pub(crate) async fn group(&self, id: GroupId) -> Option<GroupView> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(Command::Group(id, reply)).ok()?;
+        answer.await.ok().flatten()
+    }
+
     /// A snapshot of every group.
     pub(crate) async fn groups(&self) -> Vec<GroupView> {
         let (reply, answer) = oneshot::channel();
@@ -324,6 +332,9 @@ impl Actor {
             Command::Groups(reply) => {
                 let groups = self.core.groups().map(|group| self.view(group)).collect();
                 let _ = reply.send(groups);
+            }
+            Command::Group(id, reply) => {
+                let _ = reply.send(self.core.group(id).map(|group| self.view(group)));
             }
             Command::Ack(id, change, reply) => {
                 let _ = reply.send(self.change_ack(id, change));
