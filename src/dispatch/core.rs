@@ -460,8 +460,9 @@ impl DispatchCore {
         }
         // A notification that found nothing firing ends the episode: the climb, the acknowledgement, and the
         // followers, who have had the resolve.
-        let ended = success && !group.is_firing(done.now) && !group.is_firing(now);
-        if ended && group.timer.state != GroupState::default() {
+        // Most groups have no such state: the walk over their alerts is skipped for them.
+        let has_state = group.timer.state != GroupState::default();
+        if has_state && success && !group.is_firing(done.now) && !group.is_firing(now) {
             group.timer.state = GroupState::default();
             self.reschedule_state(done.group_id);
         }
