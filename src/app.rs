@@ -27,7 +27,10 @@ use crate::telemetry::metrics::METRICS;
 
 /// Runs the service on a new Tokio runtime until SIGTERM or SIGINT; returns the exit status.
 pub fn serve_blocking(args: ServeArgs) -> ExitCode {
-    telemetry::init(args.log_level, args.log_format);
+    if let Err(err) = telemetry::init(args.log_level, args.log_format) {
+        eprintln!("herald: error: {err}");
+        return ExitCode::FAILURE;
+    }
     if args.cluster.any_given() {
         tracing::warn!(
             "The --cluster.* flags are accepted for compatibility and ignored: Herald does not gossip. \
@@ -54,6 +57,8 @@ pub fn serve_blocking(args: ServeArgs) -> ExitCode {
         })
         .await
     });
+    drop(runtime);
+    telemetry::otlp::shutdown();
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -158,6 +163,9 @@ pub async fn run(
     ];
     let prefix = args.route_prefix();
     tracing::info!(%address, route_prefix = %prefix, config = %args.config.display(), data_dir = %args.data_dir.display(), "Herald is listening.");
+    if telemetry::otlp::enabled() {
+        tracing::info!("Traces are exported over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT is set).");
+    }
     let limits = Limits {
         body_bytes: args.max_request_bytes,
         ingest: IngestLimits {

@@ -37,8 +37,9 @@ pub(crate) struct Alert {
     pub version: u64,
     /// The correlation id of the request that brought this version (`X-Correlation-ID`); empty if none.
     pub correlation_id: SharedStr,
-    /// The W3C trace id of the request that brought this version; empty if none.
-    pub trace_id: SharedStr,
+    /// The trace context of the request that brought this version, `<trace id>-<span id>` (a lone trace id
+    /// in rows stored before spans were kept); empty if none.
+    pub trace_context: SharedStr,
 }
 
 impl Alert {
@@ -61,7 +62,7 @@ impl Alert {
             timeout: false,
             version: 0,
             correlation_id: SharedStr::default(),
-            trace_id: SharedStr::default(),
+            trace_context: SharedStr::default(),
         }
     }
 

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::AppState;
-use super::correlation::{CorrelationId, TraceId};
+use super::correlation::{CorrelationId, TraceContext};
 use super::error::ApiError;
 use super::filter::AlertQuery;
 use super::json_writer::{WriteJson, json_array_body, write_key, write_labels, write_str, write_strs};
@@ -167,7 +167,7 @@ const INLINE_PARSE_BYTES: usize = 256 * 1024;
 pub(super) async fn post_alerts(
     State(state): State<AppState>,
     correlation: Option<axum::Extension<CorrelationId>>,
-    trace: Option<axum::Extension<TraceId>>,
+    trace: Option<axum::Extension<TraceContext>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
@@ -199,11 +199,11 @@ pub(super) async fn post_alerts(
         }
     })?;
     let correlation_id = correlation.map(|axum::Extension(CorrelationId(id))| id).unwrap_or_default();
-    let trace_id = trace.map(|axum::Extension(TraceId(id))| id).unwrap_or_default();
+    let trace_context = trace.map(|axum::Extension(TraceContext(context))| context).unwrap_or_default();
     let mut alerts = alerts;
     for alert in &mut alerts {
         alert.correlation_id = correlation_id.clone();
-        alert.trace_id = trace_id.clone();
+        alert.trace_context = trace_context.clone();
     }
     let resolved = alerts.iter().filter(|alert| alert.resolved_at(now)).count() as u64;
     let firing = alerts.len() as u64 - resolved;

@@ -1,6 +1,7 @@
 //! Correlation ids and trace context: `X-Correlation-ID` on a request is kept (or one is made) and returned on
-//! the answer; the W3C `traceparent`'s trace id is kept (or one is made). Both are stored with the alerts the
-//! request brought and sent with the notifications they cause, and the request runs in a span carrying them.
+//! the answer; the W3C `traceparent` is continued (or a trace begins). Both are stored with the alerts the
+//! request brought and sent with the notifications they cause, and the request runs in a span carrying them
+//! (exported over OTLP as a child of the caller's span when export is on).
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -9,6 +10,7 @@ use axum::response::Response;
 use tracing::Instrument;
 
 use crate::labels::SharedStr;
+use crate::telemetry::otlp;
 
 /// The header.
 pub(crate) const HEADER: &str = "x-correlation-id";
@@ -20,12 +22,15 @@ const MAX_LENGTH: usize = 128;
 #[derive(Debug, Clone)]
 pub(crate) struct CorrelationId(pub SharedStr);
 
-/// A request's trace id (32 hex digits): the caller's, from `traceparent`, or a new one; in its extensions.
+/// A request's trace context, `<trace id>-<span id>` (32 and 16 hex digits), in its extensions: the trace is
+/// the caller's (from `traceparent`) or a new one; the span is the request's own when spans are exported,
+/// else the caller's span (or a new id). What the request causes later continues from that span.
 #[derive(Debug, Clone)]
-pub(crate) struct TraceId(pub SharedStr);
+pub(crate) struct TraceContext(pub SharedStr);
 
-/// The trace id of a valid W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`, neither id all zeros).
-fn caller_trace_id(value: &str) -> Option<&str> {
+/// The trace id and the parent (span) id of a valid W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`,
+/// neither id all zeros).
+fn caller_trace(value: &str) -> Option<(&str, &str)> {
     let mut parts = value.trim().split('-');
     let (version, trace, parent, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let hex = |text: &str, len: usize| {
@@ -40,7 +45,17 @@ fn caller_trace_id(value: &str) -> Option<&str> {
         && hex(parent, 16)
         && !zero(parent)
         && hex(flags, 2);
-    valid.then_some(trace)
+    valid.then_some((trace, parent))
+}
+
+/// The trace id and span id of a stored trace context (`<trace>-<span>`, or a lone trace id as versions
+/// before 0.2 stored).
+pub(crate) fn split_trace_context(context: &str) -> Option<(&str, Option<&str>)> {
+    match context.split_once('-') {
+        _ if context.is_empty() => None,
+        Some((trace, span)) => Some((trace, Some(span))),
+        None => Some((context, None)),
+    }
 }
 
 /// A new id of `digits` hex digits (16 or 32).
@@ -60,16 +75,19 @@ pub(crate) async fn correlate(mut request: Request, next: Next) -> Response {
         .filter(|id| !id.is_empty() && id.len() <= MAX_LENGTH && id.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_string);
     let id = given.unwrap_or_else(|| new_id(16));
-    let trace = request
-        .headers()
-        .get("traceparent")
-        .and_then(|value| value.to_str().ok())
-        .and_then(caller_trace_id)
-        .map(str::to_string)
-        .unwrap_or_else(|| new_id(32));
-    let span = tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), correlation_id = %id, trace_id = %trace);
+    let caller = request.headers().get("traceparent").and_then(|value| value.to_str().ok()).and_then(caller_trace);
+    let span = tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), correlation_id = %id, trace_id = tracing::field::Empty);
+    if let Some((trace, parent)) = caller {
+        otlp::continue_trace(&span, trace, parent);
+    }
+    let (trace, own_span) = match (otlp::ids(&span), caller) {
+        (Some(exported), _) => exported,
+        (None, Some((trace, parent))) => (trace.to_string(), parent.to_string()),
+        (None, None) => (new_id(32), new_id(16)),
+    };
+    span.record("trace_id", trace.as_str());
     request.extensions_mut().insert(CorrelationId(SharedStr::from(id.as_str())));
-    request.extensions_mut().insert(TraceId(SharedStr::from(trace.as_str())));
+    request.extensions_mut().insert(TraceContext(SharedStr::from(format!("{trace}-{own_span}").as_str())));
     let mut response = next.run(request).instrument(span).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);
@@ -84,10 +102,11 @@ mod tests {
     #[test]
     fn only_a_well_formed_traceparent_continues_the_callers_trace() {
         let trace = "0af7651916cd43dd8448eb211c80319c";
-        assert_eq!(caller_trace_id(&format!("00-{trace}-b7ad6b7169203331-01")), Some(trace));
+        let parent = "b7ad6b7169203331";
+        assert_eq!(caller_trace(&format!("00-{trace}-{parent}-01")), Some((trace, parent)));
         assert_eq!(
-            caller_trace_id(&format!("01-{trace}-b7ad6b7169203331-01-more")),
-            Some(trace),
+            caller_trace(&format!("01-{trace}-{parent}-01-more")),
+            Some((trace, parent)),
             "later versions may add fields"
         );
         for bad in [
@@ -99,8 +118,11 @@ mod tests {
             "00-abc-def-01".to_string(),
             String::new(),
         ] {
-            assert_eq!(caller_trace_id(&bad), None, "{bad}");
+            assert_eq!(caller_trace(&bad), None, "{bad}");
         }
         assert_eq!(new_id(32).len(), 32);
+        assert_eq!(split_trace_context(&format!("{trace}-{parent}")), Some((trace, Some(parent))));
+        assert_eq!(split_trace_context(trace), Some((trace, None)), "as stored before spans were kept");
+        assert_eq!(split_trace_context(""), None);
     }
 }

@@ -22,11 +22,14 @@ use crate::inhibit::Inhibitor;
 use crate::labels::LabelSet;
 use crate::nflog::{Nflog, NflogEntry, NflogKey};
 use crate::notify::data::NotificationData;
-use crate::notify::{AckForward, FlushJob, FlushOutcome, HttpClients, IntegrationJob, deliver, forward_ack};
+use crate::notify::{
+    AckForward, FlushJob, FlushOutcome, HttpClients, IntegrationJob, deliver, forward_ack, newest_trace,
+};
 use crate::runtime::Runtime;
 use crate::silence::Silences;
 use crate::store::{Persister, WriteBatch};
 use crate::telemetry::metrics::METRICS;
+use crate::telemetry::otlp;
 
 /// How often empty groups and expired log entries are cleaned up (Alertmanager: 30 s).
 const MAINTENANCE_INTERVAL: Duration = Duration::from_secs(30);
@@ -509,6 +512,11 @@ impl Actor {
             templates: Arc::clone(&self.runtime.templates),
         };
         let span = tracing::info_span!("flush", group = %job.request.group_key, group_id = %job.request.group_id);
+        if otlp::enabled()
+            && let Some((trace, Some(parent))) = newest_trace(&job.alerts)
+        {
+            otlp::continue_trace(&span, trace, parent);
+        }
         self.deliveries.spawn(deliver(job, Arc::clone(&self.clients)).instrument(span));
     }
 

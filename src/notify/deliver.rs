@@ -17,9 +17,11 @@ use super::http::{self, HttpClients};
 use super::integration::{Integration, Notification};
 use super::retry;
 use crate::alert::Alert;
+use crate::api::split_trace_context;
 use crate::dispatch::{FlushRequest, split_by_state};
 use crate::nflog::{NflogEntry, NflogKey, needs_update};
 use crate::telemetry::metrics::METRICS;
+use crate::telemetry::otlp;
 use crate::template::Templates;
 use tokio_util::sync::CancellationToken;
 
@@ -69,6 +71,16 @@ pub(crate) struct FlushOutcome {
     pub nflog: Vec<(NflogKey, NflogEntry)>,
     /// Every attempt, for the notification history.
     pub attempts: Vec<Attempt>,
+}
+
+/// The trace context (trace id, and span id when kept) of the newest of `alerts` that came with one: what a
+/// flush and its notifications continue.
+pub(crate) fn newest_trace(alerts: &[Arc<Alert>]) -> Option<(&str, Option<&str>)> {
+    alerts
+        .iter()
+        .filter(|alert| !alert.trace_context.is_empty())
+        .max_by_key(|alert| alert.updated_at)
+        .and_then(|alert| split_trace_context(&alert.trace_context))
 }
 
 /// Runs a flush to completion.
@@ -158,12 +170,12 @@ async fn deliver_one(
     let (flush_time, flush_start) = (request.now, Instant::now());
     let fingerprints: Vec<String> = alerts.iter().map(|alert| alert.fingerprint.to_string()).collect();
     let correlation = correlation_ids(&alerts);
-    // The notification continues the trace of the newest alert that came with one, as a new span.
-    let traceparent = alerts
-        .iter()
-        .filter(|alert| !alert.trace_id.is_empty())
-        .max_by_key(|alert| alert.updated_at)
-        .map(|alert| format!("00-{}-{}-01", alert.trace_id, crate::api::new_span_id()));
+    // The notification span, when exported, is the receiver's parent; otherwise the receiver continues the
+    // trace of the newest alert that came with one, under a span id of its own.
+    let traceparent = match otlp::ids(&tracing::Span::current()) {
+        Some((trace, span)) => Some(format!("00-{trace}-{span}-01")),
+        None => newest_trace(&alerts).map(|(trace, _)| format!("00-{trace}-{}-01", crate::api::new_span_id())),
+    };
     let attempt = || async {
         let started = Instant::now();
         let sent = async {

@@ -16,7 +16,7 @@ pub(crate) mod retry;
 pub(crate) mod slack;
 pub(crate) mod webhook;
 
-pub(crate) use deliver::{FlushJob, FlushOutcome, IntegrationJob, deliver};
+pub(crate) use deliver::{FlushJob, FlushOutcome, IntegrationJob, deliver, newest_trace};
 pub(crate) use error::Error;
 pub(crate) use forward::{AckForward, forward_ack};
 pub(crate) use http::HttpClients;

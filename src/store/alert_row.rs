@@ -55,7 +55,7 @@ pub(super) fn encode_into(alert: &Alert, out: &mut Vec<u8>) {
         g: &alert.generator_url,
         t: u8::from(alert.timeout),
         c: &alert.correlation_id,
-        tr: &alert.trace_id,
+        tr: &alert.trace_context,
     };
     serde_json::to_writer(out, &row).expect("maps of strings and integers always serialize");
 }
@@ -71,7 +71,7 @@ pub(super) fn decode(version: u64, data: &[u8]) -> Result<Alert, String> {
         alert.correlation_id = SharedStr::from(row.c.as_ref());
     }
     if !row.tr.is_empty() {
-        alert.trace_id = SharedStr::from(row.tr.as_ref());
+        alert.trace_context = SharedStr::from(row.tr.as_ref());
     }
     Ok(alert)
 }
@@ -104,7 +104,7 @@ pub(crate) mod tests {
         alert.timeout = true;
         alert.version = version;
         alert.correlation_id = "deploy-42".into();
-        alert.trace_id = "0af7651916cd43dd8448eb211c80319c".into();
+        alert.trace_context = "0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331".into();
         alert
     }
 
@@ -114,7 +114,7 @@ pub(crate) mod tests {
         let mut row = Vec::new();
         encode_into(&alert, &mut row);
         assert_eq!(decode(42, &row), Ok(alert.clone()));
-        let without = Alert { correlation_id: SharedStr::default(), trace_id: SharedStr::default(), ..alert };
+        let without = Alert { correlation_id: SharedStr::default(), trace_context: SharedStr::default(), ..alert };
         let mut row = Vec::new();
         encode_into(&without, &mut row);
         assert!(!String::from_utf8_lossy(&row).contains("\"c\""), "no correlation id, no field");

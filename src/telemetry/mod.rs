@@ -2,6 +2,7 @@
 //! `HERALD_LOG` as a full `tracing` filter for finer control.
 
 pub(crate) mod metrics;
+pub(crate) mod otlp;
 
 use std::fmt::{self, Write as _};
 use std::io::IsTerminal;
@@ -11,6 +12,8 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{Layer, Registry, layer::SubscriberExt as _};
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -45,16 +48,21 @@ impl LogLevel {
     }
 }
 
-/// Installs the process-wide subscriber writing to stderr. `HERALD_LOG`, when set, replaces the level with
-/// a full filter (`info,herald::notify=debug`). A second call does nothing.
-pub fn init(level: LogLevel, format: LogFormat) {
+/// Installs the process-wide subscriber writing to stderr, and the OTLP trace exporter when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` asks for one. `HERALD_LOG`, when set, replaces the level with a full filter
+/// (`info,herald::notify=debug`). A second call does nothing. An error names the exporter setting that is wrong.
+pub fn init(level: LogLevel, format: LogFormat) -> Result<(), String> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level.directive()));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Logfmt => builder.event_format(Logfmt { color: std::io::stderr().is_terminal() }).try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let log: Box<dyn Layer<Registry> + Send + Sync> = match format {
+        LogFormat::Logfmt => {
+            Box::new(fmt.event_format(Logfmt { color: std::io::stderr().is_terminal() }).with_filter(filter))
+        }
+        LogFormat::Json => Box::new(fmt.json().flatten_event(true).with_filter(filter)),
     };
+    let _ = tracing_subscriber::registry().with(log).with(otlp::layer()?).try_init();
+    Ok(())
 }
 
 /// Writes events as logfmt: `ts`, `level`, `target`, `msg`, then the event's fields in order.

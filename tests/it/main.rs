@@ -17,6 +17,7 @@ mod helpers;
 mod history;
 mod in_process;
 mod openapi;
+mod otlp;
 mod opsgenie;
 mod pagerduty;
 mod preview;
