@@ -175,8 +175,16 @@ pub async fn run(
             max_value_bytes: args.max_value_bytes,
         },
     };
-    let app =
-        router_at(&prefix, AppState { engine: Arc::clone(&engine), limits, tokens, data_dir: args.data_dir.clone() });
+    let app = router_at(
+        &prefix,
+        AppState {
+            engine: Arc::clone(&engine),
+            limits,
+            tokens,
+            data_dir: args.data_dir.clone(),
+            profiling: args.enable_pprof,
+        },
+    );
     let stop = shutdown.clone();
     tokio::spawn(async move {
         requested.await;

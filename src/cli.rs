@@ -196,6 +196,10 @@ pub struct ServeArgs {
     /// alertmanager config).
     #[arg(long = "web.api-token-for-alerts", env = "HERALD_API_TOKEN_FOR_ALERTS")]
     pub api_token_for_alerts: bool,
+    /// Serve CPU profiles at `/debug/pprof/profile?seconds=N` (Go's pprof format, as Alertmanager serves
+    /// them; needs the API token when tokens are configured).
+    #[arg(long = "web.enable-pprof", env = "HERALD_WEB_ENABLE_PPROF")]
+    pub enable_pprof: bool,
     /// Lowest level logged (`HERALD_LOG`, a full tracing filter, overrides it).
     #[arg(long = "log.level", env = "HERALD_LOG_LEVEL", value_enum, default_value = "info")]
     pub log_level: LogLevel,

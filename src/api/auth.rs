@@ -95,6 +95,8 @@ impl ApiTokens {
         match (method, path) {
             (_, "/-/healthy" | "/-/ready") => Access::Open,
             (&Method::POST, "/api/v2/alerts") if !self.alerts_need_token => Access::Open,
+            // A profile costs CPU for its whole length and shows the code.
+            (_, "/debug/pprof/profile") => Access::Write,
             (&Method::GET | &Method::HEAD, _) => Access::Read,
             // Requests that only compute an answer.
             (&Method::POST, "/api/herald/config/check" | "/api/herald/routes/test") => Access::Read,
@@ -196,6 +198,7 @@ mod tests {
             (Method::POST, "/api/v2/silences", false, false, true, false),
             (Method::PUT, "/api/herald/config", false, false, true, false),
             (Method::POST, "/-/reload", false, false, true, false),
+            (Method::GET, "/debug/pprof/profile", false, false, true, false),
             (Method::DELETE, "/api/herald/groups/00000000000000aa/ack", false, false, true, false),
         ] {
             let access = t.access(&method, path);

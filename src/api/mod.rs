@@ -13,6 +13,7 @@ mod json_writer;
 mod metrics;
 mod notifications;
 mod pages;
+mod pprof;
 mod preview;
 mod server;
 mod silences;
@@ -41,7 +42,7 @@ use crate::engine::Engine;
 
 /// Every route Herald serves, as `(method, path)` with `{param}` placeholders; `openapi.yaml` documents
 /// exactly these (checked by a test).
-pub const ROUTES: [(&str, &str); 33] = [
+pub const ROUTES: [(&str, &str); 34] = [
     ("GET", "/api/v2/alerts"),
     ("POST", "/api/v2/alerts"),
     ("GET", "/api/v2/alerts/groups"),
@@ -71,6 +72,7 @@ pub const ROUTES: [(&str, &str); 33] = [
     ("POST", "/api/herald/routes/test"),
     ("GET", "/api/herald/notifications"),
     ("GET", "/metrics"),
+    ("GET", "/debug/pprof/profile"),
     ("GET", "/-/healthy"),
     ("GET", "/-/ready"),
     ("POST", "/-/reload"),
@@ -100,6 +102,8 @@ pub(crate) struct AppState {
     pub tokens: ApiTokens,
     /// Where the database is (its size is a metric).
     pub data_dir: std::path::PathBuf,
+    /// Whether `/debug/pprof/profile` serves CPU profiles (`--web.enable-pprof`).
+    pub profiling: bool,
 }
 
 /// All routes.
@@ -119,6 +123,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/-/ready", get(ready).head(ready))
         .route("/-/reload", post(reload))
         .route("/metrics", get(metrics::get_metrics))
+        .route("/debug/pprof/profile", get(pprof::get_profile))
         .route("/api/herald/notifications", get(notifications::get_notifications))
         .route("/api/herald/receivers/{name}/preview", post(preview::preview_receiver))
         .route("/api/herald/alerts", get(pages::get_alert_page))
@@ -150,7 +155,13 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// Answers 408 to a request not done within [`REQUEST_TIMEOUT`].
 async fn request_deadline(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     let path = request.uri().path().to_string();
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+    // A profile takes as long as it was asked to (bounded by its handler).
+    let limit = if path.ends_with("/debug/pprof/profile") {
+        REQUEST_TIMEOUT + std::time::Duration::from_secs(pprof::MAX_SECONDS)
+    } else {
+        REQUEST_TIMEOUT
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::schema(
             StatusCode::REQUEST_TIMEOUT,

@@ -3,6 +3,7 @@
 
 pub(crate) mod metrics;
 pub(crate) mod otlp;
+pub(crate) mod profile;
 
 use std::fmt::{self, Write as _};
 use std::io::IsTerminal;

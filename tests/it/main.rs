@@ -22,6 +22,7 @@ mod opsgenie;
 mod pagerduty;
 mod preview;
 mod reliability;
+mod profiling;
 mod prometheus;
 mod routing_oracle;
 mod seed;
