@@ -22,9 +22,9 @@ const MAX_LENGTH: usize = 128;
 #[derive(Debug, Clone)]
 pub(crate) struct CorrelationId(pub SharedStr);
 
-/// A request's trace context, `<trace id>-<span id>` (32 and 16 hex digits), in its extensions: the trace is
-/// the caller's (from `traceparent`) or a new one; the span is the request's own when spans are exported,
-/// else the caller's span (or a new id). What the request causes later continues from that span.
+/// A request's trace context, in its extensions: `<trace id>-<span id>` (32 and 16 hex digits) when spans are
+/// exported (the span is the request's own, which what the request causes later continues), else the trace
+/// id alone. The trace is the caller's (from `traceparent`) or a new one.
 #[derive(Debug, Clone)]
 pub(crate) struct TraceContext(pub SharedStr);
 
@@ -58,6 +58,12 @@ pub(crate) fn split_trace_context(context: &str) -> Option<(&str, Option<&str>)>
     }
 }
 
+/// The correlation id Herald makes for a request with trace context `context`: its trace id's first 16 hex
+/// digits.
+pub(crate) fn derived_correlation_id(context: &str) -> &str {
+    context.get(..16).unwrap_or(context)
+}
+
 /// A new id of `digits` hex digits (16 or 32).
 pub(crate) fn new_id(digits: usize) -> String {
     let random = || format!("{:016x}", crate::notify::http::random_u64());
@@ -74,20 +80,24 @@ pub(crate) async fn correlate(mut request: Request, next: Next) -> Response {
         .map(str::trim)
         .filter(|id| !id.is_empty() && id.len() <= MAX_LENGTH && id.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_string);
-    let id = given.unwrap_or_else(|| new_id(16));
     let caller = request.headers().get("traceparent").and_then(|value| value.to_str().ok()).and_then(caller_trace);
-    let span = tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), correlation_id = %id, trace_id = tracing::field::Empty);
+    let span = tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), correlation_id = tracing::field::Empty, trace_id = tracing::field::Empty);
     if let Some((trace, parent)) = caller {
         otlp::continue_trace(&span, trace, parent);
     }
-    let (trace, own_span) = match (otlp::ids(&span), caller) {
-        (Some(exported), _) => exported,
-        (None, Some((trace, parent))) => (trace.to_string(), parent.to_string()),
-        (None, None) => (new_id(32), new_id(16)),
+    // The span kept for what the alerts cause later is the request's own, when it is exported; otherwise no
+    // span outlives the request and only the trace id is kept.
+    let context = match (otlp::ids(&span), caller) {
+        (Some((trace, own_span)), _) => format!("{trace}-{own_span}"),
+        (None, Some((trace, _))) => trace.to_string(),
+        (None, None) => new_id(32),
     };
-    span.record("trace_id", trace.as_str());
+    // A made correlation id is the trace id's first half, so that a stored alert needs to keep only one.
+    let id = given.unwrap_or_else(|| derived_correlation_id(&context).to_string());
+    span.record("correlation_id", id.as_str());
+    span.record("trace_id", &context[..context.len().min(32)]);
     request.extensions_mut().insert(CorrelationId(SharedStr::from(id.as_str())));
-    request.extensions_mut().insert(TraceContext(SharedStr::from(format!("{trace}-{own_span}").as_str())));
+    request.extensions_mut().insert(TraceContext(SharedStr::from(context.as_str())));
     let mut response = next.run(request).instrument(span).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);

@@ -29,7 +29,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 pub(crate) use auth::ApiTokens;
-pub(crate) use correlation::split_trace_context;
+pub(crate) use correlation::{derived_correlation_id, split_trace_context};
 
 /// A new W3C span id (16 hex digits), for the notifications that continue an alert's trace.
 pub(crate) fn new_span_id() -> String {

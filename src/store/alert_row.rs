@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;
+use crate::api::derived_correlation_id;
 use crate::labels::{LabelSet, SharedStr, deserialize_interned, deserialize_interned_names};
 
 /// The row's `data`, borrowed from the alert when writing.
@@ -54,7 +55,12 @@ pub(super) fn encode_into(alert: &Alert, out: &mut Vec<u8>) {
         u: to_micros(alert.updated_at),
         g: &alert.generator_url,
         t: u8::from(alert.timeout),
-        c: &alert.correlation_id,
+        // A correlation id Herald made is derived from the trace id: not stored twice.
+        c: if alert.correlation_id.as_ref() == derived_correlation_id(&alert.trace_context) {
+            ""
+        } else {
+            &alert.correlation_id
+        },
         tr: &alert.trace_context,
     };
     serde_json::to_writer(out, &row).expect("maps of strings and integers always serialize");
@@ -67,11 +73,13 @@ pub(super) fn decode(version: u64, data: &[u8]) -> Result<Alert, String> {
     alert.generator_url = SharedStr::interned(&row.g);
     alert.timeout = row.t != 0;
     alert.version = version;
-    if !row.c.is_empty() {
-        alert.correlation_id = SharedStr::from(row.c.as_ref());
-    }
     if !row.tr.is_empty() {
         alert.trace_context = SharedStr::from(row.tr.as_ref());
+    }
+    if !row.c.is_empty() {
+        alert.correlation_id = SharedStr::from(row.c.as_ref());
+    } else if !row.tr.is_empty() {
+        alert.correlation_id = SharedStr::from(derived_correlation_id(&row.tr));
     }
     Ok(alert)
 }
@@ -118,7 +126,16 @@ pub(crate) mod tests {
         let mut row = Vec::new();
         encode_into(&without, &mut row);
         assert!(!String::from_utf8_lossy(&row).contains("\"c\""), "no correlation id, no field");
-        assert_eq!(decode(42, &row), Ok(without));
+        assert_eq!(decode(42, &row), Ok(without.clone()));
+        let made = Alert {
+            correlation_id: "0af7651916cd43dd".into(),
+            trace_context: "0af7651916cd43dd8448eb211c80319c".into(),
+            ..without
+        };
+        let mut row = Vec::new();
+        encode_into(&made, &mut row);
+        assert!(!String::from_utf8_lossy(&row).contains("\"c\""), "a made correlation id is not stored twice");
+        assert_eq!(decode(42, &row), Ok(made));
         assert!(decode(1, b"{\"l\":{}}").expect_err("fields missing").starts_with("version 1: missing field"));
     }
 }
