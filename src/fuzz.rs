@@ -22,10 +22,10 @@ pub fn config(text: &str) {
     let _ = crate::config::parse_str(text, Path::new("/nonexistent"));
 }
 
-/// A template in Go syntax: translate it, and render what translates against empty data.
+/// A template in Go syntax: parse it, and render what parses against empty data.
 pub fn template(source: &str) {
     let templates = crate::template::Templates::new();
-    let _ = templates.render_go_string(source, &serde_json::json!({}));
+    let _ = templates.render_go_string(source, &crate::template::TemplateData::empty());
 }
 
 /// A `POST /api/v2/alerts` body.

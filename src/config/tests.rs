@@ -638,7 +638,7 @@ fn null_matcher_strings_are_ignored() {
 #[test]
 fn templates_that_herald_cannot_render_are_load_errors_naming_the_field() {
     let yaml = with_receiver(
-        "  slack_configs:\n  - api_url: https://h/x\n    title: '{{ .GroupLabels.alertname '\n    text: '{{ call .X }}'\n",
+        "  slack_configs:\n  - api_url: https://h/x\n    title: '{{ .GroupLabels.alertname '\n    text: '{{ humanizeBytes .X }}'\n",
     );
     let found = problems(&yaml);
     let paths: Vec<&str> = found.iter().map(|(path, _, _)| path.as_str()).collect();

@@ -19,6 +19,20 @@ pub(crate) fn format_label_set(labels: &LabelSet) -> String {
     out
 }
 
+/// Go's `strconv.IsPrint`, near enough: letters, marks, numbers, punctuation, symbols and the ASCII space;
+/// not controls, other spaces, format characters or private use.
+pub(crate) fn is_go_printable(c: char) -> bool {
+    c == ' '
+        || !(c.is_control()
+            || c.is_whitespace()
+            || ('\u{e000}'..='\u{f8ff}').contains(&c)
+            || c == '\u{ad}'
+            || ('\u{200b}'..='\u{200f}').contains(&c)
+            || ('\u{2028}'..='\u{202e}').contains(&c)
+            || ('\u{2060}'..='\u{206f}').contains(&c)
+            || c == '\u{feff}')
+}
+
 /// Go's `strconv.Quote`: printable characters stay, the rest are escaped.
 pub(crate) fn go_quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
@@ -37,7 +51,7 @@ pub(crate) fn go_quote(value: &str) -> String {
             c if (c as u32) < 0x20 || c == '\u{7f}' => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
-            c if c.is_control() || c == '\u{feff}' => {
+            c if !is_go_printable(c) => {
                 let code = c as u32;
                 let _ = if code > 0xffff { write!(out, "\\U{code:08x}") } else { write!(out, "\\u{code:04x}") };
             }

@@ -47,6 +47,8 @@ pub(crate) struct NotificationData {
     pub external_url: String,
     /// Set on an escalation level's notification: which level, and since when the group fires.
     pub escalation: Option<EscalationStep>,
+    /// When the notification is made (templates' `since`).
+    pub now: DateTime<Utc>,
 }
 
 impl NotificationData {
@@ -83,6 +85,7 @@ impl NotificationData {
             group_labels: group_labels.clone(),
             external_url: external_url.to_string(),
             escalation: None,
+            now,
         }
     }
 }

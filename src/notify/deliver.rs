@@ -22,7 +22,7 @@ use crate::dispatch::{FlushRequest, split_by_state};
 use crate::nflog::{NflogEntry, NflogKey, needs_update};
 use crate::telemetry::metrics::METRICS;
 use crate::telemetry::otlp;
-use crate::template::Templates;
+use crate::template::{TemplateData, Templates};
 use tokio_util::sync::CancellationToken;
 
 /// Everything a flush needs, captured when it came due.
@@ -161,10 +161,9 @@ async fn deliver_one(
     data.escalation = request.escalation.clone();
     let integration = job.key.integration.as_str();
     // Webhooks send the data as it is; only the templated integrations need the template view of it.
-    let template_data =
-        if job.integration.uses_templates() { crate::template::template_data(&data) } else { serde_json::Value::Null };
+    let template_data = job.integration.uses_templates().then(|| TemplateData::new(&data));
     let notification =
-        Notification { data: &data, template_data: &template_data, templates, group_key: &request.group_key };
+        Notification { data: &data, template_data: template_data.as_ref(), templates, group_key: &request.group_key };
     METRICS.notifications.with_label_values(&[integration]).inc();
     // Attempt times are the flush's time plus what has passed since, on Herald's clock.
     let (flush_time, flush_start) = (request.now, Instant::now());

@@ -38,10 +38,10 @@ pub(crate) struct AckForward {
 
 /// Sends the change, with retries; the outcome is logged.
 pub(crate) async fn forward_ack(job: AckForward, clients: Arc<HttpClients>) {
-    let template_data = crate::template::template_data(&job.data);
+    let template_data = crate::template::TemplateData::new(&job.data);
     let notification = Notification {
         data: &job.data,
-        template_data: &template_data,
+        template_data: Some(&template_data),
         templates: &job.templates,
         group_key: &job.group_key,
     };

@@ -8,13 +8,12 @@ use std::time::Duration;
 
 use reqwest::Method;
 use reqwest::header::HeaderName;
-use serde_json::Value;
 
 use super::data::NotificationData;
 use super::error::{Error, Result};
 use crate::config::model::{GlobalConfig, HttpConfig};
 use crate::config::validate::Checker;
-use crate::template::Templates;
+use crate::template::{TemplateData, Templates};
 
 /// One kind of integration, implemented by its config type.
 pub(crate) trait Integration: Debug + Send + Sync + 'static {
@@ -69,8 +68,8 @@ pub(crate) struct AckNotice<'a> {
 pub(crate) struct Notification<'a> {
     /// The data, as webhooks send it.
     pub data: &'a NotificationData,
-    /// The template view of the data (`Null` for integrations that do not use templates).
-    pub template_data: &'a Value,
+    /// What templates see of the data (`None` for integrations that do not use templates).
+    pub template_data: Option<&'a TemplateData>,
     /// The config's templates, Herald's defaults included.
     pub templates: &'a Templates,
     /// Alertmanager's group key.
@@ -80,7 +79,9 @@ pub(crate) struct Notification<'a> {
 impl Notification<'_> {
     /// Renders a config string (Go template syntax); a failure is a [`super::ErrorKind::BadConfig`].
     pub(crate) fn render(&self, source: &str) -> Result<String> {
-        self.templates.render_go(source, self.template_data).map_err(|err| Error::config(format!("template: {err}")))
+        let data =
+            self.template_data.ok_or_else(|| Error::config("template: this integration renders no templates"))?;
+        self.templates.render_go(source, data).map_err(|err| Error::config(format!("template: {err}")))
     }
 
     /// Renders a field as configured, or its default template when it is not set.

@@ -8,7 +8,7 @@ use super::IntegrationSpec;
 use super::data::NotificationData;
 use super::integration::{Notification, Request};
 use crate::config::REDACTED;
-use crate::template::{Templates, template_data};
+use crate::template::{TemplateData, Templates};
 
 /// One integration's rendering.
 #[derive(Debug, Serialize)]
@@ -42,8 +42,8 @@ pub(crate) fn preview(
     data: &NotificationData,
     group_key: &str,
 ) -> Vec<IntegrationPreview> {
-    let template_data = template_data(data);
-    let notification = Notification { data, template_data: &template_data, templates, group_key };
+    let template_data = TemplateData::new(data);
+    let notification = Notification { data, template_data: Some(&template_data), templates, group_key };
     integrations
         .iter()
         .map(|spec| {

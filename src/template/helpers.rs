@@ -1,5 +1,7 @@
-//! The functions of Alertmanager's templates (Go's built-ins and Alertmanager's own), as Handlebars helpers
-//! over JSON values.
+//! The helpers Herald's Handlebars default templates call (Alertmanager's functions and methods over the
+//! JSON view of the template data), and `{{template}}`, which reaches the templates files define.
+
+use std::sync::Arc;
 
 use handlebars::{Context, Handlebars, Helper, HelperDef, RenderContext, RenderError, RenderErrorReason, ScopedJson};
 use serde_json::{Map, Value, json};
@@ -27,8 +29,11 @@ impl HelperDef for ValueHelper {
     }
 }
 
-/// `{{template "name" value}}`: renders another registered template with `value` as its context.
-struct TemplateHelper;
+/// `{{template "name" value}}`: renders the template a file defines under that name (as a Go template, with
+/// `value` read back into template data), else another of Herald's Handlebars templates.
+struct TemplateHelper {
+    go: Arc<super::GoDefines>,
+}
 
 impl HelperDef for TemplateHelper {
     fn call_inner<'reg: 'rc, 'rc>(
@@ -41,11 +46,19 @@ impl HelperDef for TemplateHelper {
         let name =
             h.param(0).and_then(|p| p.value().as_str()).ok_or(RenderErrorReason::InvalidParamType("template name"))?;
         let context = h.param(1).map(|p| p.value().clone()).unwrap_or(Value::Null);
-        if !registry.has_template(name) {
-            return Err(RenderErrorReason::Other(format!("template {name:?} is not defined")).into());
-        }
         let _depth = Depth::enter()?;
-        let text = registry.render(name, &context)?;
+        let text = if let Some(body) = self.go.get(name) {
+            let dot = super::gotmpl::Value::from_handlebars_json(&context);
+            let now = super::gotmpl::GoTime::utc(Some(chrono::Utc::now()));
+            let limits = super::Limits { depth: super::MAX_DEPTH, output_bytes: super::MAX_OUTPUT_BYTES };
+            let bridge = super::Bridge { go: &self.go, registry };
+            super::gotmpl::execute(body, &Default::default(), &bridge, dot, &now, limits)
+                .map_err(|err| RenderErrorReason::Other(format!("template {name:?}: {err}")))?
+        } else if registry.has_template(name) {
+            registry.render(name, &context)?
+        } else {
+            return Err(RenderErrorReason::Other(format!("template {name:?} is not defined")).into());
+        };
         if text.len() > super::MAX_OUTPUT_BYTES {
             return Err(RenderErrorReason::Other(format!(
                 "template {name:?} rendered more than {} bytes",
@@ -55,6 +68,11 @@ impl HelperDef for TemplateHelper {
         }
         Ok(ScopedJson::Derived(Value::String(text)))
     }
+}
+
+/// (Re)registers `{{template}}` over the templates files define.
+pub(super) fn register_template_call(registry: &mut Handlebars<'static>, go: Arc<super::GoDefines>) {
+    registry.register_helper("template", Box::new(TemplateHelper { go }));
 }
 
 thread_local! {
@@ -90,41 +108,24 @@ impl Drop for Depth {
 
 /// Registers every helper.
 pub(super) fn register(registry: &mut Handlebars<'static>) {
-    let functions: [(&'static str, Function); 29] = [
+    // What Herald's Handlebars defaults call.
+    let functions: [(&'static str, Function); 12] = [
         ("toUpper", |a| Ok(json!(text(a, 0)?.to_uppercase()))),
-        ("toLower", |a| Ok(json!(text(a, 0)?.to_lowercase()))),
-        ("title", |a| Ok(json!(title(&text(a, 0)?)))),
         ("join", join),
-        ("safeHtml", |a| Ok(json!(text(a, 0)?))),
-        ("reReplaceAll", re_replace_all),
-        ("match", re_match),
-        ("stringSlice", |a| Ok(Value::Array(a.to_vec()))),
         ("len", |a| Ok(json!(length(arg(a, 0)?)))),
-        ("index", index),
-        ("printf", printf),
-        ("print", |a| Ok(json!(a.iter().map(display).collect::<Vec<_>>().concat()))),
-        ("println", |a| Ok(json!(format!("{}\n", a.iter().map(display).collect::<Vec<_>>().join(" "))))),
-        ("html", |a| Ok(json!(html_escape(&text(a, 0)?)))),
         ("urlquery", |a| Ok(json!(url::form_urlencoded::byte_serialize(text(a, 0)?.as_bytes()).collect::<String>()))),
         ("goEq", |a| Ok(json!(a.get(1..).unwrap_or_default().iter().any(|b| loose_eq(arg(a, 0).ok(), b))))),
-        ("goNe", |a| Ok(json!(!loose_eq(arg(a, 0).ok(), arg(a, 1)?)))),
-        ("goAnd", |a| Ok(a.iter().find(|v| !truthy(v)).or(a.last()).cloned().unwrap_or(Value::Null))),
-        ("goOr", |a| Ok(a.iter().find(|v| truthy(v)).or(a.last()).cloned().unwrap_or(Value::Null))),
-        ("not", |a| Ok(json!(!truthy(arg(a, 0)?)))),
         ("firing", |a| Ok(by_status(arg(a, 0)?, "firing"))),
         ("resolved", |a| Ok(by_status(arg(a, 0)?, "resolved"))),
         ("sortedPairs", |a| Ok(sorted_pairs(arg(a, 0)?))),
         ("names", |a| Ok(pair_field(&sorted_pairs(arg(a, 0)?), "Name"))),
         ("values", |a| Ok(pair_field(&pairs_of(arg(a, 0)?), "Value"))),
         ("remove", remove),
-        ("identity", |a| Ok(arg(a, 0)?.clone())),
         ("nothing", |_| Ok(json!(""))),
-        ("goPrint", |a| Ok(json!(a.first().map(display).unwrap_or_default()))),
     ];
     for (name, function) in functions {
         registry.register_helper(name, Box::new(ValueHelper { name, function }));
     }
-    registry.register_helper("template", Box::new(TemplateHelper));
 }
 
 fn arg(args: &[Value], i: usize) -> Result<&Value, String> {
@@ -136,7 +137,7 @@ fn text(args: &[Value], i: usize) -> Result<String, String> {
 }
 
 /// How Go prints a value with `{{ . }}` (strings as they are; lists as `[a b]`; maps as `map[k:v]`).
-pub(crate) fn display(value: &Value) -> String {
+fn display(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -145,18 +146,6 @@ pub(crate) fn display(value: &Value) -> String {
             format!("map[{}]", map.iter().map(|(k, v)| format!("{k}:{}", display(v))).collect::<Vec<_>>().join(" "))
         }
         other => other.to_string(),
-    }
-}
-
-/// Go's truthiness: false, 0, nil, and empty strings, lists and maps are false.
-pub(crate) fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(items) => !items.is_empty(),
-        Value::Object(map) => !map.is_empty(),
     }
 }
 
@@ -178,22 +167,6 @@ fn length(value: &Value) -> usize {
     }
 }
 
-/// Go's `strings.Title`: the first letter of each word in upper case.
-fn title(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut previous_is_letter = false;
-    for c in text.chars() {
-        let is_letter = c.is_alphanumeric() || c == '_' || c == '\'';
-        if is_letter && !previous_is_letter {
-            out.extend(c.to_uppercase());
-        } else {
-            out.push(c);
-        }
-        previous_is_letter = is_letter;
-    }
-    out
-}
-
 /// Alertmanager's `join sep list`.
 fn join(args: &[Value]) -> Result<Value, String> {
     let separator = text(args, 0)?;
@@ -202,79 +175,6 @@ fn join(args: &[Value]) -> Result<Value, String> {
         other => vec![display(other)],
     };
     Ok(json!(items.join(&separator)))
-}
-
-/// Alertmanager's `reReplaceAll pattern replacement text` (Go regexp, `$1` / `${name}` expansion).
-fn re_replace_all(args: &[Value]) -> Result<Value, String> {
-    let pattern = text(args, 0)?;
-    let regex = regex::Regex::new(&crate::labels::translate_go_regex(&pattern)).map_err(|err| err.to_string())?;
-    Ok(json!(regex.replace_all(&text(args, 2)?, text(args, 1)?.as_str()).into_owned()))
-}
-
-/// Alertmanager's `match pattern text`: an unanchored regex search.
-fn re_match(args: &[Value]) -> Result<Value, String> {
-    let pattern = text(args, 0)?;
-    let regex = regex::Regex::new(&crate::labels::translate_go_regex(&pattern)).map_err(|err| err.to_string())?;
-    Ok(json!(regex.is_match(&text(args, 1)?)))
-}
-
-/// Go's `index collection key...`.
-fn index(args: &[Value]) -> Result<Value, String> {
-    let mut value = arg(args, 0)?.clone();
-    for key in &args[1..] {
-        value = match (&value, key) {
-            (Value::Object(map), key) => map.get(&display(key)).cloned().unwrap_or(Value::String(String::new())),
-            (Value::Array(items), Value::Number(n)) => {
-                let i = n.as_u64().and_then(|i| usize::try_from(i).ok()).ok_or("index out of range")?;
-                items.get(i).cloned().ok_or_else(|| format!("index out of range: {i}"))?
-            }
-            _ => return Err("cannot index this value".into()),
-        };
-    }
-    Ok(value)
-}
-
-/// A subset of Go's `printf`: `%s %v %d %q %%` and widths are not supported beyond these verbs.
-fn printf(args: &[Value]) -> Result<Value, String> {
-    let format = text(args, 0)?;
-    let mut rest = args[1..].iter();
-    let mut out = String::new();
-    let mut chars = format.chars();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('%') => out.push('%'),
-            Some(verb @ ('s' | 'v' | 'd' | 'q')) => {
-                let value = rest.next().map(display).unwrap_or_else(|| format!("%!{verb}(MISSING)"));
-                if verb == 'q' {
-                    out.push_str(&crate::labels::go_quote(&value));
-                } else {
-                    out.push_str(&value);
-                }
-            }
-            Some(other) => return Err(format!("printf verb %{other} is not supported by Herald")),
-            None => out.push_str("%!(NOVERB)"),
-        }
-    }
-    Ok(json!(out))
-}
-
-fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&#34;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn by_status(alerts: &Value, status: &str) -> Value {

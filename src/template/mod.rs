@@ -1,19 +1,19 @@
-//! Notification templates. Handlebars is the engine; strings written in Alertmanager's Go-template style are
-//! translated to Handlebars when the config loads, so a construct Herald cannot render is a load error, not
-//! a surprise at send time.
+//! Notification templates. Config strings and template files are Go templates, evaluated as Alertmanager
+//! evaluates them ([`gotmpl`]); Herald's own default templates are Handlebars (`templates/*.hbs`). A Go
+//! template can call a default, a default can call a template a file (re)defines, so a file overrides a
+//! default as in Alertmanager.
 
-mod data;
 pub(crate) mod gotmpl;
 mod helpers;
 
 use std::collections::HashMap;
-
-use handlebars::Handlebars;
-use serde_json::Value;
+use std::sync::Arc;
 
 use crate::config::{Config, templated_fields};
+use handlebars::Handlebars;
 
-pub(crate) use data::template_data;
+pub(crate) use gotmpl::TemplateData;
+use gotmpl::{Library, Limits, Node, Parsed};
 
 /// Deepest nesting of `{{ template }}` calls: a template that calls itself fails with Alertmanager's
 /// "exceeded maximum template depth" instead of overflowing the stack. Real templates nest a few levels.
@@ -49,22 +49,29 @@ const DEFAULTS: [(&str, &str); 21] = [
     ("slack.default.username", include_str!("../../templates/slack.default.username.hbs")),
 ];
 
-/// Checks that a config string in Go template syntax can be rendered by Herald.
+/// The templates that template files define, by name.
+pub(crate) type GoDefines = HashMap<String, Vec<Node>>;
+
+/// Checks that a config string in Go template syntax parses (its functions exist, its actions close).
 pub(crate) fn check(source: &str) -> Result<(), String> {
-    let handlebars = gotmpl::to_handlebars(source)?;
-    handlebars::Template::compile(&handlebars).map(drop).map_err(|err| err.to_string())
+    gotmpl::parse(source).map(drop)
 }
 
-/// A set of compiled templates: the named ones (`define` blocks, Herald's defaults) and config strings,
-/// the latter by their source text.
+/// A set of compiled templates: Herald's defaults, the templates the config's files define, and the
+/// config's strings, parsed once each.
 pub(crate) struct Templates {
     registry: Handlebars<'static>,
-    by_source: HashMap<String, String>,
+    go: Arc<GoDefines>,
+    by_source: HashMap<String, Parsed>,
 }
 
 impl std::fmt::Debug for Templates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Templates").field("templates", &self.registry.get_templates().len()).finish()
+        f.debug_struct("Templates")
+            .field("defaults", &self.registry.get_templates().len())
+            .field("defined", &self.go.len())
+            .field("strings", &self.by_source.len())
+            .finish()
     }
 }
 
@@ -73,6 +80,36 @@ impl Default for Templates {
     fn default() -> Self {
         Templates::new()
     }
+}
+
+/// Where a Go template finds the templates it calls: those files define, then Herald's defaults.
+struct Bridge<'a> {
+    go: &'a GoDefines,
+    registry: &'a Handlebars<'a>,
+}
+
+impl Library for Bridge<'_> {
+    fn go_template(&self, name: &str) -> Option<&[Node]> {
+        self.go.get(name).map(Vec::as_slice)
+    }
+
+    fn other_template(&self, name: &str, dot: &gotmpl::Value) -> Option<Result<String, String>> {
+        self.registry.has_template(name).then(|| {
+            self.registry.render(name, &dot.to_handlebars_json()).map_err(|err| err.to_string()).and_then(limited)
+        })
+    }
+}
+
+/// Runs a parsed Go template.
+pub(crate) fn execute_go(
+    parsed: &Parsed,
+    go: &GoDefines,
+    registry: &Handlebars<'static>,
+    dot: gotmpl::Value,
+    now: &gotmpl::GoTime,
+) -> Result<String, String> {
+    let limits = Limits { depth: MAX_DEPTH, output_bytes: MAX_OUTPUT_BYTES };
+    gotmpl::execute(&parsed.body, &parsed.defines, &Bridge { go, registry }, dot, now, limits)
 }
 
 impl Templates {
@@ -90,10 +127,12 @@ impl Templates {
                 .register_template_string(name, source)
                 .unwrap_or_else(|err| panic!("the shipped template {name} is invalid: {err}"));
         }
-        Templates { registry, by_source: HashMap::new() }
+        let go = Arc::new(GoDefines::new());
+        helpers::register_template_call(&mut registry, Arc::clone(&go));
+        Templates { registry, go, by_source: HashMap::new() }
     }
 
-    /// The defaults, the config's template files, and every templated string of its receivers, compiled.
+    /// The defaults, the config's template files, and every templated string of its receivers, parsed.
     pub(crate) fn from_config(config: &Config) -> Result<Templates, String> {
         let mut templates = Templates::new();
         for file in &config.template_files {
@@ -102,7 +141,6 @@ impl Templates {
         for (path, source) in templated_fields(&config.receivers) {
             templates.precompile(source).map_err(|err| format!("{path}: {err}"))?;
         }
-        // The defaults of the integrations in use, so that none is translated again at each send.
         for receiver in &config.receivers {
             for (_, integration) in receiver.integrations() {
                 for source in integration.default_templates() {
@@ -113,53 +151,54 @@ impl Templates {
         Ok(templates)
     }
 
-    /// Compiles a Go-syntax string once; [`Templates::render_go`] then finds it by its text.
+    /// Parses a Go-syntax string once; [`Templates::render_go`] then finds it by its text.
     pub(crate) fn precompile(&mut self, source: &str) -> Result<(), String> {
-        if self.by_source.contains_key(source) {
-            return Ok(());
+        if !self.by_source.contains_key(source) {
+            let parsed = gotmpl::parse(source)?;
+            self.by_source.insert(source.to_string(), parsed);
         }
-        let name = format!("config#{}", self.by_source.len());
-        self.add_go_string(&name, source)?;
-        self.by_source.insert(source.to_string(), name);
         Ok(())
     }
 
-    /// Renders a Go-syntax string, precompiled or not.
-    pub(crate) fn render_go(&self, source: &str, data: &Value) -> Result<String, String> {
+    /// Renders a Go-syntax string, parsed before or not.
+    pub(crate) fn render_go(&self, source: &str, data: &TemplateData) -> Result<String, String> {
         match self.by_source.get(source) {
-            Some(name) => self.render(name, data),
+            Some(parsed) => execute_go(parsed, &self.go, &self.registry, data.dot.clone(), &data.now),
             None => self.render_go_string(source, data),
         }
     }
 
-    /// Adds a template file in Go syntax: each `{{ define "name" }}` becomes a named template.
+    /// Adds a template file in Go syntax: each `{{ define "name" }}` (and `block`) becomes a named template,
+    /// replacing one of the same name, as a later file does in Alertmanager. Returns the names.
     pub(crate) fn add_go_file(&mut self, source: &str) -> Result<Vec<String>, String> {
         let parsed = gotmpl::parse(source)?;
-        let mut names = Vec::new();
-        for (name, body) in parsed.defines {
-            let handlebars = gotmpl::translate(&body)?;
-            self.registry.register_template_string(&name, handlebars).map_err(|err| err.to_string())?;
-            names.push(name);
-        }
+        let names: Vec<String> = parsed.defines.keys().cloned().collect();
+        Arc::make_mut(&mut self.go).extend(parsed.defines);
+        helpers::register_template_call(&mut self.registry, Arc::clone(&self.go));
         Ok(names)
     }
 
-    /// Compiles a config string in Go syntax under `name`.
-    pub(crate) fn add_go_string(&mut self, name: &str, source: &str) -> Result<(), String> {
-        let handlebars = gotmpl::to_handlebars(source)?;
-        self.registry.register_template_string(name, handlebars).map_err(|err| err.to_string())
+    /// Renders a named template (a file's, else a default) with `data`.
+    #[cfg(test)]
+    pub(crate) fn render(&self, name: &str, data: &TemplateData) -> Result<String, String> {
+        let call = Parsed {
+            body: gotmpl::parse(&format!("{{{{ template {} . }}}}", printf_quote(name)))?.body,
+            defines: Default::default(),
+        };
+        execute_go(&call, &self.go, &self.registry, data.dot.clone(), &data.now)
     }
 
-    /// Renders a named template.
-    pub(crate) fn render(&self, name: &str, data: &Value) -> Result<String, String> {
-        self.registry.render(name, data).map_err(|err| err.to_string()).and_then(limited)
+    /// Parses and renders a Go-syntax string once (previews, tests).
+    pub(crate) fn render_go_string(&self, source: &str, data: &TemplateData) -> Result<String, String> {
+        let parsed = gotmpl::parse(source)?;
+        execute_go(&parsed, &self.go, &self.registry, data.dot.clone(), &data.now)
     }
+}
 
-    /// Translates and renders a Go-syntax string once (previews, tests).
-    pub(crate) fn render_go_string(&self, source: &str, data: &Value) -> Result<String, String> {
-        let handlebars = gotmpl::to_handlebars(source)?;
-        self.registry.render_template(&handlebars, data).map_err(|err| err.to_string()).and_then(limited)
-    }
+/// A template name as a Go string literal.
+#[cfg(test)]
+fn printf_quote(name: &str) -> String {
+    serde_json::to_string(name).unwrap_or_else(|_| "\"\"".into())
 }
 
 /// Refuses a rendering longer than [`MAX_OUTPUT_BYTES`].

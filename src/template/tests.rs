@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::*;
 use crate::alert::Alert;
@@ -19,7 +18,7 @@ fn at(seconds: i64) -> DateTime<Utc> {
 }
 
 /// Two firing alerts and one resolved, grouped by alertname.
-fn data() -> Value {
+fn data() -> TemplateData {
     let alert = |instance: &str, ends: i64, description: &str| {
         Arc::new(Alert::new(
             labels(&[("alertname", "DiskFull"), ("instance", instance), ("severity", "critical"), ("team", "db")]),
@@ -32,7 +31,7 @@ fn data() -> Value {
     let alerts = vec![alert("a", 3600, "a is full"), alert("b", 3600, "b is full"), alert("c", 10, "c was full")];
     let data =
         NotificationData::new("team.db", &labels(&[("alertname", "DiskFull")]), &alerts, "http://herald:9093", at(60));
-    template_data(&data)
+    TemplateData::new(&data)
 }
 
 fn render(source: &str) -> String {
@@ -122,8 +121,8 @@ fn an_unknown_template_fails_at_render_and_bad_syntax_at_compile() {
     let templates = Templates::new();
     assert!(templates.render_go_string(r#"{{ template "nope" . }}"#, &data()).is_err());
     let mut templates = Templates::new();
-    assert!(templates.add_go_string("field", "{{ .X ").is_err());
-    assert!(templates.add_go_string("field", "{{ nosuchfunc .X }}").is_err());
+    assert!(templates.precompile("{{ .X ").is_err());
+    assert!(templates.precompile("{{ nosuchfunc .X }}").is_err());
 }
 
 #[test]
@@ -147,7 +146,8 @@ fn the_default_subject_and_titles_read_like_alertmanagers() {
 fn a_subject_without_extra_common_labels_has_no_parentheses() {
     let now = at(60);
     let alert = Arc::new(Alert::new(labels(&[("alertname", "Solo")]), LabelSet::new(), at(0), at(30), at(0)));
-    let data = template_data(&NotificationData::new("r", &labels(&[("alertname", "Solo")]), &[alert], "http://h", now));
+    let data =
+        TemplateData::new(&NotificationData::new("r", &labels(&[("alertname", "Solo")]), &[alert], "http://h", now));
     let subject = Templates::new().render("__subject", &data).expect("renders");
     assert_eq!(subject, "[RESOLVED] Solo ");
 }
@@ -173,9 +173,11 @@ fn go_printing_of_maps_lists_and_helper_named_fields() {
     assert_eq!(render("{{ .CommonLabels.SortedPairs.Values }}"), "[DiskFull critical db]");
     assert_eq!(render("{{ range .Alerts.Firing }}{{ .Labels.instance }}{{ \"\\n\" }}{{ end }}"), "a\nb\n");
     assert_eq!(render("{{ with .CommonAnnotations }}{{ .summary }}{{ end }}"), "Disk is full");
-    let titled =
-        Templates::new().render_go_string("{{ .title }}", &serde_json::json!({"title": "T"})).expect("renders");
-    assert_eq!(titled, "T", "a field named like a helper is a field");
+    let map = gotmpl::Value::Map(Arc::new([("title".to_string(), gotmpl::Value::str("T"))].into_iter().collect()));
+    let titled = Templates::new()
+        .render_go_string("{{ .title }}", &TemplateData { dot: map, ..TemplateData::empty() })
+        .expect("renders");
+    assert_eq!(titled, "T", "a field named like a function is a field");
     assert_eq!(render("{{ range .Alerts }}{{ template \"__subject\" $ }}|{{ end }}").matches("[FIRING:2]").count(), 3);
 }
 
@@ -220,6 +222,6 @@ fn an_escalation_level_shows_in_the_data_and_other_notifications_lack_it() {
         after: std::time::Duration::from_secs(900),
         route_receiver: "oncall".to_string(),
     });
-    let rendered = Templates::new().render_go_string(source, &template_data(&data)).expect("renders");
+    let rendered = Templates::new().render_go_string(source, &TemplateData::new(&data)).expect("renders");
     assert_eq!(rendered, "Level 2/3 (round 1, after 15m, firing since 2027-01-15 08:00:00 +0000 UTC, first to oncall)");
 }
