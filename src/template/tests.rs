@@ -225,3 +225,60 @@ fn an_escalation_level_shows_in_the_data_and_other_notifications_lack_it() {
     let rendered = Templates::new().render_go_string(source, &TemplateData::new(&data)).expect("renders");
     assert_eq!(rendered, "Level 2/3 (round 1, after 15m, firing since 2027-01-15 08:00:00 +0000 UTC, first to oncall)");
 }
+
+/// The data of `tests/fixtures/templates/alerts.json` as Alertmanager notified it: receiver `team.db`,
+/// grouped by `alertname`, the third alert resolved.
+fn corpus_data() -> TemplateData {
+    let posted: serde_json::Value =
+        serde_json::from_str(include_str!("../../tests/fixtures/templates/alerts.json")).expect("alerts.json");
+    let now = DateTime::parse_from_rfc3339("2026-11-30T13:00:00Z").expect("valid").with_timezone(&Utc);
+    let time = |value: &serde_json::Value| {
+        value.as_str().map(|text| DateTime::parse_from_rfc3339(text).expect("RFC 3339").with_timezone(&Utc))
+    };
+    let set = |value: &serde_json::Value| -> LabelSet {
+        value
+            .as_object()
+            .expect("a map")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect()
+    };
+    let alerts: Vec<Arc<Alert>> = posted
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|posted| {
+            let starts = time(&posted["startsAt"]).expect("startsAt");
+            let ends = time(&posted["endsAt"]).unwrap_or(now + chrono::Duration::minutes(5));
+            let mut alert = Alert::new(set(&posted["labels"]), set(&posted["annotations"]), starts, ends, now);
+            alert.generator_url = posted["generatorURL"].as_str().unwrap_or_default().into();
+            Arc::new(alert)
+        })
+        .collect();
+    let data = NotificationData::new(
+        "team.db",
+        &labels(&[("alertname", "DiskFull")]),
+        &alerts,
+        "http://herald.test:9093",
+        now,
+    );
+    TemplateData::new(&data)
+}
+
+#[test]
+fn the_corpus_renders_as_alertmanager_0_25_rendered_it() {
+    let corpus: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("../../tests/fixtures/templates/corpus.json")).expect("corpus.json");
+    assert!(corpus.len() >= 30, "at least 30 real-world templates");
+    let (templates, data) = (Templates::new(), corpus_data());
+    let mut failures = Vec::new();
+    for case in &corpus {
+        let (name, source) = (case["name"].as_str().unwrap_or_default(), case["template"].as_str().unwrap_or_default());
+        let expected = case["alertmanager"].as_str().expect("recorded by record.py");
+        let rendered = templates.render_go_string(source, &data);
+        if rendered.as_deref() != Ok(expected) {
+            failures.push(format!("{name}:\n  alertmanager: {expected:?}\n  herald:       {rendered:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), corpus.len(), failures.join("\n"));
+}

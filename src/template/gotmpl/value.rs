@@ -410,10 +410,6 @@ impl Value {
             }
             Value::Alert(alert) => print_alert(out, alert, plus, depth),
             Value::Data(data) => {
-                // A pointer to a struct prints as `&{...}` at the top level, as Go's fmt does.
-                if depth == 0 {
-                    out.push('&');
-                }
                 out.push('{');
                 let fields: [(&str, Value); 7] = [
                     ("Receiver", Value::Str(Arc::clone(&data.receiver))),
