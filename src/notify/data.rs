@@ -75,10 +75,9 @@ impl NotificationData {
                 }
             })
             .collect();
-        let all_resolved = alerts.iter().all(|a| a.status == "resolved");
         NotificationData {
             receiver: quote_meta(receiver),
-            status: if all_resolved && !alerts.is_empty() { "resolved" } else { "firing" },
+            status: status_of(&alerts),
             common_labels: common(alerts.iter().map(|a| &a.labels)),
             common_annotations: common(alerts.iter().map(|a| &a.annotations)),
             alerts,
@@ -88,6 +87,27 @@ impl NotificationData {
             now,
         }
     }
+
+    /// The data of the first `max` alerts only, status and common labels and annotations recomputed from
+    /// them, as Alertmanager builds a webhook's data after `max_alerts`; `None` when nothing is cut.
+    pub(crate) fn truncated(&self, max: usize) -> Option<NotificationData> {
+        if self.alerts.len() <= max {
+            return None;
+        }
+        let alerts = self.alerts[..max].to_vec();
+        Some(NotificationData {
+            status: status_of(&alerts),
+            common_labels: common(alerts.iter().map(|a| &a.labels)),
+            common_annotations: common(alerts.iter().map(|a| &a.annotations)),
+            alerts,
+            ..self.clone()
+        })
+    }
+}
+
+/// `resolved` when every alert is (and there is one), else `firing`.
+fn status_of(alerts: &[AlertData]) -> &'static str {
+    if !alerts.is_empty() && alerts.iter().all(|a| a.status == "resolved") { "resolved" } else { "firing" }
 }
 
 /// The pairs present with the same value in every set.

@@ -222,11 +222,15 @@ async fn max_alerts_truncates_and_counts_what_it_left_out() {
     let sink = Sink::start().await;
     let yaml = config(&sink, FAST).replace("/hook\n", "/hook\n    max_alerts: 2\n");
     let app = App::start(&yaml).await;
-    app.post_alerts(json!([alert("Cpu", "1"), alert("Cpu", "2"), alert("Cpu", "3")])).await;
+    let cpu = |instance: &str, team: &str| json!({"labels": {"alertname": "Cpu", "instance": instance, "team": team}, "annotations": {"runbook": team}});
+    app.post_alerts(json!([cpu("1", "a"), cpu("2", "a"), cpu("3", "b")])).await;
     app.advance(ms(1000)).await;
     let received = sink.wait_for(1, WAIT).await;
     assert_eq!(received[0].body["alerts"].as_array().map(Vec::len), Some(2));
     assert_eq!(received[0].body["truncatedAlerts"], 1);
+    // As Alertmanager, the data is that of the alerts sent: what the two kept share is common.
+    assert_eq!(received[0].body["commonLabels"], json!({"alertname": "Cpu", "team": "a"}));
+    assert_eq!(received[0].body["commonAnnotations"], json!({"runbook": "a"}));
 }
 
 #[tokio::test(start_paused = true)]

@@ -84,21 +84,19 @@ pub(crate) struct WebhookAlert<'a> {
 }
 
 impl<'a> WebhookPayload<'a> {
-    /// The payload for `data`, keeping the first `max_alerts` alerts (0 = all).
-    pub(crate) fn new(data: &'a NotificationData, group_key: &'a str, max_alerts: u64) -> Self {
-        let limit = if max_alerts == 0 { usize::MAX } else { usize::try_from(max_alerts).unwrap_or(usize::MAX) };
-        let kept = data.alerts.len().min(limit);
+    /// The payload for `data`, cut from `total` alerts by `max_alerts`.
+    pub(crate) fn new(data: &'a NotificationData, group_key: &'a str, total: usize) -> Self {
         WebhookPayload {
             receiver: &data.receiver,
             status: data.status,
-            alerts: data.alerts[..kept].iter().map(webhook_alert).collect(),
+            alerts: data.alerts.iter().map(webhook_alert).collect(),
             group_labels: &data.group_labels,
             common_labels: &data.common_labels,
             common_annotations: &data.common_annotations,
             external_url: &data.external_url,
             version: "4",
             group_key,
-            truncated_alerts: data.alerts.len() - kept,
+            truncated_alerts: total - data.alerts.len(),
             escalation: data.escalation.as_ref().map(|step| WebhookEscalation {
                 level: step.level,
                 levels: step.levels,
@@ -158,7 +156,11 @@ impl Integration for WebhookConfig {
 
     fn requests(&self, notification: &Notification<'_>) -> Result<Vec<Request>> {
         let url = self.url.as_ref().ok_or_else(|| Error::config("webhook has no url"))?;
-        let payload = WebhookPayload::new(notification.data, notification.group_key, self.max_alerts);
+        // Alertmanager builds the data from the alerts it keeps: their status and common labels.
+        let limit = usize::try_from(self.max_alerts).unwrap_or(usize::MAX);
+        let truncated = if limit == 0 { None } else { notification.data.truncated(limit) };
+        let data = truncated.as_ref().unwrap_or(notification.data);
+        let payload = WebhookPayload::new(data, notification.group_key, notification.data.alerts.len());
         Ok(vec![Request { secret_url: true, ..Request::post(url.expose(), encode(&payload)?) }])
     }
 }
