@@ -282,3 +282,19 @@ fn the_corpus_renders_as_alertmanager_0_25_rendered_it() {
     }
     assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), corpus.len(), failures.join("\n"));
 }
+
+#[test]
+fn a_file_that_defines_a_default_replaces_it_where_the_defaults_call_it() {
+    let mut templates = Templates::new();
+    templates
+        .add_go_file(
+            r#"{{ define "__subject" }}custom {{ .CommonLabels.alertname }} {{ len .Alerts.Firing }} {{ (index .Alerts 0).StartsAt.Unix }}{{ end }}
+{{ define "__text_alert_list" }}{{ range . }}<{{ .Labels.instance }} {{ .Status }}>{{ end }}{{ end }}"#,
+        )
+        .expect("parses");
+    let data = data();
+    let render = |source: &str| templates.render_go_string(source, &data).expect("renders");
+    assert_eq!(render(r#"{{ template "slack.default.title" . }}"#), "custom DiskFull 2 1800000000");
+    assert_eq!(render(r#"{{ template "pagerduty.default.instances" .Alerts.Firing }}"#), "<a firing><b firing>");
+    assert_eq!(render(r#"{{ template "__subject" . }}"#), "custom DiskFull 2 1800000000");
+}

@@ -40,6 +40,10 @@ pub(super) enum Token {
     Comma,
 }
 
+/// Deepest nesting of parentheses or control structures: far beyond any real template, and low enough
+/// that parsing and running a hostile one cannot exhaust the stack.
+pub(super) const MAX_NESTING: usize = 100;
+
 /// Characters Go's trim markers remove.
 const SPACE: [char; 4] = [' ', '\t', '\r', '\n'];
 
@@ -121,6 +125,9 @@ fn tokens(source: &str, line: usize) -> Result<(Vec<Token>, usize, bool), String
             }
             b'(' => {
                 depth += 1;
+                if depth > MAX_NESTING {
+                    return error(format!("parentheses nested deeper than {MAX_NESTING}"));
+                }
                 tokens.push(Token::Open);
                 at += 1;
             }
@@ -365,6 +372,15 @@ mod tests {
         assert!(split("{{ .X ").is_err());
         assert!(split("{{ \"open }}").is_err());
         assert!(split("{{ (.X }}").is_err());
+    }
+
+    #[test]
+    fn hostile_nesting_is_refused_not_followed() {
+        let deep = format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
+        assert!(split(&deep).expect_err("refused").contains("nested deeper"));
+        let ifs = format!("{}{}", "{{ if 1 }}".repeat(5000), "{{ end }}".repeat(5000));
+        let parsed = super::super::parse(&ifs);
+        assert!(parsed.expect_err("refused").contains("nested deeper"));
     }
 
     #[test]

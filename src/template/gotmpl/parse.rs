@@ -250,6 +250,9 @@ impl Parser<'_> {
     /// `if`, `with` or `range`: the pipeline, the body, and the `else` part (chained `else if` / `else with`).
     fn branch(&mut self, line: Line, tokens: &[Token], keyword: &str) -> Result<Branch, String> {
         let mark = self.names.len();
+        if self.nesting >= super::lex::MAX_NESTING {
+            return Err(format!("line {line}: control structures nested deeper than {}", super::lex::MAX_NESTING));
+        }
         self.nesting += 1;
         let parsed = self.branch_in_scope(line, tokens, keyword);
         self.nesting -= 1;
