@@ -152,7 +152,7 @@ fn undefined_and_duplicate_receivers() {
 
 #[test]
 fn unsupported_integrations_name_the_receiver_and_the_integration() {
-    for key in ["email_configs", "msteams_configs", "pushover_configs", "victorops_configs", "webex_configs"] {
+    for key in ["email_configs", "pushover_configs", "victorops_configs", "sns_configs", "wechat_configs"] {
         let yaml = format!("route:\n  receiver: ops\nreceivers:\n- name: ops\n  {key}:\n  - to: x\n");
         let found = problems(&yaml);
         assert_eq!(found.len(), 1, "{found:?}");
@@ -727,4 +727,58 @@ fn escalation_is_inherited_switched_off_and_left_out_of_the_status_yaml() {
     let shown = loaded.config.to_display_yaml();
     assert!(!shown.contains("escalation:"), "{shown}");
     assert!(extensions(&load(&shown).expect("loads").config.file).is_empty());
+}
+
+#[test]
+fn chat_integrations_name_what_they_miss() {
+    for (entry, path, message) in [
+        ("discord_configs:\n  - title: x\n", "discord_configs[0].webhook_url", "no discord webhook URL provided"),
+        (
+            "discord_configs:\n  - webhook_url: ftp://h/x\n",
+            "discord_configs[0].webhook_url",
+            "unsupported scheme \"ftp\" for URL",
+        ),
+        (
+            "telegram_configs:\n  - chat_id: 1\n",
+            "telegram_configs[0].bot_token",
+            "missing bot_token on telegram_config",
+        ),
+        ("telegram_configs:\n  - bot_token: t\n", "telegram_configs[0].chat_id", "missing chat_id on telegram_config"),
+        (
+            "telegram_configs:\n  - bot_token: t\n    chat_id: 1\n    parse_mode: markdown\n",
+            "telegram_configs[0].parse_mode",
+            "unknown parse_mode on telegram_config, must be Markdown, MarkdownV2, HTML or empty string",
+        ),
+        (
+            "webex_configs:\n  - http_config: {authorization: {credentials: t}}\n",
+            "webex_configs[0].room_id",
+            "missing room_id on webex_config",
+        ),
+        (
+            "webex_configs:\n  - room_id: r\n",
+            "webex_configs[0].http_config.authorization",
+            "missing webex_configs.http_config.authorization",
+        ),
+        (
+            "msteams_configs:\n  - title: x\n",
+            "msteams_configs[0].webhook_url",
+            "one of webhook_url or webhook_url_file must be configured",
+        ),
+    ] {
+        let found = problems(&with_receiver(&format!("  {entry}")));
+        assert!(
+            found.iter().any(|(p, _, m)| p == &format!("receivers[0].{path}") && m.contains(message)),
+            "{entry}: {found:?}"
+        );
+    }
+    let loaded = load(&with_receiver("  webex_configs:\n  - room_id: r\n    http_config: {bearer_token: t}\n"))
+        .expect("a bearer token alone authorises Webex, as in Alertmanager");
+    let webex = &loaded.config.receivers[0].webex_configs[0];
+    assert_eq!(webex.api_url.as_deref(), Some("https://webexapis.com/v1/messages"));
+    let telegram = load(&with_receiver("  telegram_configs:\n  - bot_token: t\n    chat_id: -5\n")).expect("loads");
+    let telegram = &telegram.config.receivers[0].telegram_configs[0];
+    assert_eq!(
+        (telegram.api_url.as_deref(), telegram.parse_mode.as_deref()),
+        (Some("https://api.telegram.org"), Some("HTML"))
+    );
 }

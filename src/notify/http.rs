@@ -265,8 +265,11 @@ pub(crate) async fn send(
     let client = clients.client_for(http_config)?;
     let mut last_status = 0;
     for request in requests {
-        let Request { method, url, headers, body, spacing, rate_limit_status, context, .. } = request;
-        let mut builder = client.request(method, &url).header(CONTENT_TYPE, "application/json");
+        let Request { method, url, headers, body, spacing, rate_limit_status, context, check_answer, .. } = request;
+        let mut builder = client.request(method, &url);
+        if !headers.iter().any(|(name, _)| name == CONTENT_TYPE) {
+            builder = builder.header(CONTENT_TYPE, "application/json");
+        }
         for (name, value) in headers {
             builder = builder.header(name, value);
         }
@@ -277,9 +280,18 @@ pub(crate) async fn send(
             let _permit = clients.in_flight.acquire().await.map_err(|_| Error::config("shutting down"))?;
             classify(builder.send().await, rate_limit_status).await
         };
+        let result = match (result, check_answer) {
+            (Ok(response), Some(check)) => {
+                let status = response.status().as_u16();
+                let answer = body_excerpt(response).await;
+                check(status, &answer).map(|()| status)
+            }
+            (Ok(response), None) => Ok(response.status().as_u16()),
+            (Err(err), _) => Err(err),
+        };
         let err = match result {
-            Ok(response) => {
-                last_status = response.status().as_u16();
+            Ok(status) => {
+                last_status = status;
                 continue;
             }
             Err(err) => err,

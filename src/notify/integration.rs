@@ -15,6 +15,25 @@ use crate::config::model::{GlobalConfig, HttpConfig};
 use crate::config::validate::Checker;
 use crate::template::{TemplateData, Templates};
 
+/// Writes the three methods every integration writes alike: its kind, its `send_resolved` default, and its
+/// `http_config` (from the config fields of those names).
+macro_rules! basics {
+    ($kind:literal, send_resolved: $default:literal) => {
+        fn kind(&self) -> &'static str {
+            $kind
+        }
+
+        fn send_resolved(&self) -> bool {
+            self.send_resolved.unwrap_or($default)
+        }
+
+        fn http_config(&self) -> Option<&crate::config::model::HttpConfig> {
+            self.http_config.as_ref()
+        }
+    };
+}
+pub(crate) use basics;
+
 /// One kind of integration, implemented by its config type.
 pub(crate) trait Integration: Debug + Send + Sync + 'static {
     /// Its name in logs, the notification log and previews (`slack`); its config key is `{kind}_configs`.
@@ -84,6 +103,14 @@ impl Notification<'_> {
         self.templates.render_go(source, data).map_err(|err| Error::config(format!("template: {err}")))
     }
 
+    /// Renders a config string as Alertmanager's `html/template` does: every value printed is HTML-escaped
+    /// (Telegram's HTML parse mode).
+    pub(crate) fn render_html(&self, source: &str) -> Result<String> {
+        let data =
+            self.template_data.ok_or_else(|| Error::config("template: this integration renders no templates"))?;
+        self.templates.render_go_html(source, data).map_err(|err| Error::config(format!("template: {err}")))
+    }
+
     /// Renders a field as configured, or its default template when it is not set.
     pub(crate) fn field(&self, value: &Option<String>, default: &str) -> Result<String> {
         self.render(value.as_deref().unwrap_or(default))
@@ -92,7 +119,7 @@ impl Notification<'_> {
 
 /// One HTTP request an integration makes. The body is JSON unless a `Content-Type` header says otherwise;
 /// `http_config`'s credentials are added when it is sent.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Request {
     /// Method.
     pub method: Method,
@@ -112,7 +139,13 @@ pub(crate) struct Request {
     pub secret_url: bool,
     /// Top-level body fields shown as `<secret>` in previews (PagerDuty's keys).
     pub secret_fields: &'static [&'static str],
+    /// Judges a successful answer by its status and (the start of) its body, for APIs that report failures
+    /// inside a 200 (Telegram's `"ok":false`, WeChat's `errcode`).
+    pub check_answer: Option<AnswerCheck>,
 }
+
+/// See [`Request::check_answer`].
+pub(crate) type AnswerCheck = fn(u16, &str) -> Result<()>;
 
 impl Request {
     /// A JSON `POST` with no special handling.
@@ -132,6 +165,7 @@ impl Request {
             context: None,
             secret_url: false,
             secret_fields: &[],
+            check_answer: None,
         }
     }
 }

@@ -3,17 +3,21 @@
 
 pub(crate) mod data;
 mod deliver;
+pub(crate) mod discord;
 mod forward;
 pub(crate) mod history;
 pub(crate) mod error;
 pub(crate) mod http;
 mod integration;
+pub(crate) mod msteams;
 pub(crate) mod opsgenie;
 pub(crate) mod pagerduty;
 pub(crate) mod payload;
 pub(crate) mod preview;
 pub(crate) mod retry;
 pub(crate) mod slack;
+pub(crate) mod telegram;
+pub(crate) mod webex;
 pub(crate) mod webhook;
 
 pub(crate) use deliver::{FlushJob, FlushOutcome, IntegrationJob, deliver, newest_trace};

@@ -50,7 +50,7 @@ impl HelperDef for TemplateHelper {
         let text = if let Some(body) = self.go.get(name) {
             let dot = super::gotmpl::Value::from_handlebars_json(&context);
             let now = super::gotmpl::GoTime::utc(Some(chrono::Utc::now()));
-            let limits = super::Limits { depth: super::MAX_DEPTH, output_bytes: super::MAX_OUTPUT_BYTES };
+            let limits = super::Limits { depth: super::MAX_DEPTH, output_bytes: super::MAX_OUTPUT_BYTES, html: false };
             let bridge = super::Bridge { go: &self.go, registry };
             super::gotmpl::execute(body, &Default::default(), &bridge, dot, &now, limits)
                 .map_err(|err| RenderErrorReason::Other(format!("template {name:?}: {err}")))?

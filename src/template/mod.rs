@@ -49,6 +49,15 @@ const DEFAULTS: [(&str, &str); 21] = [
     ("slack.default.username", include_str!("../../templates/slack.default.username.hbs")),
 ];
 
+/// Herald's defaults in Go syntax (`templates/default.tmpl`), parsed once.
+static GO_DEFAULTS: std::sync::LazyLock<GoDefines> = std::sync::LazyLock::new(|| {
+    gotmpl::parse(include_str!("../../templates/default.tmpl"))
+        .unwrap_or_else(|err| panic!("the shipped templates/default.tmpl is invalid: {err}"))
+        .defines
+        .into_iter()
+        .collect()
+});
+
 /// The templates that template files define, by name.
 pub(crate) type GoDefines = HashMap<String, Vec<Node>>;
 
@@ -93,23 +102,40 @@ impl Library for Bridge<'_> {
         self.go.get(name).map(Vec::as_slice)
     }
 
-    fn other_template(&self, name: &str, dot: &gotmpl::Value) -> Option<Result<String, String>> {
-        self.registry.has_template(name).then(|| {
-            self.registry.render(name, &dot.to_handlebars_json()).map_err(|err| err.to_string()).and_then(limited)
-        })
+    fn other_template(&self, name: &str, dot: &gotmpl::Value, html: bool) -> Option<Result<String, String>> {
+        if !self.registry.has_template(name) {
+            return None;
+        }
+        let mut context = dot.to_handlebars_json();
+        if html {
+            // A Handlebars template's literal text stays; every value it prints is escaped, as html/template
+            // escapes a Go template's.
+            escape_strings(&mut context);
+        }
+        Some(self.registry.render(name, &context).map_err(|err| err.to_string()).and_then(limited))
     }
 }
 
-/// Runs a parsed Go template.
+/// HTML-escapes every string of a JSON value.
+fn escape_strings(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) => *text = gotmpl::html_text(text),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(escape_strings),
+        serde_json::Value::Object(map) => map.values_mut().for_each(escape_strings),
+        _ => {}
+    }
+}
+
+/// Runs a parsed Go template; with `html`, as Go's `html/template` (values escaped).
 pub(crate) fn execute_go(
     parsed: &Parsed,
     go: &GoDefines,
     registry: &Handlebars<'static>,
-    dot: gotmpl::Value,
-    now: &gotmpl::GoTime,
+    data: &TemplateData,
+    html: bool,
 ) -> Result<String, String> {
-    let limits = Limits { depth: MAX_DEPTH, output_bytes: MAX_OUTPUT_BYTES };
-    gotmpl::execute(&parsed.body, &parsed.defines, &Bridge { go, registry }, dot, now, limits)
+    let limits = Limits { depth: MAX_DEPTH, output_bytes: MAX_OUTPUT_BYTES, html };
+    gotmpl::execute(&parsed.body, &parsed.defines, &Bridge { go, registry }, data.dot.clone(), &data.now, limits)
 }
 
 impl Templates {
@@ -127,7 +153,7 @@ impl Templates {
                 .register_template_string(name, source)
                 .unwrap_or_else(|err| panic!("the shipped template {name} is invalid: {err}"));
         }
-        let go = Arc::new(GoDefines::new());
+        let go = Arc::new(GO_DEFAULTS.clone());
         helpers::register_template_call(&mut registry, Arc::clone(&go));
         Templates { registry, go, by_source: HashMap::new() }
     }
@@ -163,8 +189,16 @@ impl Templates {
     /// Renders a Go-syntax string, parsed before or not.
     pub(crate) fn render_go(&self, source: &str, data: &TemplateData) -> Result<String, String> {
         match self.by_source.get(source) {
-            Some(parsed) => execute_go(parsed, &self.go, &self.registry, data.dot.clone(), &data.now),
+            Some(parsed) => execute_go(parsed, &self.go, &self.registry, data, false),
             None => self.render_go_string(source, data),
+        }
+    }
+
+    /// Renders a Go-syntax string as Go's `html/template` would: every value printed is HTML-escaped.
+    pub(crate) fn render_go_html(&self, source: &str, data: &TemplateData) -> Result<String, String> {
+        match self.by_source.get(source) {
+            Some(parsed) => execute_go(parsed, &self.go, &self.registry, data, true),
+            None => execute_go(&gotmpl::parse(source)?, &self.go, &self.registry, data, true),
         }
     }
 
@@ -185,13 +219,13 @@ impl Templates {
             body: gotmpl::parse(&format!("{{{{ template {} . }}}}", printf_quote(name)))?.body,
             defines: Default::default(),
         };
-        execute_go(&call, &self.go, &self.registry, data.dot.clone(), &data.now)
+        execute_go(&call, &self.go, &self.registry, data, false)
     }
 
     /// Parses and renders a Go-syntax string once (previews, tests).
     pub(crate) fn render_go_string(&self, source: &str, data: &TemplateData) -> Result<String, String> {
         let parsed = gotmpl::parse(source)?;
-        execute_go(&parsed, &self.go, &self.registry, data.dot.clone(), &data.now)
+        execute_go(&parsed, &self.go, &self.registry, data, false)
     }
 }
 

@@ -21,6 +21,7 @@ mod otlp;
 mod opsgenie;
 mod pagerduty;
 mod preview;
+mod receivers;
 mod reliability;
 mod profiling;
 mod prometheus;

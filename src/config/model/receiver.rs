@@ -6,9 +6,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::notify::Integration;
+use crate::notify::discord::DiscordConfig;
+use crate::notify::msteams::MsteamsConfig;
 use crate::notify::opsgenie::OpsgenieConfig;
 use crate::notify::pagerduty::PagerdutyConfig;
 use crate::notify::slack::SlackConfig;
+use crate::notify::telegram::TelegramConfig;
+use crate::notify::webex::WebexConfig;
 use crate::notify::webhook::WebhookConfig;
 
 /// Declares [`Receiver`] with one `*_configs` list per integration Herald delivers and one placeholder per
@@ -87,16 +91,16 @@ receiver! {
         slack_configs: SlackConfig,
         pagerduty_configs: PagerdutyConfig,
         opsgenie_configs: OpsgenieConfig,
+        discord_configs: DiscordConfig,
+        telegram_configs: TelegramConfig,
+        webex_configs: WebexConfig,
+        msteams_configs: MsteamsConfig,
     }
     not_yet {
         email_configs,
-        discord_configs,
-        msteams_configs,
         pushover_configs,
         sns_configs,
-        telegram_configs,
         victorops_configs,
-        webex_configs,
         wechat_configs,
     }
 }

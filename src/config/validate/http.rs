@@ -12,6 +12,11 @@ impl Checker<'_> {
         }
     }
 
+    /// Checks an integration's own `http_config` where Alertmanager gives it no global one (Webex).
+    pub(crate) fn checked_http_config(&mut self, path: &str, http: HttpConfig) -> HttpConfig {
+        self.http_config(path, http)
+    }
+
     pub(super) fn http_config(&mut self, path: &str, mut http: HttpConfig) -> HttpConfig {
         clear_empty_secret(&mut http.bearer_token);
         clear_empty(&mut http.bearer_token_file);

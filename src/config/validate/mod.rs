@@ -163,6 +163,13 @@ impl Checker<'_> {
         }
     }
 
+    /// An integration's API URL: its own, else the global one, else the service's; checked and filled in.
+    pub(crate) fn api_url(&mut self, path: &str, own: &mut Option<String>, global: Option<&String>, default: &str) {
+        let url = own.clone().or_else(|| global.cloned()).unwrap_or_else(|| default.to_string());
+        self.url(path, &url);
+        *own = Some(url);
+    }
+
     /// Like [`Checker::url`], without repeating the URL (it is a secret) in the message.
     pub(crate) fn secret_url(&mut self, path: &str, secret: &Secret) {
         if secret.expose() == super::secret::REDACTED {

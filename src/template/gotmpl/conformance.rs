@@ -17,7 +17,7 @@ impl Library for NoLibrary {
         None
     }
 
-    fn other_template(&self, _: &str, _: &Value) -> Option<Result<String, String>> {
+    fn other_template(&self, _: &str, _: &Value, _: bool) -> Option<Result<String, String>> {
         None
     }
 }
@@ -77,7 +77,7 @@ const CASES: &[(&str, &str)] = &[
 #[test]
 fn templates_render_as_go_renders_them() {
     let dot = Value::Strings(Arc::new(["a", "b", "c", "d", "e"].map(String::from).to_vec()));
-    let limits = Limits { depth: 32, output_bytes: 1 << 20 };
+    let limits = Limits { depth: 32, output_bytes: 1 << 20, html: false };
     let mut failures = Vec::new();
     for (source, expected) in CASES {
         let rendered = super::parse(source).and_then(|parsed| {

@@ -14,8 +14,9 @@ use super::value::Value;
 pub(crate) trait Library {
     /// The body of a named template written in Go syntax.
     fn go_template(&self, name: &str) -> Option<&[Node]>;
-    /// Renders a named template Herald ships in another form (its Handlebars defaults), if there is one.
-    fn other_template(&self, name: &str, dot: &Value) -> Option<Result<String, String>>;
+    /// Renders a named template Herald ships in another form (its Handlebars defaults), if there is one;
+    /// with `html`, every value it prints is HTML-escaped.
+    fn other_template(&self, name: &str, dot: &Value, html: bool) -> Option<Result<String, String>>;
 }
 
 /// Bounds on one execution.
@@ -25,6 +26,8 @@ pub(crate) struct Limits {
     pub depth: usize,
     /// Most bytes of output.
     pub output_bytes: usize,
+    /// Escape every value printed as Go's `html/template` does in HTML text.
+    pub html: bool,
 }
 
 /// Runs `body` with `dot` as `.` and `$`; `defines` are the templates the source itself defined.
@@ -70,7 +73,12 @@ impl State<'_> {
                 Node::Action(line, pipe) => {
                     let value = self.pipe(*line, pipe, dot)?;
                     if pipe.variables.is_empty() {
-                        let text = printable(&value);
+                        let text = match &value {
+                            // `safeHtml`'s value is trusted as it is.
+                            Value::Html(text) => text.to_string(),
+                            value if self.limits.html => html_text(&printable(value)),
+                            value => printable(value),
+                        };
                         self.write(&text)?;
                     }
                 }
@@ -127,7 +135,7 @@ impl State<'_> {
             None => self.library.go_template(name),
         };
         let Some(body) = body else {
-            return match self.library.other_template(name, &dot) {
+            return match self.library.other_template(name, &dot, self.limits.html) {
                 Some(rendered) => self.write(&rendered.map_err(|err| format!("template {name:?}: {err}"))?),
                 None => Err(format!("line {line}: no such template {name:?}")),
             };
@@ -332,6 +340,24 @@ impl State<'_> {
         }
         field(&value, last, &args).map_err(|err| format!("line {line}: {err}"))
     }
+}
+
+/// Go's `html/template` escaping of a value in HTML text.
+pub(crate) fn html_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\0' => out.push('\u{fffd}'),
+            '"' => out.push_str("&#34;"),
+            '&' => out.push_str("&amp;"),
+            '\'' => out.push_str("&#39;"),
+            '+' => out.push_str("&#43;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// What an action prints: Go's `fmt.Fprint` of the value.

@@ -14,7 +14,7 @@ mod conformance;
 
 use std::sync::Arc;
 
-pub(crate) use exec::{Library, Limits, execute};
+pub(crate) use exec::{Library, Limits, execute, html_text};
 pub(crate) use parse::{Node, Parsed};
 pub(crate) use time::GoTime;
 pub(crate) use value::Value;
