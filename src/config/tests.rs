@@ -152,7 +152,7 @@ fn undefined_and_duplicate_receivers() {
 
 #[test]
 fn unsupported_integrations_name_the_receiver_and_the_integration() {
-    for key in ["email_configs", "pushover_configs", "victorops_configs", "sns_configs", "wechat_configs"] {
+    for key in ["email_configs", "pushover_configs", "sns_configs", "wechat_configs"] {
         let yaml = format!("route:\n  receiver: ops\nreceivers:\n- name: ops\n  {key}:\n  - to: x\n");
         let found = problems(&yaml);
         assert_eq!(found.len(), 1, "{found:?}");
@@ -730,7 +730,7 @@ fn escalation_is_inherited_switched_off_and_left_out_of_the_status_yaml() {
 }
 
 #[test]
-fn chat_integrations_name_what_they_miss() {
+fn integrations_name_what_they_miss() {
     for (entry, path, message) in [
         ("discord_configs:\n  - title: x\n", "discord_configs[0].webhook_url", "no discord webhook URL provided"),
         (

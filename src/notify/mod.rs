@@ -17,6 +17,7 @@ pub(crate) mod preview;
 pub(crate) mod retry;
 pub(crate) mod slack;
 pub(crate) mod telegram;
+pub(crate) mod victorops;
 pub(crate) mod webex;
 pub(crate) mod webhook;
 

@@ -124,3 +124,10 @@ async fn msteams_posts_alertmanagers_message_card() {
         assert!(request.raw.ends_with("}\n"));
     }
 }
+
+#[tokio::test]
+async fn victorops_posts_alertmanagers_incident_and_recovers_it() {
+    let sink = Sink::start().await;
+    let (received, _herald) = requests_for("victorops.yml", &sink, 1, 2).await;
+    assert_like_alertmanager(&received, &fixture("victorops_am025.json"));
+}

@@ -12,6 +12,7 @@ use crate::notify::opsgenie::OpsgenieConfig;
 use crate::notify::pagerduty::PagerdutyConfig;
 use crate::notify::slack::SlackConfig;
 use crate::notify::telegram::TelegramConfig;
+use crate::notify::victorops::VictoropsConfig;
 use crate::notify::webex::WebexConfig;
 use crate::notify::webhook::WebhookConfig;
 
@@ -95,12 +96,12 @@ receiver! {
         telegram_configs: TelegramConfig,
         webex_configs: WebexConfig,
         msteams_configs: MsteamsConfig,
+        victorops_configs: VictoropsConfig,
     }
     not_yet {
         email_configs,
         pushover_configs,
         sns_configs,
-        victorops_configs,
         wechat_configs,
     }
 }
