@@ -34,7 +34,15 @@ pub(crate) struct HttpClients {
     next_slot: Mutex<HashMap<String, tokio::time::Instant>>,
     /// Requests in flight at once, bounded so that a burst of notifications cannot use up file descriptors.
     in_flight: tokio::sync::Semaphore,
+    /// Access tokens fetched for requests that need one (WeChat), by the URL that gave them, with when.
+    tokens: Mutex<HashMap<String, (String, tokio::time::Instant)>>,
 }
+
+/// How long a fetched access token is used (WeChat's last two hours; Alertmanager keeps them as long).
+const TOKEN_LIFETIME: Duration = Duration::from_secs(2 * 60 * 60);
+
+/// What a request's URL holds where its access token goes.
+pub(crate) const TOKEN_PLACEHOLDER: &str = "{access_token}";
 
 /// A place in an endpoint's pacing, given back if its send is dropped before its time comes.
 struct Slot<'a> {
@@ -75,7 +83,37 @@ impl HttpClients {
             custom: Mutex::new(HashMap::new()),
             next_slot: Mutex::new(HashMap::new()),
             in_flight: tokio::sync::Semaphore::new(MAX_REQUESTS_IN_FLIGHT),
+            tokens: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The access token `url` gives (`{"access_token": …}`), fetched once per [`TOKEN_LIFETIME`].
+    async fn token(&self, client: &reqwest::Client, url: &str, refused: &str) -> Result<String> {
+        let cached = self.tokens.lock().expect("token lock is never poisoned").get(url).cloned();
+        if let Some((token, at)) = cached
+            && at.elapsed() < TOKEN_LIFETIME
+        {
+            return Ok(token);
+        }
+        let response = classify(client.get(url).send().await, None).await?;
+        let answer: serde_json::Value = response.json().await.map_err(|err| {
+            Error::new(ErrorKind::ServerError { status: 200 }, format!("reading the access token: {err}"))
+        })?;
+        let token = answer["access_token"].as_str().unwrap_or_default().to_string();
+        if token.is_empty() {
+            let detail = answer["errmsg"].as_str().unwrap_or_default();
+            return Err(Error::config(format!("{refused}: {detail}")));
+        }
+        self.tokens
+            .lock()
+            .expect("token lock is never poisoned")
+            .insert(url.to_string(), (token.clone(), tokio::time::Instant::now()));
+        Ok(token)
+    }
+
+    /// Forgets the token `url` gave, so that the next request fetches a new one.
+    fn forget_token(&self, url: &str) {
+        self.tokens.lock().expect("token lock is never poisoned").remove(url);
     }
 
     /// Holds back requests to an endpoint that answered with `Retry-After`, also those of later flushes:
@@ -265,7 +303,14 @@ pub(crate) async fn send(
     let client = clients.client_for(http_config)?;
     let mut last_status = 0;
     for request in requests {
-        let Request { method, url, headers, body, spacing, rate_limit_status, context, check_answer, .. } = request;
+        let Request {
+            method, mut url, headers, body, spacing, rate_limit_status, context, check_answer, token, ..
+        } = request;
+        if let Some(token) = &token {
+            let value = clients.token(&client, &token.url, &token.refused).await?;
+            let escaped: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+            url = url.replace(TOKEN_PLACEHOLDER, &escaped);
+        }
         let mut builder = client.request(method, &url);
         if !headers.iter().any(|(name, _)| name == CONTENT_TYPE) {
             builder = builder.header(CONTENT_TYPE, "application/json");
@@ -296,6 +341,10 @@ pub(crate) async fn send(
             }
             Err(err) => err,
         };
+        if let Some(token) = &token {
+            // The service may have dropped the token (WeChat's 42001): the next attempt fetches a new one.
+            clients.forget_token(&token.url);
+        }
         {
             if let Some(wait) = err.retry_after {
                 // Later requests to this endpoint wait too, also those of other flushes.

@@ -142,6 +142,18 @@ pub(crate) struct Request {
     /// Judges a successful answer by its status and (the start of) its body, for APIs that report failures
     /// inside a 200 (Telegram's `"ok":false`, WeChat's `errcode`).
     pub check_answer: Option<AnswerCheck>,
+    /// An access token to fetch (or take from the cache) first, put in the URL at
+    /// [`super::http::TOKEN_PLACEHOLDER`] (WeChat).
+    pub token: Option<TokenSource>,
+}
+
+/// Where a request's access token comes from.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenSource {
+    /// A `GET` of this URL answers `{"access_token": …}`; it is also the token's cache key.
+    pub url: String,
+    /// The error when it answers no token.
+    pub refused: String,
 }
 
 /// See [`Request::check_answer`].
@@ -166,6 +178,7 @@ impl Request {
             secret_url: false,
             secret_fields: &[],
             check_answer: None,
+            token: None,
         }
     }
 }

@@ -20,6 +20,7 @@ pub(crate) mod telegram;
 pub(crate) mod victorops;
 pub(crate) mod webex;
 pub(crate) mod webhook;
+pub(crate) mod wechat;
 
 pub(crate) use deliver::{FlushJob, FlushOutcome, IntegrationJob, deliver, newest_trace};
 pub(crate) use error::Error;

@@ -41,6 +41,19 @@ pub(crate) fn truncate_bytes(text: &str, limit: usize) -> String {
     format!("{}…", &text[..end])
 }
 
+/// Go's `url.QueryEscape`: letters, digits and `-_.~` stay, a space becomes `+`, every other byte `%XX`.
+pub(crate) fn query_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            b' ' => out.push('+'),
+            byte => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
 /// A request body as Alertmanager's `json.Encoder` writes it (see [`to_go_json`]); failing to encode is a
 /// [`super::ErrorKind::BadConfig`] failure.
 pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {

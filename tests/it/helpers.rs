@@ -244,6 +244,7 @@ struct SinkState {
     count: Arc<tokio::sync::watch::Sender<usize>>,
     script: Script,
     delays: Arc<Mutex<Vec<u64>>>,
+    answer: Arc<Mutex<String>>,
 }
 
 /// A webhook receiver on a loopback port that records every request.
@@ -256,6 +257,7 @@ pub struct Sink {
     pub script: Script,
     /// How long to hold each response, in milliseconds, in order; then no delay.
     pub delays: Arc<Mutex<Vec<u64>>>,
+    answer: Arc<Mutex<String>>,
 }
 
 impl Sink {
@@ -267,6 +269,7 @@ impl Sink {
             count: Arc::new(count),
             script: Arc::default(),
             delays: Arc::default(),
+            answer: Arc::default(),
         };
         let app = axum::Router::new().fallback(record).with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("sink binds");
@@ -278,7 +281,13 @@ impl Sink {
             count: count_rx,
             script: state.script,
             delays: state.delays,
+            answer: state.answer,
         }
+    }
+
+    /// Answers every request with this JSON body from now on (empty by default).
+    pub fn answer_with(&self, body: &str) {
+        *self.answer.lock().expect("answer lock") = body.to_string();
     }
 
     /// Everything received so far.
@@ -301,7 +310,7 @@ async fn record(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> (StatusCode, HeaderMap) {
+) -> (StatusCode, HeaderMap, String) {
     let raw = String::from_utf8_lossy(&body).into_owned();
     let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let at = tokio::time::Instant::now();
@@ -327,7 +336,11 @@ async fn record(
     if let Some(seconds) = retry_after {
         response_headers.insert("retry-after", seconds.to_string().parse().expect("digits"));
     }
-    (StatusCode::from_u16(status).expect("valid status"), response_headers)
+    let answer = state.answer.lock().expect("answer lock").clone();
+    if !answer.is_empty() {
+        response_headers.insert("content-type", "application/json".parse().expect("ascii"));
+    }
+    (StatusCode::from_u16(status).expect("valid status"), response_headers, answer)
 }
 
 /// Awaits `future` for at most `limit` of real time: a test whose clock is paused cannot bound a wait with

@@ -131,3 +131,12 @@ async fn victorops_posts_alertmanagers_incident_and_recovers_it() {
     let (received, _herald) = requests_for("victorops.yml", &sink, 1, 2).await;
     assert_like_alertmanager(&received, &fixture("victorops_am025.json"));
 }
+
+#[tokio::test]
+async fn wechat_fetches_a_token_once_and_sends_alertmanagers_message() {
+    let sink = Sink::start().await;
+    // The mock answers every request as WeChat answers both: a token, and errcode 0.
+    sink.answer_with(r#"{"errcode":0,"errmsg":"ok","access_token":"wechat-token","expires_in":7200}"#);
+    let (received, _herald) = requests_for("wechat.yml", &sink, 2, 3).await;
+    assert_like_alertmanager(&received, &fixture("wechat_am025.json"));
+}

@@ -15,6 +15,7 @@ use crate::notify::telegram::TelegramConfig;
 use crate::notify::victorops::VictoropsConfig;
 use crate::notify::webex::WebexConfig;
 use crate::notify::webhook::WebhookConfig;
+use crate::notify::wechat::WechatConfig;
 
 /// Declares [`Receiver`] with one `*_configs` list per integration Herald delivers and one placeholder per
 /// key it does not, and the accessors that walk every integration.
@@ -97,11 +98,11 @@ receiver! {
         webex_configs: WebexConfig,
         msteams_configs: MsteamsConfig,
         victorops_configs: VictoropsConfig,
+        wechat_configs: WechatConfig,
     }
     not_yet {
         email_configs,
         pushover_configs,
         sns_configs,
-        wechat_configs,
     }
 }

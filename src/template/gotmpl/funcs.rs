@@ -90,7 +90,7 @@ pub(crate) fn call(name: &str, args: &[Value], now: &GoTime) -> Result<Value, St
         }
         "html" => Value::str(&html_escape(&evaluated_text(args))),
         "js" => Value::str(&js_escape(&evaluated_text(args))),
-        "urlquery" => Value::str(&query_escape(&evaluated_text(args))),
+        "urlquery" => Value::str(&crate::notify::payload::query_escape(&evaluated_text(args))),
         "eq" => {
             if args.len() < 2 {
                 return Err("missing argument for comparison".into());
@@ -396,19 +396,6 @@ fn js_escape(text: &str) -> String {
             '=' => out.push_str("\\u003D"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04X}", c as u32)),
             c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Go's `url.QueryEscape`.
-fn query_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
-            b' ' => out.push('+'),
-            byte => out.push_str(&format!("%{byte:02X}")),
         }
     }
     out
