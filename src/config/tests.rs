@@ -152,7 +152,7 @@ fn undefined_and_duplicate_receivers() {
 
 #[test]
 fn unsupported_integrations_name_the_receiver_and_the_integration() {
-    for key in ["email_configs", "pushover_configs", "sns_configs"] {
+    for key in ["email_configs", "pushover_configs"] {
         let yaml = format!("route:\n  receiver: ops\nreceivers:\n- name: ops\n  {key}:\n  - to: x\n");
         let found = problems(&yaml);
         assert_eq!(found.len(), 1, "{found:?}");

@@ -16,6 +16,7 @@ pub(crate) mod payload;
 pub(crate) mod preview;
 pub(crate) mod retry;
 pub(crate) mod slack;
+pub(crate) mod sns;
 pub(crate) mod telegram;
 pub(crate) mod victorops;
 pub(crate) mod webex;

@@ -140,3 +140,21 @@ async fn wechat_fetches_a_token_once_and_sends_alertmanagers_message() {
     let (received, _herald) = requests_for("wechat.yml", &sink, 2, 3).await;
     assert_like_alertmanager(&received, &fixture("wechat_am025.json"));
 }
+
+#[tokio::test]
+async fn sns_publishes_alertmanagers_message_signed_with_sigv4() {
+    let sink = Sink::start().await;
+    sink.answer_with(r#"<PublishResponse><PublishResult><MessageId>1</MessageId></PublishResult></PublishResponse>"#);
+    let (received, _herald) = requests_for("sns.yml", &sink, 1, 2).await;
+    assert_like_alertmanager(&received, &fixture("sns_am025.json"));
+    for request in &received {
+        let authorization = request.headers["authorization"].to_str().expect("ASCII");
+        let date = request.headers["x-amz-date"].to_str().expect("ASCII");
+        let expected = format!(
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/{}/us-east-1/sns/aws4_request, SignedHeaders=content-length;content-type;host;x-amz-date, Signature=",
+            &date[..8]
+        );
+        assert!(authorization.starts_with(&expected), "{authorization}");
+        assert_eq!(authorization.len(), expected.len() + 64, "a SHA-256 signature: {authorization}");
+    }
+}

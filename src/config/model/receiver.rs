@@ -11,6 +11,7 @@ use crate::notify::msteams::MsteamsConfig;
 use crate::notify::opsgenie::OpsgenieConfig;
 use crate::notify::pagerduty::PagerdutyConfig;
 use crate::notify::slack::SlackConfig;
+use crate::notify::sns::SnsConfig;
 use crate::notify::telegram::TelegramConfig;
 use crate::notify::victorops::VictoropsConfig;
 use crate::notify::webex::WebexConfig;
@@ -99,10 +100,10 @@ receiver! {
         msteams_configs: MsteamsConfig,
         victorops_configs: VictoropsConfig,
         wechat_configs: WechatConfig,
+        sns_configs: SnsConfig,
     }
     not_yet {
         email_configs,
         pushover_configs,
-        sns_configs,
     }
 }
