@@ -13,6 +13,7 @@ pub(crate) mod msteams;
 pub(crate) mod opsgenie;
 pub(crate) mod pagerduty;
 pub(crate) mod payload;
+pub(crate) mod pushover;
 pub(crate) mod preview;
 pub(crate) mod retry;
 pub(crate) mod slack;

@@ -258,6 +258,7 @@ pub struct Sink {
     /// How long to hold each response, in milliseconds, in order; then no delay.
     pub delays: Arc<Mutex<Vec<u64>>>,
     answer: Arc<Mutex<String>>,
+    state: SinkState,
 }
 
 impl Sink {
@@ -273,6 +274,7 @@ impl Sink {
         };
         let app = axum::Router::new().fallback(record).with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("sink binds");
+        let kept = state.clone();
         let address: SocketAddr = listener.local_addr().expect("bound");
         tokio::spawn(async move { axum::serve(listener, app).await.expect("sink serves") });
         Sink {
@@ -282,7 +284,13 @@ impl Sink {
             script: state.script,
             delays: state.delays,
             answer: state.answer,
+            state: kept,
         }
+    }
+
+    /// The sink's request handler, to serve it elsewhere too (behind a TLS proxy).
+    pub fn router(&self) -> axum::Router {
+        axum::Router::new().fallback(record).with_state(self.state.clone())
     }
 
     /// Answers every request with this JSON body from now on (empty by default).

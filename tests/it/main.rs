@@ -34,3 +34,4 @@ mod suppression;
 mod teams;
 mod timelines;
 mod timers;
+mod tls_proxy;

@@ -21,7 +21,12 @@ fn fixture(name: &str) -> Value {
 /// and returns the requests the mock service received: `first` for the firing notification, `total` in all.
 async fn requests_for(config: &str, sink: &Sink, first: usize, total: usize) -> (Vec<Received>, Herald) {
     let text = std::fs::read_to_string(repo_file(&format!("tests/fixtures/integrations/{config}"))).expect("config");
-    let herald = Herald::start(&text.replace("SINK", &sink.url));
+    requests_with(&text.replace("SINK", &sink.url), sink, first, total).await
+}
+
+/// Like [`requests_for`], with the config given whole.
+async fn requests_with(config: &str, sink: &Sink, first: usize, total: usize) -> (Vec<Received>, Herald) {
+    let herald = Herald::start(config);
     let alerts = fixture("../templates/alerts.json");
     herald.post_alerts(alerts.clone()).await;
     let received = sink.wait_for(first, WAIT).await;
@@ -157,4 +162,21 @@ async fn sns_publishes_alertmanagers_message_signed_with_sigv4() {
         assert!(authorization.starts_with(&expected), "{authorization}");
         assert_eq!(authorization.len(), expected.len() + 64, "a SHA-256 signature: {authorization}");
     }
+}
+
+#[tokio::test]
+async fn pushover_sends_alertmanagers_query_through_a_proxy() {
+    let sink = Sink::start().await;
+    sink.answer_with(r#"{"status":1,"request":"abc"}"#);
+    let Some(proxy) = crate::tls_proxy::TlsProxy::start(&sink, "api.pushover.net").await else {
+        return;
+    };
+    let config = format!(
+        "route:\n  receiver: team.db\n  group_by: [alertname]\n  group_wait: 1s\n  group_interval: 2s\n  repeat_interval: 4h\nreceivers:\n- name: team.db\n  pushover_configs:\n  - user_key: uQiRzpo4DXghDmr9QzzfQu27cmVRsG\n    token: azGDORePK8gMaC0QOYAMyEEuzJnyUi\n    send_resolved: true\n    http_config:\n      proxy_url: {}\n      tls_config:\n        ca_file: {}\n",
+        proxy.url,
+        proxy.ca_file.display()
+    );
+    let (received, _herald) = requests_with(&config, &sink, 1, 2).await;
+    assert_like_alertmanager(&received, &fixture("pushover_am025.json"));
+    assert_eq!(received[0].headers["host"], "api.pushover.net");
 }

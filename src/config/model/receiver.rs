@@ -10,6 +10,7 @@ use crate::notify::discord::DiscordConfig;
 use crate::notify::msteams::MsteamsConfig;
 use crate::notify::opsgenie::OpsgenieConfig;
 use crate::notify::pagerduty::PagerdutyConfig;
+use crate::notify::pushover::PushoverConfig;
 use crate::notify::slack::SlackConfig;
 use crate::notify::sns::SnsConfig;
 use crate::notify::telegram::TelegramConfig;
@@ -101,9 +102,9 @@ receiver! {
         victorops_configs: VictoropsConfig,
         wechat_configs: WechatConfig,
         sns_configs: SnsConfig,
+        pushover_configs: PushoverConfig,
     }
     not_yet {
         email_configs,
-        pushover_configs,
     }
 }
