@@ -180,3 +180,15 @@ async fn pushover_sends_alertmanagers_query_through_a_proxy() {
     assert_like_alertmanager(&received, &fixture("pushover_am025.json"));
     assert_eq!(received[0].headers["host"], "api.pushover.net");
 }
+
+#[test]
+fn a_config_with_every_receiver_and_field_loads_in_herald_and_alertmanager() {
+    let file = repo_file("tests/fixtures/integrations/every_field.yml");
+    let file = file.to_str().expect("UTF-8 path");
+    let checked = crate::helpers::herald(&["check-config", file]);
+    assert!(checked.status.success(), "{}", crate::helpers::stderr(&checked));
+    if crate::helpers::tool_available("amtool", "prometheus-alertmanager") {
+        let amtool = std::process::Command::new("amtool").args(["check-config", file]).output().expect("amtool runs");
+        assert!(amtool.status.success(), "{}", String::from_utf8_lossy(&amtool.stdout));
+    }
+}
