@@ -151,16 +151,6 @@ fn undefined_and_duplicate_receivers() {
 }
 
 #[test]
-fn unsupported_integrations_name_the_receiver_and_the_integration() {
-    let key = "email_configs";
-    let yaml = format!("route:\n  receiver: ops\nreceivers:\n- name: ops\n  {key}:\n  - to: x\n");
-    let found = problems(&yaml);
-    assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].0, format!("receivers[0].{key}"));
-    assert!(found[0].2.contains(&format!("receiver \"ops\" uses {key}, which Herald does not deliver")), "{found:?}");
-}
-
-#[test]
 fn matcher_errors_name_the_matcher() {
     assert_rejected(
         &with_route("  routes:\n  - matchers: ['a=~(']\n"),

@@ -178,6 +178,10 @@ async fn deliver_one(
     let attempt = || async {
         let started = Instant::now();
         let sent = async {
+            if let Some(mail) = job.integration.mail(&notification) {
+                METRICS.notification_requests.with_label_values(&[integration]).inc();
+                return super::email::send(mail?).await;
+            }
             let mut requests = job.integration.requests(&notification)?;
             for request in &mut requests {
                 if let Some(ids) = &correlation {

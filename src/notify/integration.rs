@@ -64,6 +64,12 @@ pub(crate) trait Integration: Debug + Send + Sync + 'static {
     /// The requests of one notification, in the order they are sent.
     fn requests(&self, notification: &Notification<'_>) -> Result<Vec<Request>>;
 
+    /// The rendered e-mail, for integrations that deliver over SMTP instead of making HTTP requests; `None`
+    /// for the HTTP ones (the default).
+    fn mail(&self, _notification: &Notification<'_>) -> Option<Result<super::email::Mail>> {
+        None
+    }
+
     /// The requests that tell the service a group it was notified of was acknowledged in Herald (or that
     /// the acknowledgement was withdrawn); `None` when the service has no such thing (the default).
     fn acknowledgement(&self, _notification: &Notification<'_>, _ack: &AckNotice<'_>) -> Option<Result<Vec<Request>>> {

@@ -4,6 +4,7 @@
 pub(crate) mod data;
 mod deliver;
 pub(crate) mod discord;
+pub(crate) mod email;
 mod forward;
 pub(crate) mod history;
 pub(crate) mod error;

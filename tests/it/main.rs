@@ -30,6 +30,7 @@ mod seed;
 mod serve;
 mod silences;
 mod slack;
+mod smtp_server;
 mod suppression;
 mod teams;
 mod timelines;

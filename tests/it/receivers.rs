@@ -192,3 +192,122 @@ fn a_config_with_every_receiver_and_field_loads_in_herald_and_alertmanager() {
         assert!(amtool.status.success(), "{}", String::from_utf8_lossy(&amtool.stdout));
     }
 }
+
+/// A message's header lines (up to the blank line), its boundary, and its parts (content type, body).
+fn mail_parts(data: &str) -> (Vec<String>, String, Vec<(String, String)>) {
+    let (head, body) = data.split_once("\r\n\r\n").expect("headers end");
+    let headers: Vec<String> = head.split("\r\n").map(str::to_string).collect();
+    let boundary = headers
+        .iter()
+        .find_map(|h| h.strip_prefix("Content-Type: multipart/alternative;  boundary="))
+        .expect("a boundary")
+        .to_string();
+    let mut parts = Vec::new();
+    for part in body.split(&format!("--{boundary}")).filter(|p| p.starts_with("\r\n") && !p.starts_with("--")) {
+        let (part_head, part_body) = part.trim_start_matches("\r\n").split_once("\r\n\r\n").expect("part headers");
+        let content_type = part_head.lines().find_map(|l| l.strip_prefix("Content-Type: ")).unwrap_or_default();
+        parts.push((content_type.to_string(), part_body.trim_end_matches("\r\n").to_string()));
+    }
+    (headers, boundary, parts)
+}
+
+#[tokio::test]
+async fn email_sends_alertmanagers_envelope_headers_and_text() {
+    let server = crate::smtp_server::SmtpServer::start(&["8BITMIME", "SMTPUTF8"]).await;
+    let text = std::fs::read_to_string(repo_file("tests/fixtures/integrations/email.yml")).expect("config");
+    let herald = Herald::start(&text.replace("SMTP_SINK", &server.address));
+    let alerts = fixture("../templates/alerts.json");
+    herald.post_alerts(alerts.clone()).await;
+    let first = server.wait_for(1, WAIT).await;
+    assert_eq!(first.len(), 1, "{}", herald.logs());
+    let a_second_ago = (chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339();
+    let resolved: Vec<Value> = alerts
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|alert| {
+            let mut alert = alert.clone();
+            alert.as_object_mut().expect("an object").entry("endsAt").or_insert(Value::String(a_second_ago.clone()));
+            alert
+        })
+        .collect();
+    herald.post_alerts(Value::Array(resolved)).await;
+    let sessions = server.wait_for(2, WAIT).await;
+    assert_eq!(sessions.len(), 2, "{}", herald.logs());
+    let recorded = fixture("email_am025.json");
+    for (ours, theirs) in sessions.iter().zip(recorded.as_array().expect("a list")) {
+        let expected: Vec<&str> =
+            theirs["commands"].as_array().expect("commands").iter().filter_map(Value::as_str).collect();
+        assert_eq!(ours.commands, expected, "the SMTP dialogue");
+        let their_data = theirs["data"].as_str().expect("data").replace("\r\n", "\n").replace('\n', "\r\n");
+        let (our_headers, _, our_parts) = mail_parts(ours.data.as_deref().expect("a message"));
+        let (their_headers, _, their_parts) = mail_parts(&their_data);
+        let comparable = |headers: &[String]| {
+            let mut kept: Vec<String> = headers
+                .iter()
+                .filter(|h| {
+                    !h.starts_with("Message-Id: ") && !h.starts_with("Date: ") && !h.starts_with("Content-Type: ")
+                })
+                .cloned()
+                .collect();
+            kept.sort();
+            kept
+        };
+        assert_eq!(comparable(&our_headers), comparable(&their_headers), "headers (in any order, as Alertmanager's)");
+        let message_id = our_headers.iter().find_map(|h| h.strip_prefix("Message-Id: <")).expect("a Message-Id");
+        assert!(message_id.ends_with('>') && message_id.contains('@'), "{message_id}");
+        assert!(our_headers.iter().any(|h| h.starts_with("Date: ") && h.ends_with(" +0000")), "{our_headers:?}");
+        assert_eq!(our_parts.len(), 2);
+        assert_eq!(our_parts[0], their_parts[0], "the text part, quoted-printable, byte for byte");
+        assert_eq!(our_parts[1].0, "text/html; charset=UTF-8");
+    }
+}
+
+#[tokio::test]
+async fn email_authenticates_with_the_first_mechanism_the_server_offers_that_the_credentials_allow() {
+    use base64::Engine;
+    use hmac::Mac;
+    let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    for (offered, credentials, expected) in [
+        (
+            "AUTH LOGIN PLAIN CRAM-MD5",
+            "auth_username: user\n    auth_password: pass",
+            vec!["AUTH LOGIN".to_string(), b64("user"), b64("pass")],
+        ),
+        (
+            "AUTH CRAM-MD5 PLAIN LOGIN",
+            "auth_username: user\n    auth_password: pass",
+            vec![format!("AUTH PLAIN {}", b64("\0user\0pass"))],
+        ),
+        (
+            "AUTH CRAM-MD5 PLAIN LOGIN",
+            "auth_username: user\n    auth_password: pass\n    auth_identity: admin",
+            vec![format!("AUTH PLAIN {}", b64("admin\0user\0pass"))],
+        ),
+        ("AUTH CRAM-MD5 PLAIN LOGIN", "auth_username: user\n    auth_secret: s3cret", {
+            let mut mac = <hmac::Hmac<md5::Md5> as Mac>::new_from_slice(b"s3cret").expect("key");
+            mac.update(b"<12345.9876@recorder>");
+            let digest: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+            vec!["AUTH CRAM-MD5".to_string(), b64(&format!("user {digest}"))]
+        }),
+    ] {
+        let server = crate::smtp_server::SmtpServer::start(&[offered]).await;
+        let config = format!(
+            "route:\n  receiver: mail\n  group_wait: 0s\nreceivers:\n- name: mail\n  email_configs:\n  - to: a@example.com\n    from: am@example.com\n    smarthost: {}\n    require_tls: false\n    {credentials}\n",
+            server.address
+        );
+        let herald = Herald::start(&config);
+        herald.post_alerts(serde_json::json!([{"labels": {"alertname": "Auth"}}])).await;
+        let sessions = server.wait_for(1, WAIT).await;
+        assert_eq!(sessions.len(), 1, "{}", herald.logs());
+        let auth: Vec<String> = sessions[0]
+            .commands
+            .iter()
+            .skip_while(|c| !c.starts_with("AUTH"))
+            .take_while(|c| !c.starts_with("MAIL"))
+            .cloned()
+            .collect();
+        assert_eq!(auth, expected, "{offered} with {credentials}");
+        assert!(sessions[0].data.is_some(), "the message went out after the AUTH");
+    }
+}

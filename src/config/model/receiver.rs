@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::notify::Integration;
 use crate::notify::discord::DiscordConfig;
+use crate::notify::email::EmailConfig;
 use crate::notify::msteams::MsteamsConfig;
 use crate::notify::opsgenie::OpsgenieConfig;
 use crate::notify::pagerduty::PagerdutyConfig;
@@ -103,8 +104,7 @@ receiver! {
         wechat_configs: WechatConfig,
         sns_configs: SnsConfig,
         pushover_configs: PushoverConfig,
+        email_configs: EmailConfig,
     }
-    not_yet {
-        email_configs,
-    }
+    not_yet {}
 }

@@ -74,6 +74,69 @@ const CASES: &[(&str, &str)] = &[
     ("{{ (printf \"%s-%s\" \"a\" \"b\") | printf \"%q\" }} {{ \"x\" | printf \"%s%s\" \"y\" }}", "\"a-b\" yx"),
 ];
 
+/// (template, what Go 1.19's `html/template` printed) with the values of [`html_data`].
+const HTML_CASES: &[(&str, &str)] = &[
+    ("<p>{{ .A }}</p>", "<p>Summary &lt;b&gt;&amp;&#39;&#34;&#43; é</p>"),
+    (
+        "<a href=\"{{ .U }}\">x</a>",
+        "<a href=\"http://prom.example:9090/graph?g0.expr=up&#43;%3D%3D&#43;0&amp;g0.tab=1&amp;q=rate%28x[5m]%29%20%3e%200&amp;%c3%a9=%3c%22%27%3e\">x</a>",
+    ),
+    ("<a href=\"{{ .J }}\">x</a>", "<a href=\"#ZgotmplZ\">x</a>"),
+    (
+        "<a href=\"{{ .E }}/#/alerts?receiver={{ .R | urlquery }}\">x</a>",
+        "<a href=\"http://am.example:9093/sub%20path/#/alerts?receiver=team&#43;x%26y%2Fz%5C.w\">x</a>",
+    ),
+    (
+        "<a href=\"{{ .E }}/#/alerts?receiver={{ .R }}\">x</a>",
+        "<a href=\"http://am.example:9093/sub%20path/#/alerts?receiver=team%20x%26y%2fz%5c.w\">x</a>",
+    ),
+    (
+        "<a title=\"{{ .A }}\" href='{{ .U }}'>{{ .A }}</a>",
+        "<a title=\"Summary &lt;b&gt;&amp;&#39;&#34;&#43; é\" href='http://prom.example:9090/graph?g0.expr=up&#43;%3D%3D&#43;0&amp;g0.tab=1&amp;q=rate%28x[5m]%29%20%3e%200&amp;%c3%a9=%3c%22%27%3e'>Summary &lt;b&gt;&amp;&#39;&#34;&#43; é</a>",
+    ),
+    ("<!-- a comment with {{ .A }} --><b>{{ .A }}</b>", "<b>Summary &lt;b&gt;&amp;&#39;&#34;&#43; é</b>"),
+    ("<title>{{ .A }}</title>", "<title>Summary &lt;b&gt;&amp;&#39;&#34;&#43; é</title>"),
+    ("<a href=\"http://x/{{ .A }}\">y</a>", "<a href=\"http://x/Summary%20%3cb%3e&amp;%27%22&#43;%20%c3%a9\">y</a>"),
+    (
+        "<img src=\"{{ .U }}\" alt=\"{{ .A }}\">",
+        "<img src=\"http://prom.example:9090/graph?g0.expr=up&#43;%3D%3D&#43;0&amp;g0.tab=1&amp;q=rate%28x[5m]%29%20%3e%200&amp;%c3%a9=%3c%22%27%3e\" alt=\"Summary &lt;b&gt;&amp;&#39;&#34;&#43; é\">",
+    ),
+    (
+        "text {{ .A }} <br /> {{ .U }}",
+        "text Summary &lt;b&gt;&amp;&#39;&#34;&#43; é <br /> http://prom.example:9090/graph?g0.expr=up&#43;%3D%3D&#43;0&amp;g0.tab=1&amp;q=rate(x[5m]) &gt; 0&amp;é=&lt;&#34;&#39;&gt;",
+    ),
+    (
+        "<td style=\"color: #fff;\">{{ .A }}</td>",
+        "<td style=\"color: #fff;\">Summary &lt;b&gt;&amp;&#39;&#34;&#43; é</td>",
+    ),
+];
+
+fn html_data() -> Value {
+    let values = [
+        ("A", "Summary <b>&'\"+ é"),
+        ("U", "http://prom.example:9090/graph?g0.expr=up+%3D%3D+0&g0.tab=1&q=rate(x[5m]) > 0&é=<\"'>"),
+        ("J", "javascript:alert(1)"),
+        ("E", "http://am.example:9093/sub path"),
+        ("R", "team x&y/z\\.w"),
+    ];
+    Value::Map(Arc::new(values.into_iter().map(|(k, v)| (k.to_string(), Value::str(v))).collect()))
+}
+
+#[test]
+fn html_templates_escape_as_gos_html_template_does() {
+    let limits = Limits { depth: 32, output_bytes: 1 << 20, html: true };
+    let mut failures = Vec::new();
+    for (source, expected) in HTML_CASES {
+        let rendered = super::parse(source).and_then(|parsed| {
+            execute(&parsed.body, &parsed.defines, &NoLibrary, html_data(), &GoTime::utc(None), limits)
+        });
+        if rendered.as_deref() != Ok(*expected) {
+            failures.push(format!("{source}\n   go: {expected:?}\n  got: {rendered:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} differ:\n{}", failures.len(), HTML_CASES.len(), failures.join("\n"));
+}
+
 #[test]
 fn templates_render_as_go_renders_them() {
     let dot = Value::Strings(Arc::new(["a", "b", "c", "d", "e"].map(String::from).to_vec()));

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::funcs;
+use super::html;
 use super::parse::{Arg, Branch, Command, Line, Node, Pipe};
 use super::time::{GoTime, duration_string};
 use super::value::Value;
@@ -39,8 +40,16 @@ pub(crate) fn execute(
     now: &GoTime,
     limits: Limits,
 ) -> Result<String, String> {
-    let mut state =
-        State { defines, library, now, limits, out: String::new(), vars: vec![("$".into(), dot.clone())], depth: 0 };
+    let mut state = State {
+        defines,
+        library,
+        now,
+        limits,
+        out: String::new(),
+        vars: vec![("$".into(), dot.clone())],
+        depth: 0,
+        in_comment: false,
+    };
     state.walk(body, &dot)?;
     Ok(state.out)
 }
@@ -53,6 +62,8 @@ struct State<'a> {
     out: String,
     vars: Vec<(String, Value)>,
     depth: usize,
+    /// Inside an HTML comment of the template's text (`html` only): nothing is written.
+    in_comment: bool,
 }
 
 /// How a list of nodes ended.
@@ -69,14 +80,19 @@ impl State<'_> {
     fn walk(&mut self, nodes: &[Node], dot: &Value) -> Result<Flow, String> {
         for node in nodes {
             match node {
+                Node::Text(text) if self.limits.html => self.write_html_text(text)?,
                 Node::Text(text) => self.write(text)?,
                 Node::Action(line, pipe) => {
                     let value = self.pipe(*line, pipe, dot)?;
-                    if pipe.variables.is_empty() {
+                    if pipe.variables.is_empty() && !self.in_comment {
                         let text = match &value {
                             // `safeHtml`'s value is trusted as it is.
                             Value::Html(text) => text.to_string(),
-                            value if self.limits.html => html_text(&printable(value)),
+                            value if self.limits.html => {
+                                let query_escaped = pipe.commands.last().and_then(|c| c.args.first())
+                                    == Some(&Arg::Function("urlquery".into()));
+                                html::escape(&self.out, &printable(value), query_escaped)
+                            }
                             value => printable(value),
                         };
                         self.write(&text)?;
@@ -116,6 +132,30 @@ impl State<'_> {
             }
         }
         Ok(Flow::Normal)
+    }
+
+    /// Writes template text as `html/template` does: its comments left out (also around actions).
+    fn write_html_text(&mut self, text: &str) -> Result<(), String> {
+        let mut rest = text;
+        loop {
+            if self.in_comment {
+                match rest.find("-->") {
+                    Some(end) => {
+                        rest = &rest[end + 3..];
+                        self.in_comment = false;
+                    }
+                    None => return Ok(()),
+                }
+            }
+            match rest.find("<!--") {
+                Some(start) => {
+                    self.write(&rest[..start])?;
+                    rest = &rest[start + 4..];
+                    self.in_comment = true;
+                }
+                None => return self.write(rest),
+            }
+        }
     }
 
     fn write(&mut self, text: &str) -> Result<(), String> {
@@ -344,20 +384,7 @@ impl State<'_> {
 
 /// Go's `html/template` escaping of a value in HTML text.
 pub(crate) fn html_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\0' => out.push('\u{fffd}'),
-            '"' => out.push_str("&#34;"),
-            '&' => out.push_str("&amp;"),
-            '\'' => out.push_str("&#39;"),
-            '+' => out.push_str("&#43;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
+    html::text(text)
 }
 
 /// What an action prints: Go's `fmt.Fprint` of the value.

@@ -3,6 +3,7 @@
 
 mod exec;
 mod funcs;
+mod html;
 mod lex;
 mod parse;
 mod printf;
