@@ -44,10 +44,10 @@ async fn a_cpu_profile_of_the_busy_process_comes_back_in_pprof_format() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let second = get(&herald, "/debug/pprof/profile?seconds=1", None).await;
     assert_eq!(second.status().as_u16(), 409, "one profile at a time");
-    // Work for the profiler to see: alerts posted for most of the profile (bounded in count and time).
-    let until = tokio::time::Instant::now() + Duration::from_millis(1500);
+    // Work for the profiler to see: alerts posted until the profile is done (bounded in count and time).
+    let until = tokio::time::Instant::now() + Duration::from_secs(10);
     let mut batch = 0;
-    while tokio::time::Instant::now() < until && batch < 2000 {
+    while !profiling.is_finished() && tokio::time::Instant::now() < until && batch < 2000 {
         let alerts: Vec<Value> = (0..200).map(|i| alert(&format!("Load{batch}"), &format!("host-{i}"))).collect();
         herald.post_json("/api/v2/alerts", &json!(alerts)).await;
         batch += 1;
