@@ -311,3 +311,45 @@ async fn email_authenticates_with_the_first_mechanism_the_server_offers_that_the
         assert!(sessions[0].data.is_some(), "the message went out after the AUTH");
     }
 }
+
+#[tokio::test]
+async fn email_goes_over_starttls_or_implicit_tls_with_the_configured_ca() {
+    let Some((config, ca_file, _folder)) = crate::tls_proxy::server_config("127.0.0.1") else {
+        return;
+    };
+    let config = std::sync::Arc::new(config);
+    for (tls, setting) in [
+        (crate::smtp_server::Tls::Starttls(std::sync::Arc::clone(&config)), "require_tls: true"),
+        (
+            crate::smtp_server::Tls::Implicit(std::sync::Arc::clone(&config)),
+            "require_tls: false\n    force_implicit_tls: true",
+        ),
+    ] {
+        let server = crate::smtp_server::SmtpServer::start_with(&["AUTH PLAIN LOGIN", "8BITMIME"], tls).await;
+        let yaml = format!(
+            "route:\n  receiver: mail\n  group_wait: 0s\nreceivers:\n- name: mail\n  email_configs:\n  - to: a@example.com\n    from: am@example.com\n    smarthost: {}\n    {setting}\n    tls_config: {{ca_file: {}}}\n    auth_username: user\n    auth_password: pass\n",
+            server.address,
+            ca_file.display()
+        );
+        let herald = Herald::start(&yaml);
+        herald.post_alerts(serde_json::json!([{"labels": {"alertname": "Tls"}}])).await;
+        let sessions = server.wait_for(1, WAIT).await;
+        assert_eq!(sessions.len(), 1, "{setting}: {}", herald.logs());
+        let commands = &sessions[0].commands;
+        if setting.starts_with("require_tls: true") {
+            assert_eq!(commands[..2], ["EHLO localhost".to_string(), "STARTTLS".to_string()], "{commands:?}");
+        } else {
+            assert!(!commands.contains(&"STARTTLS".to_string()), "{commands:?}");
+        }
+        assert!(
+            commands.iter().any(|c| c.starts_with("AUTH PLAIN ")),
+            "{setting}: authenticated over TLS: {commands:?}"
+        );
+        assert!(
+            sessions[0].data.as_deref().is_some_and(|d| d.contains("Subject: [FIRING:1]  (Tls)")),
+            "{setting}: {:?} {}",
+            sessions[0],
+            herald.logs()
+        );
+    }
+}

@@ -5,7 +5,22 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+
+/// A connection, plain or TLS.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// How the server speaks TLS, if at all.
+#[derive(Clone)]
+pub enum Tls {
+    /// Plain text only.
+    None,
+    /// Offers STARTTLS (the EHLO after it offers the extensions given).
+    Starttls(Arc<rustls::ServerConfig>),
+    /// TLS from the first byte.
+    Implicit(Arc<rustls::ServerConfig>),
+}
 
 /// One SMTP session.
 #[derive(Debug, Clone, Default)]
@@ -24,28 +39,49 @@ pub struct SmtpServer {
 }
 
 impl SmtpServer {
-    /// Starts a server offering `extensions`.
+    /// Starts a plain server offering `extensions`.
     pub async fn start(extensions: &[&str]) -> SmtpServer {
+        SmtpServer::start_with(extensions, Tls::None).await
+    }
+
+    /// Starts a server offering `extensions`, with `tls`.
+    pub async fn start_with(extensions: &[&str], tls: Tls) -> SmtpServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("smtp binds");
         let address = listener.local_addr().expect("bound").to_string();
         let sessions: Arc<Mutex<Vec<Session>>> = Arc::default();
-        let ehlo: String = std::iter::once("recorder".to_string())
-            .chain(extensions.iter().map(|e| e.to_string()))
-            .enumerate()
-            .map(|(i, line)| {
-                let last = i == extensions.len();
-                format!("250{}{line}\r\n", if last { " " } else { "-" })
-            })
-            .collect();
+        let ehlo_with = |extensions: Vec<String>| -> String {
+            let count = extensions.len();
+            std::iter::once("recorder".to_string())
+                .chain(extensions)
+                .enumerate()
+                .map(|(i, line)| format!("250{}{line}\r\n", if i == count { " " } else { "-" }))
+                .collect()
+        };
+        let extensions: Vec<String> = extensions.iter().map(|e| e.to_string()).collect();
+        let before_tls = match &tls {
+            Tls::Starttls(_) => ehlo_with(vec!["STARTTLS".to_string()]),
+            _ => ehlo_with(extensions.clone()),
+        };
+        let after_tls = ehlo_with(extensions);
         let recorded = Arc::clone(&sessions);
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                let (recorded, ehlo) = (Arc::clone(&recorded), ehlo.clone());
+                let (recorded, tls) = (Arc::clone(&recorded), tls.clone());
+                let (before_tls, after_tls) = (before_tls.clone(), after_tls.clone());
                 tokio::spawn(async move {
-                    let (read, mut write) = socket.into_split();
-                    let mut lines = BufReader::new(read);
+                    let stream: Box<dyn Stream> = match &tls {
+                        Tls::Implicit(config) => {
+                            match tokio_rustls::TlsAcceptor::from(Arc::clone(config)).accept(socket).await {
+                                Ok(tls) => Box::new(tls),
+                                Err(_) => return,
+                            }
+                        }
+                        _ => Box::new(socket),
+                    };
+                    let mut lines = BufReader::new(stream);
                     let mut session = Session::default();
-                    let _ = write.write_all(b"220 recorder ESMTP\r\n").await;
+                    let mut encrypted = matches!(tls, Tls::Implicit(_));
+                    let _ = lines.get_mut().write_all(b"220 recorder ESMTP\r\n").await;
                     let mut line = String::new();
                     loop {
                         line.clear();
@@ -55,13 +91,28 @@ impl SmtpServer {
                         let command = line.trim_end_matches(['\r', '\n']).to_string();
                         session.commands.push(command.clone());
                         let verb = command.split(' ').next().unwrap_or_default().to_ascii_uppercase();
-                        let answer: &str = match verb.as_str() {
-                            "EHLO" => &ehlo,
-                            "AUTH" if command.starts_with("AUTH PLAIN ") => "235 ok\r\n",
-                            "AUTH" if command.contains("CRAM-MD5") => "334 PDEyMzQ1Ljk4NzZAcmVjb3JkZXI+\r\n",
-                            "AUTH" => "334 VXNlcm5hbWU6\r\n",
+                        let answer: String = match verb.as_str() {
+                            "EHLO" if encrypted => after_tls.clone(),
+                            "EHLO" => before_tls.clone(),
+                            "STARTTLS" => {
+                                let Tls::Starttls(config) = &tls else { break };
+                                let _ = lines.get_mut().write_all(b"220 ready\r\n").await;
+                                let plain = lines.into_inner();
+                                let Ok(upgraded) =
+                                    tokio_rustls::TlsAcceptor::from(Arc::clone(config)).accept(plain).await
+                                else {
+                                    recorded.lock().expect("sessions").push(session);
+                                    return;
+                                };
+                                lines = BufReader::new(Box::new(upgraded) as Box<dyn Stream>);
+                                encrypted = true;
+                                continue;
+                            }
+                            "AUTH" if command.starts_with("AUTH PLAIN ") => "235 ok\r\n".into(),
+                            "AUTH" if command.contains("CRAM-MD5") => "334 PDEyMzQ1Ljk4NzZAcmVjb3JkZXI+\r\n".into(),
+                            "AUTH" => "334 VXNlcm5hbWU6\r\n".into(),
                             "DATA" => {
-                                let _ = write.write_all(b"354 go ahead\r\n").await;
+                                let _ = lines.get_mut().write_all(b"354 go ahead\r\n").await;
                                 let mut data = String::new();
                                 loop {
                                     line.clear();
@@ -73,25 +124,25 @@ impl SmtpServer {
                                     );
                                 }
                                 session.data = Some(data);
-                                "250 queued\r\n"
+                                "250 queued\r\n".into()
                             }
                             "QUIT" => {
-                                let _ = write.write_all(b"221 bye\r\n").await;
+                                let _ = lines.get_mut().write_all(b"221 bye\r\n").await;
                                 break;
                             }
                             // The answers of a LOGIN or CRAM-MD5 exchange.
                             _ if session.commands.iter().rev().nth(1).is_some_and(|c| c == "AUTH LOGIN") => {
-                                "334 UGFzc3dvcmQ6\r\n"
+                                "334 UGFzc3dvcmQ6\r\n".into()
                             }
                             _ if session.commands.iter().rev().nth(2).is_some_and(|c| c == "AUTH LOGIN") => {
-                                "235 ok\r\n"
+                                "235 ok\r\n".into()
                             }
                             _ if session.commands.iter().rev().nth(1).is_some_and(|c| c == "AUTH CRAM-MD5") => {
-                                "235 ok\r\n"
+                                "235 ok\r\n".into()
                             }
-                            _ => "250 ok\r\n",
+                            _ => "250 ok\r\n".into(),
                         };
-                        if write.write_all(answer.as_bytes()).await.is_err() {
+                        if lines.get_mut().write_all(answer.as_bytes()).await.is_err() {
                             break;
                         }
                     }

@@ -21,74 +21,83 @@ pub struct TlsProxy {
     _folder: tempfile::TempDir,
 }
 
+/// A TLS server configuration with a certificate for `host` signed by a throw-away CA, the CA's file, and the
+/// folder holding them; `None` without `openssl`.
+pub fn server_config(host: &str) -> Option<(rustls::ServerConfig, PathBuf, tempfile::TempDir)> {
+    if !crate::helpers::tool_available("openssl", "openssl") {
+        return None;
+    }
+    let folder = tempfile::tempdir().expect("temp dir");
+    let run = |args: &[&str]| {
+        let output = Command::new("openssl").args(args).current_dir(folder.path()).output().expect("openssl runs");
+        assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test-ca",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "host.key",
+        "-out",
+        "host.csr",
+        "-subj",
+        &format!("/CN={host}"),
+    ]);
+    let san = if host.parse::<std::net::IpAddr>().is_ok() { format!("IP:{host}") } else { format!("DNS:{host}") };
+    std::fs::write(folder.path().join("san.ext"), format!("subjectAltName={san}\n")).expect("written");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "host.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "host.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(folder.path().join("host.pem"))
+        .expect("certificate file")
+        .collect::<Result<_, _>>()
+        .expect("certificates");
+    let key = PrivateKeyDer::from_pem_file(folder.path().join("host.key")).expect("key");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocols")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server config");
+    let ca = folder.path().join("ca.pem");
+    Some((config, ca, folder))
+}
+
 impl TlsProxy {
     /// Starts a proxy in front of `sink` presenting a certificate for `host`; `None` without `openssl`.
     pub async fn start(sink: &Sink, host: &str) -> Option<TlsProxy> {
-        if !crate::helpers::tool_available("openssl", "openssl") {
-            return None;
-        }
-        let folder = tempfile::tempdir().expect("temp dir");
-        let run = |args: &[&str]| {
-            let output = Command::new("openssl").args(args).current_dir(folder.path()).output().expect("openssl runs");
-            assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-        };
-        run(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=test-ca",
-        ]);
-        run(&[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "host.key",
-            "-out",
-            "host.csr",
-            "-subj",
-            &format!("/CN={host}"),
-        ]);
-        std::fs::write(folder.path().join("san.ext"), format!("subjectAltName=DNS:{host}\n")).expect("written");
-        run(&[
-            "x509",
-            "-req",
-            "-in",
-            "host.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "host.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "san.ext",
-        ]);
-        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(folder.path().join("host.pem"))
-            .expect("certificate file")
-            .collect::<Result<_, _>>()
-            .expect("certificates");
-        let key = PrivateKeyDer::from_pem_file(folder.path().join("host.key")).expect("key");
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("protocols")
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .expect("server config");
+        let (config, ca_file, folder) = server_config(host)?;
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("proxy binds");
         let url = format!("http://{}", listener.local_addr().expect("bound"));
@@ -117,6 +126,6 @@ impl TlsProxy {
                 });
             }
         });
-        Some(TlsProxy { url, ca_file: folder.path().join("ca.pem"), _folder: folder })
+        Some(TlsProxy { url, ca_file, _folder: folder })
     }
 }

@@ -68,6 +68,13 @@ pub(crate) struct EmailConfig {
     /// TLS settings for STARTTLS and implicit TLS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_config: Option<TlsConfig>,
+    /// TLS from the first byte (default: on port 465 only; Alertmanager 0.27's setting).
+    #[serde(
+        default,
+        deserialize_with = "crate::config::model::yaml11::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub force_implicit_tls: Option<bool>,
     /// The HTML part (templated, escaped as `html/template` escapes); empty for none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
@@ -84,8 +91,10 @@ pub(crate) struct EmailConfig {
 pub(crate) struct Mail {
     /// Server host.
     pub host: String,
-    /// Server port (465: implicit TLS).
+    /// Server port.
     pub port: u16,
+    /// TLS from the first byte.
+    pub implicit_tls: bool,
     /// `EHLO` name.
     pub hello: String,
     /// Refuse a server that does not offer STARTTLS.
@@ -292,6 +301,7 @@ impl EmailConfig {
         Ok(Mail {
             host: host.trim_start_matches('[').trim_end_matches(']').to_string(),
             port,
+            implicit_tls: self.force_implicit_tls.unwrap_or(port == 465),
             hello: self.hello.clone().unwrap_or_else(|| "localhost".into()),
             require_tls: self.require_tls.unwrap_or(true),
             tls: self.tls_config.clone().unwrap_or_default(),

@@ -20,7 +20,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) async fn send(mail: Mail) -> Result<u16> {
     crate::notify::http::install_tls_provider();
     let hello = ClientId::Domain(mail.hello.clone());
-    let implicit = mail.port == 465;
+    let implicit = mail.implicit_tls;
     let tls = if implicit || mail.require_tls { Some(tls_parameters(&mail)?) } else { None };
     let implicit_tls = if implicit { tls.clone() } else { None };
     let connect = if implicit { "establish TLS connection to server" } else { "establish connection to server" };
