@@ -260,7 +260,38 @@ async fn email_sends_alertmanagers_envelope_headers_and_text() {
         assert_eq!(our_parts.len(), 2);
         assert_eq!(our_parts[0], their_parts[0], "the text part, quoted-printable, byte for byte");
         assert_eq!(our_parts[1].0, "text/html; charset=UTF-8");
+        assert_eq!(
+            normalized_html(&decode_quoted_printable(&our_parts[1].1)),
+            normalized_html(&decode_quoted_printable(&their_parts[1].1)),
+            "the HTML part, after whitespace normalisation"
+        );
     }
+}
+
+/// Quoted-printable decoded: soft breaks joined, `=XX` turned back into bytes.
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() + 1 {
+            if let Some(byte) = joined.get(i + 1..i + 3).and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Markup with every run of whitespace made one space, and none left between two tags.
+fn normalized_html(html: &str) -> String {
+    let collapsed = html.split_whitespace().collect::<Vec<_>>().join(" ");
+    collapsed.replace("> <", "><").trim().to_string()
 }
 
 #[tokio::test]
