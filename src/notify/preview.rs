@@ -47,8 +47,26 @@ pub(crate) fn preview(
     integrations
         .iter()
         .map(|spec| {
-            let (requests, error) = match spec.integration.requests(&notification) {
-                Ok(requests) => (requests.into_iter().map(redacted).collect(), None),
+            let rendered = match spec.integration.mail(&notification) {
+                // An e-mail shows as the session it would be: server, envelope and the message.
+                Some(mail) => mail.map(|mail| {
+                    vec![RequestPreview {
+                        method: "SMTP".to_string(),
+                        url: format!("smtp://{}:{}", mail.host, mail.port),
+                        body: serde_json::json!({
+                            "from": mail.from,
+                            "to": mail.to,
+                            "message": String::from_utf8_lossy(&mail.message),
+                        }),
+                    }]
+                }),
+                None => spec
+                    .integration
+                    .requests(&notification)
+                    .map(|requests| requests.into_iter().map(redacted).collect()),
+            };
+            let (requests, error) = match rendered {
+                Ok(requests) => (requests, None),
                 Err(err) => (Vec::new(), Some(err.message)),
             };
             IntegrationPreview { integration: spec.kind, index: spec.index, requests, error }

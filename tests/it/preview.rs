@@ -126,3 +126,36 @@ async fn a_webhook_url_is_not_shown_by_the_preview() {
     assert_eq!(body["integrations"][0]["requests"][0]["url"], "<secret>");
     assert!(!body.to_string().contains("TOKEN"), "{body}");
 }
+
+#[tokio::test]
+async fn previews_render_every_receiver_type() {
+    let config = std::fs::read_to_string(crate::helpers::repo_file("tests/fixtures/integrations/every_field.yml"))
+        .expect("config")
+        .replace("auth_password_file: /etc/alertmanager/smtp.password", "auth_password: p")
+        .replace("api_key_file: /etc/alertmanager/victorops.key", "api_key: k");
+    // The SNS entries without keys take them from the environment.
+    let herald =
+        Herald::start_with(&config, &[], &[("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "secret")]);
+    let (status, body) = preview(
+        &herald,
+        "everything",
+        json!({"alerts": [{"labels": {"alertname": "Disk", "severity": "page"}, "annotations": {"summary": "Disk is full"}}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let integrations = body["integrations"].as_array().expect("list");
+    let kinds: std::collections::BTreeSet<&str> =
+        integrations.iter().filter_map(|i| i["integration"].as_str()).collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["discord", "email", "pushover", "sns", "telegram", "victorops", "webex", "wechat"]
+    );
+    for integration in integrations {
+        assert!(integration["error"].is_null(), "{integration}");
+        assert!(!integration["requests"].as_array().expect("requests").is_empty(), "{integration}");
+    }
+    let email = integrations.iter().find(|i| i["integration"] == "email").expect("email");
+    let message = email["requests"][0]["body"]["message"].as_str().expect("the message");
+    assert!(message.contains("Subject: [firing] \r\n") && message.contains("Disk is full"), "{message}");
+    assert_eq!(email["requests"][0]["url"], "smtp://smtp.example.com:465");
+}
