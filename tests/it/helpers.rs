@@ -245,6 +245,7 @@ struct SinkState {
     script: Script,
     delays: Arc<Mutex<Vec<u64>>>,
     answer: Arc<Mutex<String>>,
+    answers: Arc<Mutex<std::collections::VecDeque<String>>>,
 }
 
 /// A webhook receiver on a loopback port that records every request.
@@ -271,6 +272,7 @@ impl Sink {
             script: Arc::default(),
             delays: Arc::default(),
             answer: Arc::default(),
+            answers: Arc::default(),
         };
         let app = axum::Router::new().fallback(record).with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("sink binds");
@@ -296,6 +298,11 @@ impl Sink {
     /// Answers every request with this JSON body from now on (empty by default).
     pub fn answer_with(&self, body: &str) {
         *self.answer.lock().expect("answer lock") = body.to_string();
+    }
+
+    /// Answers the next requests with these bodies, in order, before the one of [`Sink::answer_with`].
+    pub fn answer_in_turn(&self, bodies: &[&str]) {
+        self.state.answers.lock().expect("answers lock").extend(bodies.iter().map(|b| b.to_string()));
     }
 
     /// Everything received so far.
@@ -344,7 +351,8 @@ async fn record(
     if let Some(seconds) = retry_after {
         response_headers.insert("retry-after", seconds.to_string().parse().expect("digits"));
     }
-    let answer = state.answer.lock().expect("answer lock").clone();
+    let next_answer = state.answers.lock().expect("answers lock").pop_front();
+    let answer = next_answer.unwrap_or_else(|| state.answer.lock().expect("answer lock").clone());
     if !answer.is_empty() {
         response_headers.insert("content-type", "application/json".parse().expect("ascii"));
     }

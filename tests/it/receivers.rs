@@ -384,3 +384,30 @@ async fn email_goes_over_starttls_or_implicit_tls_with_the_configured_ca() {
         );
     }
 }
+
+#[tokio::test]
+async fn wechat_fetches_a_new_token_when_the_old_one_expired() {
+    let sink = Sink::start().await;
+    sink.answer_in_turn(&[
+        r#"{"errcode":0,"access_token":"first-token"}"#,
+        r#"{"errcode":42001,"errmsg":"access_token expired"}"#,
+        r#"{"errcode":0,"access_token":"second-token"}"#,
+    ]);
+    sink.answer_with(r#"{"errcode":0,"errmsg":"ok"}"#);
+    let config = std::fs::read_to_string(repo_file("tests/fixtures/integrations/wechat.yml")).expect("config");
+    let herald = Herald::start(&config.replace("SINK", &sink.url));
+    herald.post_alerts(serde_json::json!([{"labels": {"alertname": "Token"}}])).await;
+    let received = sink.wait_for(4, WAIT).await;
+    let paths: Vec<&str> = received.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/cgi-bin/gettoken?corpid=corp123&corpsecret=wechat-secret",
+            "/cgi-bin/message/send?access_token=first-token",
+            "/cgi-bin/gettoken?corpid=corp123&corpsecret=wechat-secret",
+            "/cgi-bin/message/send?access_token=second-token",
+        ],
+        "{}",
+        herald.logs()
+    );
+}
