@@ -94,6 +94,8 @@ impl ApiTokens {
     fn access(&self, method: &Method, path: &str) -> Access {
         match (method, path) {
             (_, "/-/healthy" | "/-/ready") => Access::Open,
+            // The UI's page and files hold no data; what it reads and writes goes through the token.
+            (&Method::GET | &Method::HEAD, "/" | "/ui/app.js" | "/ui/app.css") => Access::Open,
             (&Method::POST, "/api/v2/alerts") if !self.alerts_need_token => Access::Open,
             // A profile costs CPU for its whole length and shows the code.
             (_, "/debug/pprof/profile") => Access::Write,
@@ -192,6 +194,8 @@ mod tests {
         let (w, r, x) = (digest("w"), digest("r"), digest("x"));
         for (method, path, none, read, write, wrong) in [
             (Method::GET, "/-/ready", true, true, true, true),
+            (Method::GET, "/", true, true, true, true),
+            (Method::GET, "/ui/app.js", true, true, true, true),
             (Method::POST, "/api/v2/alerts", true, true, true, true),
             (Method::GET, "/api/v2/alerts", false, true, true, false),
             (Method::POST, "/api/herald/routes/test", false, true, true, false),

@@ -19,6 +19,7 @@ mod server;
 mod silences;
 mod status;
 mod teams;
+mod ui;
 
 use std::sync::Arc;
 
@@ -122,6 +123,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/-/healthy", get(healthy).head(healthy))
         .route("/-/ready", get(ready).head(ready))
         .route("/-/reload", post(reload))
+        .route("/", get(ui::index))
+        .route("/ui/app.js", get(ui::script))
+        .route("/ui/app.css", get(ui::style))
         .route("/metrics", get(metrics::get_metrics))
         .route("/debug/pprof/profile", get(pprof::get_profile))
         .route("/api/herald/notifications", get(notifications::get_notifications))
@@ -180,6 +184,8 @@ pub(crate) fn router_at(prefix: &str, state: AppState) -> Router {
     let target = prefix.to_string();
     Router::new()
         .route("/", get(move || async move { (StatusCode::FOUND, [(axum::http::header::LOCATION, target)]) }))
+        // The UI's page at the prefix with its trailing slash, which the nested routes do not match.
+        .route(&format!("{prefix}/"), get(ui::index))
         .nest(prefix, router(state))
         .fallback(not_found)
 }

@@ -35,4 +35,5 @@ mod suppression;
 mod teams;
 mod timelines;
 mod timers;
+mod ui;
 mod tls_proxy;
