@@ -49,7 +49,8 @@ async function api(path, options = {}) {
     });
     if (response.status === 401 && attempt === 0 && (await askToken())) continue;
     const text = await response.text();
-    const body = text ? JSON.parse(text) : null;
+    const isJson = (response.headers.get("Content-Type") || "").includes("json");
+    const body = !text ? null : isJson ? JSON.parse(text) : text;
     if (!response.ok) {
       const detail = body && (body.detail || body.message || body) || response.statusText;
       throw new Error(`${response.status}: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
@@ -144,6 +145,115 @@ const pages = {
       el("table", {}, el("thead", {}, el("tr", {}, ["State", "Matchers", "Created by", "Ends", ""].map((h) => el("th", {}, h)))), el("tbody", {}, rows)));
   },
 
+  async routes() {
+    const { routes } = await api("api/herald/routes");
+    const labels = el("input", { type: "search", "aria-label": "Labels to route", placeholder: 'alertname="Disk", team="db"' });
+    const result = el("div", { "aria-live": "polite" });
+    const test = async () => {
+      const set = {};
+      for (const matcher of splitMatchers(labels.value)) {
+        const parsed = parseMatcher(matcher);
+        if (!parsed || parsed.isRegex || !parsed.isEqual) {
+          result.replaceChildren(el("p", { class: "error" }, `not a label: ${matcher}`));
+          return;
+        }
+        set[parsed.name] = parsed.value;
+      }
+      try {
+        const answer = await api("api/herald/routes/test", { method: "POST", body: { labels: set } });
+        const matches = answer.routes || answer;
+        result.replaceChildren(el("ul", {}, matches.map((m) => el("li", {}, `${m.path || m.route}: ${m.receiver}`))));
+      } catch (error) {
+        result.replaceChildren(el("p", { class: "error" }, error.message));
+      }
+    };
+    labels.addEventListener("change", test);
+    main.replaceChildren(
+      el("h1", {}, "Routes"),
+      el("div", { class: "toolbar" }, labels, el("button", { type: "button", onclick: test }, "Test")), result,
+      el("ul", { class: "tree" }, routes.map((route) => el("li", { style: false, "data-depth": route.depth },
+        el("details", { open: route.depth < 2 },
+          el("summary", {}, `${"· ".repeat(route.depth)}${route.receiver} `, el("span", { class: "muted" }, route.matchers.join(", ") || "(every alert)"),
+            ` — ${route.activeAlerts} active`),
+          el("p", { class: "muted" }, `group by ${route.groupBy.join(", ") || "nothing"} · wait ${route.groupWait} · interval ${route.groupInterval} · repeat ${route.repeatInterval}${route.continue ? " · continue" : ""} · ${route.path}`),
+        )))),
+    );
+  },
+
+  async history() {
+    const query = fragmentQuery();
+    const params = new URLSearchParams();
+    for (const key of ["receiver", "group", "status"]) if (query.get(key)) params.set(key, query.get(key));
+    const page = await api("api/herald/notifications?" + params);
+    main.replaceChildren(el("h1", {}, "Notification history"), el("table", {},
+      el("thead", {}, el("tr", {}, ["At", "Receiver", "Integration", "Attempt", "Outcome", "Status", "Error"].map((h) => el("th", {}, h)))),
+      el("tbody", {}, (page.notifications || []).map((n) => el("tr", {},
+        el("td", {}, new Date(n.at).toLocaleString()), el("td", {}, n.receiver), el("td", {}, n.integration),
+        el("td", {}, n.attempt), el("td", { class: n.outcome === "delivered" ? "state-ok" : "state-active" }, n.outcome + (n.reason ? ` (${n.reason})` : "")),
+        el("td", {}, n.status ?? ""), el("td", {}, n.error || ""))))));
+  },
+
+  async config() {
+    // Newest first; each row compares with the one below it.
+    const versions = (await api("api/herald/config/versions")).slice().reverse();
+    const diff = el("pre", { "aria-live": "polite" });
+    main.replaceChildren(el("h1", {}, "Config versions"), el("table", {},
+      el("thead", {}, el("tr", {}, ["Version", "At", "By", "Source", "Comment", ""].map((h) => el("th", {}, h)))),
+      el("tbody", {}, (versions || []).map((v, i, all) => el("tr", {},
+        el("td", {}, v.number, v.live ? " (live)" : ""), el("td", {}, new Date(v.at).toLocaleString()), el("td", {}, v.author || ""),
+        el("td", {}, v.source), el("td", {}, v.comment || ""),
+        el("td", {},
+          i + 1 < all.length ? el("button", { type: "button", onclick: async () => {
+            try { diff.textContent = await api(`api/herald/config/diff?from=${all[i + 1].number}&to=${v.number}`); } catch (error) { showError(error); }
+          } }, "Diff with previous") : "",
+          " ",
+          v.live ? "" : el("button", { type: "button", onclick: async () => {
+            if (!confirm(`Roll back to version ${v.number}?`)) return;
+            try { await api(`api/herald/config/versions/${v.number}/rollback?author=web+UI`, { method: "POST" }); route(); } catch (error) { showError(error); }
+          } }, "Roll back")))))), diff);
+  },
+
+  async "silences/new"() {
+    const query = fragmentQuery();
+    const matchers = el("input", { type: "text", id: "matchers", "aria-describedby": "matchers-check", value: query.getAll("filter").join(", "), required: true });
+    const check = el("p", { id: "matchers-check", class: "muted", "aria-live": "polite" });
+    const duration = el("input", { type: "text", id: "duration", value: "2h", "aria-label": "Duration" });
+    const author = el("input", { type: "text", id: "author", value: localStorage.getItem("herald.author") || "", required: true });
+    const comment = el("input", { type: "text", id: "comment", required: true });
+    const validate = () => {
+      const list = splitMatchers(matchers.value);
+      const bad = list.filter((m) => !parseMatcher(m));
+      check.className = bad.length || !list.length ? "error" : "muted";
+      check.textContent = !list.length ? "at least one matcher" : bad.length ? `not a matcher: ${bad.join(", ")}` : `${list.length} matcher${list.length > 1 ? "s" : ""}`;
+      return !bad.length && list.length > 0;
+    };
+    matchers.addEventListener("input", validate);
+    validate();
+    const form = el("form", { onsubmit: async (event) => {
+      event.preventDefault();
+      if (!validate()) return;
+      const hours = parseDuration(duration.value);
+      if (!hours) { check.className = "error"; check.textContent = "duration: like 2h or 30m"; return; }
+      localStorage.setItem("herald.author", author.value);
+      const now = new Date();
+      try {
+        await api("api/v2/silences", { method: "POST", body: {
+          matchers: splitMatchers(matchers.value).map(parseMatcher),
+          startsAt: now.toISOString(), endsAt: new Date(now.getTime() + hours * 3600e3).toISOString(),
+          createdBy: author.value, comment: comment.value,
+        } });
+        location.hash = "#/silences";
+      } catch (error) { check.className = "error"; check.textContent = error.message; }
+    } },
+      el("p", {}, el("label", { for: "matchers" }, "Matchers"), el("br"), matchers), check,
+      el("p", {}, el("label", { for: "duration" }, "Duration"), el("br"), duration),
+      el("p", {}, el("label", { for: "author" }, "Created by"), el("br"), author),
+      el("p", {}, el("label", { for: "comment" }, "Comment"), el("br"), comment),
+      el("button", { type: "submit" }, "Create silence"));
+    main.replaceChildren(el("h1", {}, "New silence"), form);
+    matchers.focus();
+  },
+
   async status() {
     const status = await api("api/v2/status");
     main.replaceChildren(el("h1", {}, "Status"), el("table", {}, el("tbody", {},
@@ -153,6 +263,23 @@ const pages = {
     )), el("h2", {}, "Config"), el("pre", {}, status.config && status.config.original));
   },
 };
+
+/** A matcher (`name="value"`, `=~`, `!=`, `!~`, the value quoted or not) as the API's object, or null. */
+function parseMatcher(text) {
+  const match = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|([^"\s,]*))\s*$/.exec(text);
+  if (!match) return null;
+  const value = match[3] !== undefined ? match[3].replace(/\\(.)/g, "$1") : match[4];
+  const isRegex = match[2].endsWith("~");
+  if (isRegex) { try { new RegExp(value); } catch { return null; } }
+  return { name: match[1], value, isRegex, isEqual: !match[2].startsWith("!") };
+}
+
+/** Hours in `2h`, `30m`, `1d`, `1h30m`; 0 when not a duration. */
+function parseDuration(text) {
+  const match = /^\s*(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?\s*$/.exec(text);
+  if (!match || !text.trim()) return 0;
+  return (Number(match[1] || 0) * 24) + Number(match[2] || 0) + Number(match[3] || 0) / 60;
+}
 
 /** Matchers separated by commas outside quotes. */
 function splitMatchers(text) {
@@ -168,7 +295,8 @@ function splitMatchers(text) {
 }
 
 async function route() {
-  const name = (location.hash.slice(2).split(/[/?]/)[0]) || "alerts";
+  const path = location.hash.slice(2).split("?")[0];
+  const name = path === "silences/new" ? path : (path.split("/")[0] || "alerts");
   for (const link of document.querySelectorAll("nav a")) {
     link.toggleAttribute("aria-current", link.getAttribute("href") === "#/" + name);
     if (link.getAttribute("href") === "#/" + name) link.setAttribute("aria-current", "page");

@@ -15,6 +15,7 @@ mod notifications;
 mod pages;
 mod pprof;
 mod preview;
+mod routes;
 mod server;
 mod silences;
 mod status;
@@ -43,7 +44,7 @@ use crate::engine::Engine;
 
 /// Every route Herald serves, as `(method, path)` with `{param}` placeholders; `openapi.yaml` documents
 /// exactly these (checked by a test).
-pub const ROUTES: [(&str, &str); 34] = [
+pub const ROUTES: [(&str, &str); 35] = [
     ("GET", "/api/v2/alerts"),
     ("POST", "/api/v2/alerts"),
     ("GET", "/api/v2/alerts/groups"),
@@ -70,6 +71,7 @@ pub const ROUTES: [(&str, &str); 34] = [
     ("GET", "/api/herald/config/teams/{team}"),
     ("PUT", "/api/herald/config/teams/{team}"),
     ("POST", "/api/herald/config/teams/{team}/versions/{number}/rollback"),
+    ("GET", "/api/herald/routes"),
     ("POST", "/api/herald/routes/test"),
     ("GET", "/api/herald/notifications"),
     ("GET", "/metrics"),
@@ -143,6 +145,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/herald/config/teams", get(teams::get_teams))
         .route("/api/herald/config/teams/{team}", get(teams::get_team).put(teams::put_team))
         .route("/api/herald/config/teams/{team}/versions/{number}/rollback", post(teams::post_team_rollback))
+        .route("/api/herald/routes", get(routes::get_routes))
         .route("/api/herald/routes/test", post(config_check::post_route_test))
         .route_layer(axum::middleware::from_fn(metrics::observe_duration))
         .layer(DefaultBodyLimit::max(state.limits.body_bytes))

@@ -190,6 +190,11 @@ impl Matchers {
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The matchers, in canonical order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Matcher> {
+        self.0.iter()
+    }
 }
 
 impl fmt::Display for Matchers {

@@ -37,3 +37,40 @@ async fn under_a_route_prefix_the_page_is_at_the_prefix_with_a_slash() {
     assert_eq!(get(&herald, "/herald/").await.status().as_u16(), 200);
     assert_eq!(get(&herald, "/herald/ui/app.js").await.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn the_route_tree_shows_what_each_route_holds_now() {
+    let config = "route:\n  receiver: default\n  group_by: [alertname]\n  group_wait: 1h\n  routes:\n  - matchers: [team=db]\n    receiver: db\n    continue: true\n  - matchers: [severity=page]\n    receiver: pager\n    repeat_interval: 5m\nreceivers:\n- name: default\n- name: db\n- name: pager\n";
+    let herald = Herald::start(config);
+    herald
+        .post_alerts(serde_json::json!([
+            {"labels": {"alertname": "A", "team": "db", "severity": "page"}},
+            {"labels": {"alertname": "B", "team": "db"}},
+            {"labels": {"alertname": "C"}},
+        ]))
+        .await;
+    let body = herald.get_json("/api/herald/routes").await;
+    let routes = body["routes"].as_array().expect("routes");
+    let summary: Vec<(String, u64, String, u64)> = routes
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap_or_default().to_string(),
+                r["depth"].as_u64().unwrap_or_default(),
+                r["receiver"].as_str().unwrap_or_default().to_string(),
+                r["activeAlerts"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("route".to_string(), 0, "default".to_string(), 3),
+            ("route.routes[0]".to_string(), 1, "db".to_string(), 2),
+            ("route.routes[1]".to_string(), 1, "pager".to_string(), 1),
+        ]
+    );
+    assert_eq!(routes[1]["matchers"], serde_json::json!(["team=\"db\""]));
+    assert_eq!((routes[1]["continue"].as_bool(), routes[2]["repeatInterval"].as_str()), (Some(true), Some("5m")));
+    assert_eq!(routes[2]["groupBy"], serde_json::json!(["alertname"]), "inherited");
+}
