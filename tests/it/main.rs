@@ -7,6 +7,7 @@
 mod amtool;
 mod api_tokens;
 mod api;
+mod browser;
 mod check_config;
 mod compose;
 mod config_api;

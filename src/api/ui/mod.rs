@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION};
 use axum::response::{IntoResponse, Response};
 
-const INDEX: &str = include_str!("../../ui/index.html");
-const SCRIPT: &str = include_str!("../../ui/app.js");
-const STYLE: &str = include_str!("../../ui/app.css");
+const INDEX: &str = include_str!("index.html");
+const SCRIPT: &str = include_str!("app.js");
+const STYLE: &str = include_str!("app.css");
 
 /// Scripts and styles from this origin only: the page carries no inline code and loads nothing else.
 const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'self'; frame-ancestors 'none'";

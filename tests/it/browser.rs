@@ -1,0 +1,214 @@
+//! The web UI in a real browser: Debian's Chromium, headless, driven through chromedriver's WebDriver API
+//! against a live Herald with alerts. Each test keeps screenshots of the pages it saw in
+//! `target/ui-screenshots/`.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Herald, client, repo_root, tool_available};
+
+/// A chromedriver process and one browser session.
+struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium; `None` when they are not installed.
+    async fn start() -> Option<Browser> {
+        if !tool_available("chromedriver", "chromium-driver") || !tool_available("chromium", "chromium") {
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,900"]},
+        }}});
+        let mut session = None;
+        for _ in 0..100 {
+            if let Ok(response) = client().post(format!("{base}/session")).json(&capabilities).send().await {
+                let body: Value = response.json().await.unwrap_or_default();
+                session = body["value"]["sessionId"].as_str().map(str::to_string);
+                assert!(session.is_some(), "chromedriver refused the session: {body}");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Some(Browser { driver, base, session: session.expect("chromedriver answered") })
+    }
+
+    async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut request = client().request(method, url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response: Value = request.send().await.expect("chromedriver answers").json().await.expect("JSON");
+        response["value"].clone()
+    }
+
+    async fn open(&self, url: &str) {
+        self.command(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+    }
+
+    /// Runs `script` in the page (with `arguments`), returning its value.
+    async fn run(&self, script: &str, arguments: Value) -> Value {
+        self.command(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": arguments}))).await
+    }
+
+    /// Waits until `script` returns something truthy (at most 10 s); returns it.
+    async fn wait_for(&self, script: &str, what: &str) -> Value {
+        for _ in 0..200 {
+            let value = self.run(script, json!([])).await;
+            if !value.is_null() && value != json!(false) && value != json!("") {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("waited 10 s for {what}");
+    }
+
+    /// Keeps a screenshot of the page as `target/ui-screenshots/{name}.png`.
+    async fn screenshot(&self, name: &str) {
+        use base64::Engine;
+        let png = self.command(reqwest::Method::GET, "/screenshot", None).await;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap_or_default()).expect("base64");
+        let folder = repo_root().join("target/ui-screenshots");
+        std::fs::create_dir_all(&folder).expect("folder");
+        std::fs::write(folder.join(format!("{name}.png")), bytes).expect("written");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+const CONFIG: &str = "route:\n  receiver: team.db\n  group_by: [alertname]\n  group_wait: 1h\n  routes:\n  - matchers: [severity=page]\n    receiver: pager\nreceivers:\n- name: team.db\n- name: pager\n";
+
+async fn seeded() -> Herald {
+    let herald = Herald::start(CONFIG);
+    herald
+        .post_alerts(json!([
+            {"labels": {"alertname": "DiskFull", "instance": "db-1", "severity": "page"}, "annotations": {"summary": "Disk is full"}},
+            {"labels": {"alertname": "DiskFull", "instance": "db-2", "severity": "warning"}},
+            {"labels": {"alertname": "HighLatency", "instance": "api-1", "severity": "warning"}},
+        ]))
+        .await;
+    herald
+}
+
+#[tokio::test]
+async fn every_page_loads_and_alerts_filter() {
+    let Some(browser) = Browser::start().await else { return };
+    let herald = seeded().await;
+    for (page, heading) in [
+        ("alerts", "Alerts"),
+        ("groups", "Groups"),
+        ("silences", "Silences"),
+        ("routes", "Routes"),
+        ("history", "Notification history"),
+        ("config", "Config versions"),
+        ("status", "Status"),
+    ] {
+        browser.open(&herald.url(&format!("/#/{page}"))).await;
+        let found = browser
+            .wait_for(&format!("const h = document.querySelector('main h1'); return h && h.textContent === '{heading}' && h.textContent"), page)
+            .await;
+        assert_eq!(found, heading);
+        browser.screenshot(page).await;
+    }
+    browser.open(&herald.url("/#/alerts")).await;
+    browser.wait_for("return document.querySelectorAll('main .card').length === 3", "three alerts").await;
+    // Filtering as amtool filters: type matchers, and the list follows.
+    browser
+        .run(
+            "const input = document.querySelector('main input[type=search]'); input.value = arguments[0]; input.dispatchEvent(new Event('change'));",
+            json!(["alertname=\"DiskFull\", severity=~\"pa.*\""]),
+        )
+        .await;
+    let shown = browser
+        .wait_for(
+            "const cards = document.querySelectorAll('main .card'); return cards.length === 1 && cards[0].textContent",
+            "one alert",
+        )
+        .await;
+    assert!(shown.as_str().unwrap_or_default().contains("instance=\"db-1\""), "{shown}");
+    browser.screenshot("alerts-filtered").await;
+}
+
+#[tokio::test]
+async fn a_notifications_link_opens_its_page_and_a_silence_is_created_and_expired() {
+    let Some(browser) = Browser::start().await else { return };
+    let herald = seeded().await;
+    // The link Herald's default templates put in notifications: `…/#/alerts?receiver=…`.
+    browser.open(&herald.url("/#/alerts?receiver=pager")).await;
+    let shown = browser
+        .wait_for(
+            "const cards = document.querySelectorAll('main .card'); return cards.length === 1 && cards[0].textContent",
+            "the pager's alert",
+        )
+        .await;
+    assert!(shown.as_str().unwrap_or_default().contains("db-1"), "{shown}");
+    // Silence it from the alert: the editor opens with its labels.
+    browser.run("document.querySelector('main .card a').click()", json!([])).await;
+    let matchers = browser
+        .wait_for("const m = document.getElementById('matchers'); return m && m.value", "the silence editor")
+        .await;
+    assert!(matchers.as_str().unwrap_or_default().contains("instance=\"db-1\""), "{matchers}");
+    browser
+        .run(
+            "document.getElementById('author').value = 'oncall'; document.getElementById('comment').value = 'disk replaced'; document.querySelector('main form button[type=submit]').click();",
+            json!([]),
+        )
+        .await;
+    browser
+        .wait_for(
+            "return location.hash === '#/silences' && document.querySelectorAll('main tbody tr').length === 1",
+            "the silence listed",
+        )
+        .await;
+    browser.screenshot("silences").await;
+    let silences = herald.get_json("/api/v2/silences").await;
+    assert_eq!(silences[0]["createdBy"], "oncall");
+    assert_eq!(silences[0]["status"]["state"], "active");
+    browser.run("document.querySelector('main tbody button').click()", json!([])).await;
+    browser
+        .wait_for(
+            "const s = document.querySelector('main tbody tr td span'); return s && s.textContent === 'expired'",
+            "expired",
+        )
+        .await;
+    let silences = herald.get_json("/api/v2/silences").await;
+    assert_eq!(silences[0]["status"]["state"], "expired");
+}
+
+#[tokio::test]
+async fn a_group_is_acknowledged_from_the_groups_page() {
+    let Some(browser) = Browser::start().await else { return };
+    let herald = seeded().await;
+    browser.open(&herald.url("/#/groups")).await;
+    browser.wait_for("return document.querySelectorAll('main .card button').length >= 1", "groups").await;
+    browser.run("document.querySelector('main .card button').click()", json!([])).await;
+    browser
+        .wait_for("return [...document.querySelectorAll('main .card')].some(c => c.textContent.includes('acknowledged by web UI'))", "the acknowledgement")
+        .await;
+    browser.screenshot("groups").await;
+    let groups = herald.get_json("/api/herald/groups").await;
+    let acked = groups["groups"]
+        .as_array()
+        .map_or(0, |groups| groups.iter().filter(|g| !g["acknowledgement"].is_null()).count());
+    assert_eq!(acked, 1, "{groups}");
+}
