@@ -114,8 +114,14 @@ const pages = {
   async groups() {
     const page = await api("api/herald/groups");
     const groups = page.groups || page;
-    main.replaceChildren(el("h1", {}, "Groups"), ...groups.map((group) => {
+    const byReceiver = new Map();
+    for (const group of groups) {
+      if (!byReceiver.has(group.receiver)) byReceiver.set(group.receiver, []);
+      byReceiver.get(group.receiver).push(group);
+    }
+    const card = (group) => {
       const acked = group.acknowledgement;
+      const escalation = group.escalation;
       const toggle = el("button", { type: "button", onclick: async () => {
         try {
           if (acked) await api(`api/herald/groups/${group.id}/ack`, { method: "DELETE" });
@@ -124,10 +130,16 @@ const pages = {
         } catch (error) { showError(error); }
       } }, acked ? "Withdraw acknowledgement" : "Acknowledge for 1h");
       return el("div", { class: "card" },
-        el("h3", {}, group.receiver, " · ", Object.entries(group.labels || {}).map(([k, v]) => `${k}="${v}"`).join(", ")),
-        el("p", { class: "muted" }, `${(group.alerts || []).length} alert(s)`, acked ? ` · acknowledged by ${acked.by}` : ""),
-        toggle);
-    }));
+        el("h3", {}, Object.entries(group.labels || {}).map(([k, v]) => `${k}="${v}"`).join(", ") || "(all alerts)"),
+        el("p", { class: "muted" }, `${(group.alerts || []).length} alert(s)`,
+          acked ? ` · acknowledged by ${acked.by}${acked.expiresAt ? " until " + new Date(acked.expiresAt).toLocaleString() : ""}` : "",
+          escalation && escalation.level ? ` · escalation level ${escalation.level}` : "",
+          escalation && escalation.next ? ` · next: ${escalation.next.receiver} at ${new Date(escalation.next.at).toLocaleString()}` : ""),
+        el("ul", {}, (group.alerts || []).map((alert) => el("li", {}, el("span", { class: "state-" + alert.status.state }, alert.status.state), " ", labelChips(alert.labels)))),
+        el("p", {}, toggle, " ", el("a", { href: `#/history?group=${group.id}` }, "Notification history")));
+    };
+    main.replaceChildren(el("h1", {}, "Groups"), ...(groups.length ? [] : [el("p", { class: "muted" }, "No groups.")]),
+      ...[...byReceiver.entries()].flatMap(([receiver, list]) => [el("h2", {}, receiver), ...list.map(card)]));
   },
 
   async silences() {
@@ -256,10 +268,13 @@ const pages = {
 
   async status() {
     const status = await api("api/v2/status");
+    const versions = await api("api/herald/config/versions").catch(() => []);
+    const live = versions.find((v) => v.live);
     main.replaceChildren(el("h1", {}, "Status"), el("table", {}, el("tbody", {},
       el("tr", {}, el("th", {}, "Uptime since"), el("td", {}, new Date(status.uptime).toLocaleString())),
       el("tr", {}, el("th", {}, "Version"), el("td", {}, status.versionInfo && status.versionInfo.version)),
-      el("tr", {}, el("th", {}, "Cluster"), el("td", {}, status.cluster && status.cluster.status)),
+      el("tr", {}, el("th", {}, "Cluster"), el("td", {}, status.cluster && status.cluster.status, " (replicas: ", String((status.cluster && status.cluster.peers || []).length || 1), ")")),
+      el("tr", {}, el("th", {}, "Config"), el("td", {}, live ? `version ${live.number}, hash ${live.hash.slice(0, 12)}` : "")),
     )), el("h2", {}, "Config"), el("pre", {}, status.config && status.config.original));
   },
 };
