@@ -212,3 +212,56 @@ async fn a_group_is_acknowledged_from_the_groups_page() {
         .map_or(0, |groups| groups.iter().filter(|g| !g["acknowledgement"].is_null()).count());
     assert_eq!(acked, 1, "{groups}");
 }
+
+#[tokio::test]
+async fn with_api_tokens_the_page_asks_for_one_and_reads_and_writes_through_it() {
+    let Some(browser) = Browser::start().await else { return };
+    let herald = Herald::start_with(CONFIG, &[], &[("HERALD_API_TOKEN", "wr1te"), ("HERALD_READ_TOKEN", "r3ad")]);
+    herald.post_alerts(json!([{"labels": {"alertname": "Guarded"}}])).await;
+    browser.open(&herald.url("/#/silences")).await;
+    browser.wait_for("return document.getElementById('token-dialog').open", "the token prompt").await;
+    browser.screenshot("token").await;
+    browser
+        .run("document.getElementById('token').value = 'wr1te'; document.querySelector('#token-form button[value=ok]').click();", json!([]))
+        .await;
+    browser
+        .wait_for(
+            "const h = document.querySelector('main h1'); return h && h.textContent === 'Silences'",
+            "the silences page",
+        )
+        .await;
+    // A write goes through the token too: a silence edited from the list.
+    let created = client()
+        .post(herald.url("/api/v2/silences"))
+        .bearer_auth("wr1te")
+        .json(&json!({"matchers": [{"name": "alertname", "value": "Guarded", "isRegex": false}], "startsAt": chrono::Utc::now().to_rfc3339(), "endsAt": (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339(), "createdBy": "api", "comment": "first"}))
+        .send()
+        .await
+        .expect("created");
+    assert_eq!(created.status().as_u16(), 200);
+    // The same address again would not load the page again: go by another page.
+    browser.open(&herald.url("/#/status")).await;
+    browser.open(&herald.url("/#/silences")).await;
+    browser.wait_for("return document.querySelector('main tbody a')", "the edit link").await;
+    browser.run("document.querySelector('main tbody a').click()", json!([])).await;
+    browser
+        .wait_for("const c = document.getElementById('comment'); return c && c.value === 'first'", "the editor, filled")
+        .await;
+    browser
+        .run("document.getElementById('comment').value = 'second'; document.querySelector('main form button[type=submit]').click();", json!([]))
+        .await;
+    browser.wait_for("return location.hash === '#/silences'", "back on the list").await;
+    let silences: Value = client()
+        .get(herald.url("/api/v2/silences"))
+        .bearer_auth("r3ad")
+        .send()
+        .await
+        .expect("listed")
+        .json()
+        .await
+        .expect("JSON");
+    let active: Vec<&Value> =
+        silences.as_array().expect("a list").iter().filter(|s| s["status"]["state"] == "active").collect();
+    assert_eq!(active.len(), 1, "{silences}");
+    assert_eq!(active[0]["comment"], "second");
+}

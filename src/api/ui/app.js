@@ -149,9 +149,11 @@ const pages = {
       el("td", {}, silence.matchers.map((m) => `${m.name}${m.isEqual === false ? "!" : ""}${m.isRegex ? "=~" : "="}"${m.value}"`).join(", ")),
       el("td", {}, silence.createdBy, el("br"), el("span", { class: "muted" }, silence.comment)),
       el("td", {}, new Date(silence.endsAt).toLocaleString()),
-      el("td", {}, silence.status.state === "expired" ? "" : el("button", { type: "button", onclick: async () => {
-        try { await api(`api/v2/silence/${silence.id}`, { method: "DELETE" }); route(); } catch (error) { showError(error); }
-      } }, "Expire")),
+      el("td", {}, silence.status.state === "expired" ? "" : [
+        el("a", { href: `#/silences/new?id=${silence.id}` }, "Edit"), " ",
+        el("button", { type: "button", onclick: async () => {
+          try { await api(`api/v2/silence/${silence.id}`, { method: "DELETE" }); route(); } catch (error) { showError(error); }
+        } }, "Expire")]),
     ));
     main.replaceChildren(el("h1", {}, "Silences"), el("p", {}, el("a", { href: "#/silences/new" }, "New silence")),
       el("table", {}, el("thead", {}, el("tr", {}, ["State", "Matchers", "Created by", "Ends", ""].map((h) => el("th", {}, h)))), el("tbody", {}, rows)));
@@ -209,9 +211,24 @@ const pages = {
     // Newest first; each row compares with the one below it.
     const versions = (await api("api/herald/config/versions")).slice().reverse();
     const diff = el("pre", { "aria-live": "polite" });
-    main.replaceChildren(el("h1", {}, "Config versions"), el("table", {},
-      el("thead", {}, el("tr", {}, ["Version", "At", "By", "Source", "Comment", ""].map((h) => el("th", {}, h)))),
+    const picked = [];
+    const compare = el("button", { type: "button", disabled: true, onclick: async () => {
+      const [a, b] = [...picked].sort((x, y) => x - y);
+      try { diff.textContent = await api(`api/herald/config/diff?from=${a}&to=${b}`); } catch (error) { showError(error); }
+    } }, "Compare the two chosen");
+    const pick = (number) => el("input", { type: "checkbox", "aria-label": `Choose version ${number}`, onchange: (event) => {
+      if (event.target.checked) picked.push(number); else picked.splice(picked.indexOf(number), 1);
+      while (picked.length > 2) {
+        const dropped = picked.shift();
+        const box = main.querySelector(`input[aria-label="Choose version ${dropped}"]`);
+        if (box) box.checked = false;
+      }
+      compare.disabled = picked.length !== 2;
+    } });
+    main.replaceChildren(el("h1", {}, "Config versions"), el("p", {}, compare), el("table", {},
+      el("thead", {}, el("tr", {}, ["", "Version", "At", "By", "Source", "Comment", ""].map((h) => el("th", {}, h)))),
       el("tbody", {}, (versions || []).map((v, i, all) => el("tr", {},
+        el("td", {}, pick(v.number)),
         el("td", {}, v.number, v.live ? " (live)" : ""), el("td", {}, new Date(v.at).toLocaleString()), el("td", {}, v.author || ""),
         el("td", {}, v.source), el("td", {}, v.comment || ""),
         el("td", {},
@@ -227,11 +244,17 @@ const pages = {
 
   async "silences/new"() {
     const query = fragmentQuery();
-    const matchers = el("input", { type: "text", id: "matchers", "aria-describedby": "matchers-check", value: query.getAll("filter").join(", "), required: true });
+    // Editing: the silence's matchers, author, comment and what remains of it.
+    const editing = query.get("id") ? await api(`api/v2/silence/${encodeURIComponent(query.get("id"))}`) : null;
+    const written = editing
+      ? editing.matchers.map((m) => `${m.name}${m.isEqual === false ? "!" : ""}${m.isRegex ? "=~" : "="}"${m.value.replace(/["\\]/g, "\\$&")}"`).join(", ")
+      : query.getAll("filter").join(", ");
+    const matchers = el("input", { type: "text", id: "matchers", "aria-describedby": "matchers-check", value: written, required: true });
     const check = el("p", { id: "matchers-check", class: "muted", "aria-live": "polite" });
-    const duration = el("input", { type: "text", id: "duration", value: "2h", "aria-label": "Duration" });
-    const author = el("input", { type: "text", id: "author", value: localStorage.getItem("herald.author") || "", required: true });
-    const comment = el("input", { type: "text", id: "comment", required: true });
+    const remaining = editing ? Math.max(1, Math.round((new Date(editing.endsAt) - Date.now()) / 60e3)) : 0;
+    const duration = el("input", { type: "text", id: "duration", value: editing ? `${Math.floor(remaining / 60)}h${remaining % 60}m` : "2h", "aria-label": "Duration" });
+    const author = el("input", { type: "text", id: "author", value: editing ? editing.createdBy : localStorage.getItem("herald.author") || "", required: true });
+    const comment = el("input", { type: "text", id: "comment", value: editing ? editing.comment : "", required: true });
     const validate = () => {
       const list = splitMatchers(matchers.value);
       const bad = list.filter((m) => !parseMatcher(m));
@@ -250,6 +273,7 @@ const pages = {
       const now = new Date();
       try {
         await api("api/v2/silences", { method: "POST", body: {
+          ...(editing ? { id: editing.id } : {}),
           matchers: splitMatchers(matchers.value).map(parseMatcher),
           startsAt: now.toISOString(), endsAt: new Date(now.getTime() + hours * 3600e3).toISOString(),
           createdBy: author.value, comment: comment.value,
@@ -261,8 +285,8 @@ const pages = {
       el("p", {}, el("label", { for: "duration" }, "Duration"), el("br"), duration),
       el("p", {}, el("label", { for: "author" }, "Created by"), el("br"), author),
       el("p", {}, el("label", { for: "comment" }, "Comment"), el("br"), comment),
-      el("button", { type: "submit" }, "Create silence"));
-    main.replaceChildren(el("h1", {}, "New silence"), form);
+      el("button", { type: "submit" }, editing ? "Update silence" : "Create silence"));
+    main.replaceChildren(el("h1", {}, editing ? "Edit silence" : "New silence"), form);
     matchers.focus();
   },
 
