@@ -265,3 +265,29 @@ async fn with_api_tokens_the_page_asks_for_one_and_reads_and_writes_through_it()
     assert_eq!(active.len(), 1, "{silences}");
     assert_eq!(active[0]["comment"], "second");
 }
+
+#[tokio::test]
+async fn on_a_phone_nothing_is_wider_than_the_screen_in_either_theme() {
+    let Some(browser) = Browser::start().await else { return };
+    let herald = seeded().await;
+    browser.command(reqwest::Method::POST, "/window/rect", Some(json!({"width": 390, "height": 844}))).await;
+    for page in ["alerts", "groups", "silences", "routes", "config", "status"] {
+        browser.open(&herald.url(&format!("/#/{page}"))).await;
+        browser.wait_for("const h = document.querySelector('main h1'); return h && h.textContent", page).await;
+        let overflow = browser
+            .run("return document.documentElement.scrollWidth - document.documentElement.clientWidth", json!([]))
+            .await;
+        assert!(overflow.as_i64().unwrap_or(1) <= 0, "{page} is {overflow} px wider than a phone's screen");
+    }
+    browser.open(&herald.url("/#/alerts")).await;
+    browser.wait_for("return document.querySelectorAll('main .card').length === 3", "the alerts").await;
+    browser.screenshot("phone-alerts").await;
+    // The theme button switches light and dark, and the choice is kept.
+    let before = browser.run("return getComputedStyle(document.body).backgroundColor", json!([])).await;
+    browser.run("document.getElementById('theme').click()", json!([])).await;
+    let after = browser.run("return getComputedStyle(document.body).backgroundColor", json!([])).await;
+    assert_ne!(before, after, "the background changes with the theme");
+    browser.screenshot("phone-alerts-other-theme").await;
+    let kept = browser.run("return localStorage.getItem('herald.theme')", json!([])).await;
+    assert!(kept == json!("dark") || kept == json!("light"), "{kept}");
+}
