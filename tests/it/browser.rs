@@ -128,6 +128,14 @@ async fn every_page_loads_and_alerts_filter() {
             .wait_for(&format!("const h = document.querySelector('main h1'); return h && h.textContent === '{heading}' && h.textContent"), page)
             .await;
         assert_eq!(found, heading);
+        // Every control has a name a screen reader can say.
+        let unnamed = browser
+            .run(
+                "return [...document.querySelectorAll('main input, main button, main select, header button')].filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()).map(e => e.outerHTML)",
+                json!([]),
+            )
+            .await;
+        assert_eq!(unnamed, json!([]), "{page}: controls without a name");
         browser.screenshot(page).await;
     }
     browser.open(&herald.url("/#/alerts")).await;
