@@ -1,5 +1,6 @@
 //! `GET /api/herald/routes`: the route tree as it is in force, depth first, each route with its settings
-//! (own or inherited) and how many active alerts it holds now — what the UI's tree view shows.
+//! (own or inherited), how many active alerts it holds now and the first of them — what the UI's tree view
+//! shows.
 
 use std::sync::Arc;
 
@@ -11,6 +12,9 @@ use super::AppState;
 use super::error::ApiError;
 use crate::config::PromDuration;
 
+/// Most alerts listed under one route (all are counted).
+const LISTED_PER_ROUTE: usize = 20;
+
 /// `GET /api/herald/routes`.
 pub(super) async fn get_routes(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let engine = Arc::clone(&state.engine);
@@ -20,12 +24,18 @@ pub(super) async fn get_routes(State(state): State<AppState>) -> Result<Json<Val
         let tree = &runtime.tree;
         let now = engine.now();
         let mut counts = vec![0usize; tree.nodes().len()];
+        let mut listed: Vec<Vec<Value>> = vec![Vec::new(); tree.nodes().len()];
         for alert in engine.alerts().all() {
             if alert.resolved_at(now) {
                 continue;
             }
             // Every route on the alert's way counts it: a parent holds what its children hold.
-            tree.visit_matching(&alert.labels, &mut |id| counts[id.0] += 1);
+            tree.visit_matching(&alert.labels, &mut |id| {
+                counts[id.0] += 1;
+                if listed[id.0].len() < LISTED_PER_ROUTE {
+                    listed[id.0].push(json!({"fingerprint": alert.fingerprint.to_string(), "labels": alert.labels}));
+                }
+            });
         }
         let mut out = Vec::with_capacity(tree.nodes().len());
         let mut stack = vec![(0usize, 0usize)];
@@ -44,6 +54,7 @@ pub(super) async fn get_routes(State(state): State<AppState>) -> Result<Json<Val
                 "repeatInterval": PromDuration(node.repeat_interval).to_string(),
                 "muteTimeIntervals": node.mute_time_intervals,
                 "activeAlerts": counts[id],
+                "alerts": listed[id],
             }));
             for child in node.children.iter().rev() {
                 stack.push((child.0, depth + 1));

@@ -73,4 +73,12 @@ async fn the_route_tree_shows_what_each_route_holds_now() {
     assert_eq!(routes[1]["matchers"], serde_json::json!(["team=\"db\""]));
     assert_eq!((routes[1]["continue"].as_bool(), routes[2]["repeatInterval"].as_str()), (Some(true), Some("5m")));
     assert_eq!(routes[2]["groupBy"], serde_json::json!(["alertname"]), "inherited");
+    let held: Vec<&str> = routes[1]["alerts"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter_map(|a| a["labels"]["alertname"].as_str())
+        .collect();
+    assert_eq!(held.len(), 2);
+    assert!(held.contains(&"A") && held.contains(&"B"), "{held:?}");
 }

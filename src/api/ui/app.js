@@ -190,6 +190,8 @@ const pages = {
           el("summary", {}, `${"· ".repeat(route.depth)}${route.receiver} `, el("span", { class: "muted" }, route.matchers.join(", ") || "(every alert)"),
             ` — ${route.activeAlerts} active`),
           el("p", { class: "muted" }, `group by ${route.groupBy.join(", ") || "nothing"} · wait ${route.groupWait} · interval ${route.groupInterval} · repeat ${route.repeatInterval}${route.continue ? " · continue" : ""} · ${route.path}`),
+          el("ul", {}, (route.alerts || []).map((alert) => el("li", {}, labelChips(alert.labels)))),
+          route.activeAlerts > (route.alerts || []).length ? el("p", { class: "muted" }, `and ${route.activeAlerts - route.alerts.length} more`) : "",
         )))),
     );
   },
