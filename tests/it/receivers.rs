@@ -31,23 +31,21 @@ async fn requests_with(config: &str, sink: &Sink, first: usize, total: usize) ->
     herald.post_alerts(alerts.clone()).await;
     let received = sink.wait_for(first, WAIT).await;
     assert_eq!(received.len(), first, "the firing notification: {}", herald.logs());
-    let a_second_ago = (chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339();
-    let resolved: Vec<Value> = alerts
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|alert| {
-            let mut alert = alert.clone();
-            if alert.get("endsAt").is_none() {
-                alert["endsAt"] = Value::String(a_second_ago.clone());
-            }
-            alert
-        })
-        .collect();
-    herald.post_alerts(Value::Array(resolved)).await;
+    herald.post_alerts(resolved(&alerts)).await;
     let received = sink.wait_for(total, WAIT).await;
     assert_eq!(received.len(), total, "the resolved notification: {}", herald.logs());
     (received, herald)
+}
+
+/// The alerts again, each ended a second ago unless it has an end already (as `record.py` resolves them).
+fn resolved(alerts: &Value) -> Value {
+    let a_second_ago = (chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339();
+    let ended = alerts.as_array().expect("a list").iter().map(|alert| {
+        let mut alert = alert.clone();
+        alert.as_object_mut().expect("an object").entry("endsAt").or_insert(Value::String(a_second_ago.clone()));
+        alert
+    });
+    Value::Array(ended.collect())
 }
 
 /// Compares each request with Alertmanager's: method, path and query, content type, and the body.
@@ -220,18 +218,7 @@ async fn email_sends_alertmanagers_envelope_headers_and_text() {
     herald.post_alerts(alerts.clone()).await;
     let first = server.wait_for(1, WAIT).await;
     assert_eq!(first.len(), 1, "{}", herald.logs());
-    let a_second_ago = (chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339();
-    let resolved: Vec<Value> = alerts
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|alert| {
-            let mut alert = alert.clone();
-            alert.as_object_mut().expect("an object").entry("endsAt").or_insert(Value::String(a_second_ago.clone()));
-            alert
-        })
-        .collect();
-    herald.post_alerts(Value::Array(resolved)).await;
+    herald.post_alerts(resolved(&alerts)).await;
     let sessions = server.wait_for(2, WAIT).await;
     assert_eq!(sessions.len(), 2, "{}", herald.logs());
     let recorded = fixture("email_am025.json");
