@@ -299,3 +299,88 @@ async fn on_a_phone_nothing_is_wider_than_the_screen_in_either_theme() {
     let kept = browser.run("return localStorage.getItem('herald.theme')", json!([])).await;
     assert!(kept == json!("dark") || kept == json!("light"), "{kept}");
 }
+
+/// The WCAG contrast of the main text, muted text, links and alert states against the background, in the
+/// page's current theme: the lowest ratio and what has it.
+const CONTRAST: &str = r#"
+const parse = (c) => c.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+const lum = (rgb) => { const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+const background = parse(getComputedStyle(document.body).backgroundColor);
+let worst = [99, ""];
+for (const selector of ["main h1", "main .muted", "nav a", "main .state-active", "main .label"]) {
+  for (const node of document.querySelectorAll(selector)) {
+    const own = getComputedStyle(node).backgroundColor;
+    const behind = own.startsWith("rgba(0, 0, 0, 0)") ? background : parse(own);
+    const r = ratio(parse(getComputedStyle(node).color), behind);
+    if (r < worst[0]) worst = [r, selector];
+  }
+}
+return worst;
+"#;
+
+#[tokio::test]
+async fn text_is_readable_in_both_themes_and_typing_and_enter_create_a_silence() {
+    let Some(browser) = Browser::start().await else { return };
+    let herald = seeded().await;
+    browser.open(&herald.url("/#/alerts")).await;
+    browser.wait_for("return document.querySelectorAll('main .card').length === 3", "the alerts").await;
+    for theme in ["light", "dark"] {
+        browser.run("document.documentElement.dataset.theme = arguments[0]", json!([theme])).await;
+        let worst = browser.run(CONTRAST, json!([])).await;
+        let ratio = worst[0].as_f64().unwrap_or_default();
+        assert!(!worst[1].as_str().unwrap_or_default().is_empty(), "{theme}: nothing was measured");
+        assert!(ratio >= 4.5, "{theme}: {} has a contrast of {ratio:.2}, under WCAG AA's 4.5", worst[1]);
+    }
+    // A silence made by typing: focus starts on the matchers; typing in the fields and Enter submit.
+    browser.open(&herald.url("/#/silences/new?filter=alertname%3D%22DiskFull%22")).await;
+    let focused = browser.wait_for("return document.activeElement && document.activeElement.id", "the focus").await;
+    assert_eq!(focused, "matchers", "the editor starts in its first field");
+    let active = |script: &str| format!("const e = document.activeElement; {script}");
+    for (field, text) in [("author", "oncall"), ("comment", "typed")] {
+        browser.run(&format!("document.getElementById('{field}').focus()"), json!([])).await;
+        let element = browser.run(&active("return e"), json!([])).await;
+        let id = element
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .expect("an element")
+            .to_string();
+        browser.command(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+    }
+    let comment = browser.run("return document.getElementById('comment')", json!([])).await;
+    let id =
+        comment.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).expect("an element").to_string();
+    browser.command(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": "\u{E007}"}))).await;
+    browser.wait_for("return location.hash === '#/silences'", "the list after Enter").await;
+    let silences = herald.get_json("/api/v2/silences").await;
+    assert_eq!((silences[0]["createdBy"].as_str(), silences[0]["comment"].as_str()), (Some("oncall"), Some("typed")));
+}
+
+#[tokio::test]
+async fn refusals_and_an_unreachable_herald_are_shown_not_swallowed() {
+    let Some(browser) = Browser::start().await else { return };
+    let herald = seeded().await;
+    // A matcher the page lets through but Herald refuses (an empty value matches nothing): the answer shows.
+    browser.open(&herald.url("/#/silences/new?filter=alertname%3D%22%22")).await;
+    browser.wait_for("return document.getElementById('matchers')", "the editor").await;
+    browser
+        .run("document.getElementById('author').value = 'x'; document.getElementById('comment').value = 'y'; document.querySelector('main form button[type=submit]').click();", json!([]))
+        .await;
+    let shown = browser
+        .wait_for(
+            "const p = document.getElementById('matchers-check'); return p.className === 'error' && p.textContent",
+            "the refusal",
+        )
+        .await;
+    assert!(shown.as_str().unwrap_or_default().starts_with("400"), "{shown}");
+    // Herald gone while the page is open: moving to another page says so instead of staying empty.
+    browser.open(&herald.url("/#/alerts")).await;
+    browser.wait_for("return document.querySelectorAll('main .card').length === 3", "the alerts").await;
+    herald.kill();
+    browser.run("location.hash = '#/status'", json!([])).await;
+    let error = browser
+        .wait_for("const p = document.querySelector('main [role=alert]'); return p && p.textContent", "the error")
+        .await;
+    assert!(!error.as_str().unwrap_or_default().is_empty());
+}
