@@ -155,6 +155,22 @@ async fn every_page_loads_and_alerts_filter() {
         .await;
     assert!(shown.as_str().unwrap_or_default().contains("instance=\"db-1\""), "{shown}");
     browser.screenshot("alerts-filtered").await;
+    // The routing tester: labels in, the matching routes out.
+    browser.open(&herald.url("/#/routes")).await;
+    browser.wait_for("return document.querySelector('main .tree li')", "the route tree").await;
+    browser
+        .run(
+            "const input = document.querySelector('main input[type=search]'); input.value = arguments[0]; document.querySelector('main .toolbar button').click();",
+            json!(["alertname=\"Disk\", severity=\"page\""]),
+        )
+        .await;
+    let routed = browser
+        .wait_for(
+            "const li = document.querySelector('main [aria-live] li'); return li && li.textContent",
+            "the tester's answer",
+        )
+        .await;
+    assert_eq!(routed, "route.routes[0]: pager");
 }
 
 #[tokio::test]
