@@ -1,7 +1,7 @@
 //! `receivers`: a name and any number of integrations. The integrations Herald delivers are registered in
 //! the one list below; each is a module of `notify` whose config type implements
-//! [`crate::notify::Integration`]. Keys of the integrations Herald does not deliver yet are parsed only so
-//! that validation can name them in a clear error.
+//! [`crate::notify::Integration`]. Every receiver type of Alertmanager is delivered; an unknown key is
+//! refused by name and line, as any unknown field.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,10 +20,10 @@ use crate::notify::webex::WebexConfig;
 use crate::notify::webhook::WebhookConfig;
 use crate::notify::wechat::WechatConfig;
 
-/// Declares [`Receiver`] with one `*_configs` list per integration Herald delivers and one placeholder per
-/// key it does not, and the accessors that walk every integration.
+/// Declares [`Receiver`] with one `*_configs` list per integration, and the accessors that walk every
+/// integration.
 macro_rules! receiver {
-    (delivered { $($key:ident: $config:ty,)* } not_yet { $($unsupported:ident,)* }) => {
+    (delivered { $($key:ident: $config:ty,)* }) => {
         /// A named receiver with any number of integrations.
         #[derive(Debug, Clone, Default, Deserialize, Serialize)]
         #[serde(deny_unknown_fields)]
@@ -35,11 +35,6 @@ macro_rules! receiver {
                 #[doc = concat!("`", stringify!($key), "` entries.")]
                 #[serde(default, deserialize_with = "crate::config::model::yaml11::list", skip_serializing_if = "Vec::is_empty")]
                 pub(crate) $key: Vec<$config>,
-            )*
-            $(
-                #[doc = concat!("`", stringify!($unsupported), "`: not delivered by Herald yet (refused by validation).")]
-                #[serde(default, skip_serializing_if = "Option::is_none")]
-                pub(crate) $unsupported: Option<serde_yaml_ng::Value>,
             )*
         }
 
@@ -69,23 +64,6 @@ macro_rules! receiver {
                 all
             }
 
-            /// The integration keys present on this receiver that Herald cannot deliver to.
-            pub(crate) fn unsupported_integrations(&self) -> Vec<&'static str> {
-                [$( (stringify!($unsupported), &self.$unsupported), )*]
-                    .into_iter()
-                    .filter(|(_, value)| match value {
-                        None | Some(serde_yaml_ng::Value::Null) => false,
-                        Some(serde_yaml_ng::Value::Sequence(items)) => !items.is_empty(),
-                        Some(_) => true,
-                    })
-                    .map(|(key, _)| key)
-                    .collect()
-            }
-
-            /// The config keys of the integrations Herald delivers.
-            pub(crate) fn supported_keys() -> &'static [&'static str] {
-                &[$( stringify!($key), )*]
-            }
         }
     };
 }
@@ -106,5 +84,4 @@ receiver! {
         pushover_configs: PushoverConfig,
         email_configs: EmailConfig,
     }
-    not_yet {}
 }

@@ -11,16 +11,6 @@ impl Checker<'_> {
         if receiver.name.is_empty() {
             self.error(format!("{path}.name"), "missing name in receiver");
         }
-        for key in receiver.unsupported_integrations() {
-            self.error(
-                format!("{path}.{key}"),
-                format!(
-                    "receiver {:?} uses {key}, which Herald does not deliver yet (supported: {})",
-                    receiver.name,
-                    Receiver::supported_keys().join(", ")
-                ),
-            );
-        }
         let name = receiver.name.clone();
         for (i, integration) in receiver.integrations_mut() {
             let path = format!("{path}.{}_configs[{i}]", integration.kind());
