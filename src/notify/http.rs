@@ -12,6 +12,7 @@ use reqwest::{RequestBuilder, StatusCode};
 
 use super::error::{Error, ErrorKind, Result};
 use super::integration::Request;
+use crate::config::Secret;
 use crate::config::model::{HttpConfig, TlsConfig};
 
 /// Longest a single attempt may take.
@@ -262,19 +263,13 @@ pub(crate) fn authorize(request: RequestBuilder, config: Option<&HttpConfig>) ->
         return Err(Error::config("http_config.oauth2 is not supported by Herald yet"));
     }
     if let Some(basic) = &config.basic_auth {
-        let password = match (&basic.password, &basic.password_file) {
-            (Some(password), _) => Some(password.expose().to_string()),
-            (None, Some(file)) => Some(read_secret_file(file)?),
-            (None, None) => None,
-        };
+        let password = secret_or_file(&basic.password, &basic.password_file)?;
         return Ok(request.basic_auth(&basic.username, password));
     }
     let (kind, credentials) = match (&config.authorization, &config.bearer_token, &config.bearer_token_file) {
         (Some(auth), _, _) => {
-            let credentials = match (&auth.credentials, &auth.credentials_file) {
-                (Some(secret), _) => secret.expose().to_string(),
-                (None, Some(file)) => read_secret_file(file)?,
-                (None, None) => return Ok(request),
+            let Some(credentials) = secret_or_file(&auth.credentials, &auth.credentials_file)? else {
+                return Ok(request);
             };
             (auth.kind.clone().unwrap_or_else(|| "Bearer".to_string()), credentials)
         }
@@ -283,6 +278,16 @@ pub(crate) fn authorize(request: RequestBuilder, config: Option<&HttpConfig>) ->
         (None, None, None) => return Ok(request),
     };
     Ok(request.header(reqwest::header::AUTHORIZATION, format!("{kind} {credentials}")))
+}
+
+/// A secret given inline or as a file (the inline value wins, as in Alertmanager); `None` when neither is
+/// set. The file is read at each call, so that rotating it needs no reload.
+pub(crate) fn secret_or_file(inline: &Option<Secret>, file: &Option<String>) -> Result<Option<String>> {
+    match (inline, file) {
+        (Some(value), _) => Ok(Some(value.expose().to_string())),
+        (None, Some(file)) => read_secret_file(file).map(Some),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Reads a secret from a file, trimmed; the error names the file, never its content.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{Error, Result};
-use super::http::read_secret_file;
+use super::http::secret_or_file;
 use super::integration::{Integration, Notification, Request, TemplatedFields, basics};
 use super::payload::encode;
 use crate::config::Secret;
@@ -87,11 +87,8 @@ impl Integration for MsteamsConfig {
     }
 
     fn requests(&self, notification: &Notification<'_>) -> Result<Vec<Request>> {
-        let url = match (&self.webhook_url, &self.webhook_url_file) {
-            (Some(url), _) => url.expose().to_string(),
-            (None, Some(file)) => read_secret_file(file)?,
-            (None, None) => return Err(Error::config("no msteams webhook URL provided")),
-        };
+        let url = secret_or_file(&self.webhook_url, &self.webhook_url_file)?
+            .ok_or_else(|| Error::config("no msteams webhook URL provided"))?;
         let card = Card {
             context: "http://schema.org/extensions",
             kind: "MessageCard",

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::config::PagerdutyConfig;
 use crate::notify::error::{Error, Result};
-use crate::notify::http::read_secret_file;
+use crate::notify::http::secret_or_file;
 use crate::notify::integration::{AckNotice, Notification};
 use crate::notify::payload::{hash_key, to_go_json, truncate};
 
@@ -235,19 +235,12 @@ pub(super) fn acknowledge_event(event: &PagerdutyMessage, ack: &AckNotice<'_>) -
 /// The v1 key (inline or from its file), if this config uses Events API v1 (as in Alertmanager, a
 /// `service_key` wins over a `routing_key`).
 fn v1_key(config: &PagerdutyConfig) -> Result<Option<String>> {
-    match (&config.service_key, &config.service_key_file) {
-        (Some(key), _) => Ok(Some(key.expose().to_string())),
-        (None, Some(file)) => read_secret_file(file).map(Some),
-        (None, None) => Ok(None),
-    }
+    secret_or_file(&config.service_key, &config.service_key_file)
 }
 
 fn v2_key(config: &PagerdutyConfig) -> Result<String> {
-    match (&config.routing_key, &config.routing_key_file) {
-        (Some(key), _) => Ok(key.expose().to_string()),
-        (None, Some(file)) => read_secret_file(file),
-        (None, None) => Err(Error::config("no routing_key or service_key is configured")),
-    }
+    secret_or_file(&config.routing_key, &config.routing_key_file)?
+        .ok_or_else(|| Error::config("no routing_key or service_key is configured"))
 }
 
 /// Encodes the event; one over PagerDuty's size limit loses its details, as Alertmanager does it.

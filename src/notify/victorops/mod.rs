@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::error::{Error, Result};
-use super::http::read_secret_file;
+use super::http::secret_or_file;
 use super::integration::{Integration, Notification, Request, TemplatedFields, basics};
 use super::payload::{encode, hash_key, truncate};
 use crate::config::Secret;
@@ -143,11 +143,8 @@ impl Integration for VictoropsConfig {
     }
 
     fn requests(&self, notification: &Notification<'_>) -> Result<Vec<Request>> {
-        let key = match (&self.api_key, &self.api_key_file) {
-            (Some(key), _) => key.expose().to_string(),
-            (None, Some(file)) => read_secret_file(file)?,
-            (None, None) => return Err(Error::config("no VictorOps API key is configured")),
-        };
+        let key = secret_or_file(&self.api_key, &self.api_key_file)?
+            .ok_or_else(|| Error::config("no VictorOps API key is configured"))?;
         let routing_key = notification.render(self.routing_key.as_deref().unwrap_or_default())?;
         let mut url = url::Url::parse(self.api_url.as_deref().unwrap_or(DEFAULT_API_URL))
             .map_err(|err| Error::config(format!("api_url: {err}")))?;
