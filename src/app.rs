@@ -15,13 +15,14 @@ use crate::alert::IngestLimits;
 use crate::api::{ApiTokens, AppState, Limits, router_at, serve};
 use crate::cli::ServeArgs;
 use crate::clock::Clock;
+use crate::cluster::{Cluster, ClusterSettings, Ownership};
 use crate::dispatch::{Dispatcher, DispatcherSetup};
 use crate::engine::{Engine, EngineParts};
 use crate::inhibit::Inhibitor;
 use crate::notify::HttpClients;
 use crate::runtime::Runtime;
 use crate::silence::Silences;
-use crate::store::{Persister, SqliteStore, Store, WriteBatch};
+use crate::store::{Persister, PostgresStore, SqliteStore, Store, WriteBatch};
 use crate::telemetry;
 use crate::telemetry::metrics::METRICS;
 
@@ -93,9 +94,10 @@ pub async fn run(
     let runtime = Arc::new(runtime);
     METRICS.config_loaded(&runtime.hash, clock.now().timestamp_millis() as f64 / 1000.0);
 
-    let store = SqliteStore::open(&args.data_dir)
-        .await
-        .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
+    let address = listener.local_addr()?;
+    let external_url = args.external_url.clone().unwrap_or_else(|| default_external_url(address.port()));
+    let backend = Backend::open(&args, address.port()).await?;
+    let store = backend.store();
     let snapshot = store.load().await.context("reading the stored state")?;
     tracing::info!(
         alerts = snapshot.alerts.len(),
@@ -106,15 +108,27 @@ pub async fn run(
         "Stored state loaded."
     );
     METRICS.quarantined_rows.set(i64::try_from(snapshot.quarantined).unwrap_or(i64::MAX));
+    let feed_position = snapshot.feed_position;
     let (alerts, stale) = AlertIndex::with_alerts(snapshot.alerts, snapshot.last_alert_version);
+    let cluster = match &backend {
+        Backend::Sqlite(_) => None,
+        Backend::Postgres(postgres, name) => {
+            alerts.set_replica(postgres.start_number().await.context("registering this replica")?);
+            let settings = ClusterSettings {
+                name: name.clone(),
+                address: external_url.clone(),
+                lease_duration: args.lease_duration,
+                heartbeat_interval: args.heartbeat_interval,
+            };
+            Some(Arc::new(Cluster::new(settings, postgres.clone(), clock.now())))
+        }
+    };
+    let ownership = cluster.as_ref().map_or_else(|| Arc::new(Ownership::everything()), |c| Arc::clone(c.ownership()));
     let alerts = Arc::new(alerts);
     let (committed_tx, committed_rx) = mpsc::unbounded_channel();
-    let (persister, persister_task) = Persister::spawn(Arc::new(store.clone()), committed_tx);
+    let (persister, persister_task) = Persister::spawn(store, committed_tx.clone());
     // The dispatcher would have deleted these rows had it seen the newer versions first.
     persister.submit(WriteBatch { deleted_alerts: stale, ..WriteBatch::default() });
-
-    let address = listener.local_addr()?;
-    let external_url = args.external_url.clone().unwrap_or_else(|| default_external_url(address.port()));
 
     let silences = Arc::new(Silences::with(snapshot.silences));
     let inhibitor = Arc::new(Inhibitor::default());
@@ -134,6 +148,7 @@ pub async fn run(
         external_url: external_url.clone(),
         clock: clock.clone(),
         retention: args.data_retention,
+        ownership,
     };
     let (dispatcher, dispatcher_task) = Dispatcher::spawn(setup, committed_rx, shutdown.child_token());
     let engine = Arc::new(Engine::new(EngineParts {
@@ -147,12 +162,14 @@ pub async fn run(
         silences,
         clock,
         config_versions: snapshot.config_versions,
+        committed: committed_tx,
+        cluster: cluster.clone(),
     }));
     if let Err(err) = engine.record_loaded_config().await {
         tracing::warn!(error = %err, "The config loaded at start-up could not be recorded as a version.");
     }
 
-    let background = [
+    let mut background = vec![
         tokio::spawn(reload_on_sighup(Arc::clone(&engine))),
         tokio::spawn(collect_garbage(
             Arc::clone(&engine),
@@ -161,8 +178,12 @@ pub async fn run(
             args.history_retention,
         )),
     ];
+    if let Some(cluster) = &cluster {
+        background.extend(cluster.start(Arc::clone(&engine), feed_position));
+        tracing::info!(replica = %cluster.name(), "Sharing state with the other replicas on Postgres.");
+    }
     let prefix = args.route_prefix();
-    tracing::info!(%address, route_prefix = %prefix, config = %args.config.display(), data_dir = %args.data_dir.display(), "Herald is listening.");
+    tracing::info!(%address, route_prefix = %prefix, config = %args.config.display(), storage = %backend.describe(&args), "Herald is listening.");
     if telemetry::otlp::enabled() {
         tracing::info!("Traces are exported over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT is set).");
     }
@@ -205,18 +226,75 @@ pub async fn run(
     if let Err(err) = persister_task.await {
         tracing::error!(error = %err, "The store writer ended abnormally.");
     }
-    store.close().await;
+    if let Some(cluster) = cluster {
+        cluster.leave().await;
+    }
+    backend.close().await;
     tracing::info!("Herald stopped.");
     Ok(())
 }
 
-fn default_external_url(port: u16) -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+/// Where the state is kept.
+enum Backend {
+    /// The embedded default.
+    Sqlite(SqliteStore),
+    /// Shared by several replicas; with this replica's name.
+    Postgres(PostgresStore, String),
+}
+
+impl Backend {
+    async fn open(args: &ServeArgs, port: u16) -> anyhow::Result<Backend> {
+        let Some(url) = &args.storage_url else {
+            let store = SqliteStore::open(&args.data_dir)
+                .await
+                .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
+            return Ok(Backend::Sqlite(store));
+        };
+        if args.heartbeat_interval.is_zero() || args.heartbeat_interval * 3 > args.lease_duration {
+            anyhow::bail!(
+                "--replica.heartbeat-interval must be above zero and at most a third of --replica.lease-duration, \
+                 so that a lease is renewed twice before it runs out"
+            );
+        }
+        let name = args.replica_name.clone().unwrap_or_else(|| format!("{}:{port}", hostname()));
+        // The URL is not in the message: it may hold a password.
+        let store =
+            PostgresStore::open(url, &name).await.context("connecting to the Postgres database of --storage.url")?;
+        Ok(Backend::Postgres(store, name))
+    }
+
+    fn store(&self) -> Arc<dyn Store> {
+        match self {
+            Backend::Sqlite(store) => Arc::new(store.clone()),
+            Backend::Postgres(store, _) => Arc::new(store.clone()),
+        }
+    }
+
+    fn describe(&self, args: &ServeArgs) -> String {
+        match self {
+            Backend::Sqlite(_) => format!("sqlite:{}", args.data_dir.display()),
+            Backend::Postgres(_, name) => format!("postgres (replica {name})"),
+        }
+    }
+
+    async fn close(&self) {
+        match self {
+            Backend::Sqlite(store) => store.close().await,
+            Backend::Postgres(store, _) => store.close().await,
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|name| name.trim().to_string())
         .ok()
         .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "localhost".to_string());
-    format!("http://{host}:{port}")
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+fn default_external_url(port: u16) -> String {
+    format!("http://{}:{port}", hostname())
 }
 
 async fn reload_on_sighup(engine: Arc<Engine>) {

@@ -123,6 +123,22 @@ pub struct ServeArgs {
         default_value = "./data"
     )]
     pub data_dir: PathBuf,
+    /// Postgres database shared by several replicas (`postgres://user:password@host:5432/herald`); without
+    /// it, the state is in SQLite under --storage.path. Never logged (it may hold a password).
+    #[arg(value_name = "URL", long = "storage.url", env = "HERALD_STORAGE_URL", value_parser = parse_storage_url, hide_env_values = true)]
+    pub storage_url: Option<String>,
+    /// This replica's name among the others on the same database (default: <hostname>:<port>); each
+    /// replica needs its own.
+    #[arg(value_name = "NAME", long = "replica.name", env = "HERALD_REPLICA_NAME")]
+    pub replica_name: Option<String>,
+    /// How long a replica's lease on its groups lasts without renewal: the groups of a replica that stops
+    /// are notified by another within about this plus one heartbeat.
+    #[arg(value_name = "DURATION", long = "replica.lease-duration", env = "HERALD_REPLICA_LEASE_DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub lease_duration: Duration,
+    /// How often each replica renews its leases and counts the live replicas (at most a third of the lease
+    /// duration).
+    #[arg(value_name = "DURATION", long = "replica.heartbeat-interval", env = "HERALD_REPLICA_HEARTBEAT_INTERVAL", default_value = "2s", value_parser = parse_duration)]
+    pub heartbeat_interval: Duration,
     /// Address to listen on: `host:port`, or `:port` for every interface (as in Alertmanager).
     #[arg(
         value_name = "ADDRESS", long = "web.listen-address",
@@ -316,6 +332,18 @@ fn parse_listen_address(text: &str) -> Result<String, String> {
 }
 
 /// An absolute http(s) URL, without a trailing slash on its path (as Alertmanager normalises it).
+fn parse_storage_url(text: &str) -> Result<String, String> {
+    // The URL may hold a password: errors name the scheme, never the text.
+    let url = url::Url::parse(text).map_err(|err| format!("the storage URL is not a URL: {err}"))?;
+    if !matches!(url.scheme(), "postgres" | "postgresql") {
+        return Err(format!(
+            "the storage URL must be postgres:// or postgresql://, not {}:// (SQLite is the default: use --storage.path)",
+            url.scheme()
+        ));
+    }
+    Ok(text.to_string())
+}
+
 fn parse_external_url(text: &str) -> Result<String, String> {
     let url = url::Url::parse(text).map_err(|err| format!("{text:?}: {err}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {

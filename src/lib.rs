@@ -41,6 +41,7 @@ mod notify;
 mod template;
 mod labels;
 mod clock;
+mod cluster;
 pub mod telemetry;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz;

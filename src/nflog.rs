@@ -95,6 +95,18 @@ impl Nflog {
         self.entries.insert(key, entry);
     }
 
+    /// Takes in an entry another replica recorded, unless this one knows of a later notification.
+    pub(crate) fn set_remote(&mut self, key: NflogKey, entry: NflogEntry) {
+        if self.entries.get(&key).is_none_or(|known| known.sent_at <= entry.sent_at) {
+            self.entries.insert(key, entry);
+        }
+    }
+
+    /// Forgets an entry (another replica let it expire).
+    pub(crate) fn remove(&mut self, key: &NflogKey) {
+        self.entries.remove(key);
+    }
+
     /// Forgets expired entries and returns their keys.
     pub(crate) fn expire(&mut self, now: DateTime<Utc>) -> Vec<NflogKey> {
         let expired: Vec<NflogKey> =

@@ -24,7 +24,15 @@ pub(crate) struct AlertIndex {
     alerts: RwLock<Alerts>,
     /// The last version handed out (see [`Alert::version`]).
     last_version: AtomicU64,
+    /// Set on one replica of several: the low bits of every version it hands out (see [`AlertIndex::set_replica`]).
+    replica_tag: std::sync::OnceLock<u64>,
 }
+
+/// Bits of a replica's version that tell the replicas apart.
+const TAG_BITS: u32 = 12;
+/// Bits of a replica's version below the millisecond: versions made in one millisecond, in order (more borrow
+/// the next milliseconds).
+const COUNTER_BITS: u32 = 9;
 
 /// The alerts by fingerprint, and the fingerprints by `alertname` (the label listings are most often
 /// filtered on; the other labels are scanned).
@@ -90,7 +98,58 @@ impl AlertIndex {
                 }
             }
         }
-        (AlertIndex { alerts: RwLock::new(map), last_version: AtomicU64::new(last_version) }, stale)
+        let index = AlertIndex {
+            alerts: RwLock::new(map),
+            last_version: AtomicU64::new(last_version),
+            replica_tag: std::sync::OnceLock::new(),
+        };
+        (index, stale)
+    }
+
+    /// Makes the versions this process hands out unique among replicas and ordered across them, as a
+    /// hybrid logical clock: the wall-clock millisecond, a counter, and `start_number`'s low bits (each
+    /// process start takes a new number from the database). Versions of one alert written by two replicas
+    /// then compare as their times do, and the higher wins everywhere.
+    pub(crate) fn set_replica(&self, start_number: u64) {
+        let _ = self.replica_tag.set(start_number % (1 << TAG_BITS));
+    }
+
+    /// The next version; called with the write lock held.
+    fn next_version(&self, now: DateTime<Utc>) -> u64 {
+        let Some(tag) = self.replica_tag.get() else {
+            return self.last_version.fetch_add(1, Ordering::Relaxed) + 1;
+        };
+        let clock = u64::try_from(now.timestamp_millis()).unwrap_or(0) << COUNTER_BITS;
+        let last = self.last_version.load(Ordering::Relaxed) >> TAG_BITS;
+        let version = ((last + 1).max(clock) << TAG_BITS) | tag;
+        self.last_version.store(version, Ordering::Relaxed);
+        version
+    }
+
+    /// Takes in alert versions another replica stored. Of two versions of one alert the higher wins, on
+    /// every replica alike. Returns the versions taken (for the dispatcher) and those that lost (whose rows
+    /// no replica will delete otherwise).
+    pub(crate) fn apply_remote(&self, remote: Vec<Arc<Alert>>) -> (Vec<Arc<Alert>>, Vec<u64>) {
+        let mut alerts = self.alerts.write().expect("alert index lock is never poisoned");
+        let mut taken = Vec::with_capacity(remote.len());
+        let mut lost = Vec::new();
+        for alert in remote {
+            // Versions handed out here from now on come after the other replica's.
+            let seen = (alert.version >> TAG_BITS) << TAG_BITS;
+            self.last_version.fetch_max(seen, Ordering::Relaxed);
+            match alerts.by_fingerprint.get(&alert.fingerprint) {
+                Some(known) if known.version == alert.version => {}
+                Some(known) if known.version > alert.version => lost.push(alert.version),
+                known => {
+                    if let Some(known) = known {
+                        lost.push(known.version);
+                    }
+                    alerts.insert(Arc::clone(&alert));
+                    taken.push(alert);
+                }
+            }
+        }
+        (taken, lost)
     }
 
     /// Merges received alerts into the index. `while_locked` runs before the lock is released, so that
@@ -112,7 +171,7 @@ impl AlertIndex {
                 Some(old) => Alert::merge_into(old, alert, now),
                 None => alert,
             };
-            version.version = self.last_version.fetch_add(1, Ordering::Relaxed) + 1;
+            version.version = self.next_version(now);
             let version = Arc::new(version);
             alerts.insert(Arc::clone(&version));
             merged.stored.push(version);

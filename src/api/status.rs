@@ -12,7 +12,7 @@ use crate::alert::format_api_time;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Status {
-    /// Always `disabled`: Herald runs without gossip clustering.
+    /// `disabled` for a single Herald; with replicas on Postgres, this one's name and the live replicas.
     pub cluster: ClusterStatus,
     /// Version of Herald.
     pub version_info: VersionInfo,
@@ -25,10 +25,27 @@ pub(super) struct Status {
 /// `clusterStatus`.
 #[derive(Debug, Serialize)]
 pub(super) struct ClusterStatus {
-    /// `disabled`.
+    /// This replica's name (absent for a single Herald, as in Alertmanager without gossip).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `ready` with replicas, `disabled` without.
     pub status: &'static str,
-    /// No peers.
-    pub peers: Vec<()>,
+    /// The live replicas, this one included.
+    pub peers: Vec<PeerStatus>,
+}
+
+/// `peerStatus`, with when the replica started and last renewed its leases.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PeerStatus {
+    /// Its name.
+    pub name: String,
+    /// Its external URL.
+    pub address: String,
+    /// When it started.
+    pub started_at: String,
+    /// Its last heartbeat.
+    pub heartbeat_at: String,
 }
 
 /// `versionInfo`.
@@ -60,7 +77,23 @@ pub(super) struct ConfigStatus {
 pub(super) async fn get_status(State(state): State<AppState>) -> Json<Status> {
     let runtime = state.engine.runtime();
     Json(Status {
-        cluster: ClusterStatus { status: "disabled", peers: Vec::new() },
+        cluster: match state.engine.cluster() {
+            None => ClusterStatus { name: None, status: "disabled", peers: Vec::new() },
+            Some(cluster) => ClusterStatus {
+                name: Some(cluster.name().to_string()),
+                status: "ready",
+                peers: cluster
+                    .peers()
+                    .into_iter()
+                    .map(|peer| PeerStatus {
+                        name: peer.name,
+                        address: peer.address,
+                        started_at: format_api_time(peer.started_at),
+                        heartbeat_at: format_api_time(peer.heartbeat_at),
+                    })
+                    .collect(),
+            },
+        },
         version_info: VersionInfo {
             version: env!("CARGO_PKG_VERSION"),
             revision: "",

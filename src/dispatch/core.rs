@@ -10,8 +10,14 @@ use chrono::{DateTime, Utc};
 use super::escalation::{Ack, Episode, GroupState, NextLevel};
 use super::group::{Group, GroupId, GroupTimer, group_key};
 use crate::alert::Alert;
+use crate::cluster::Ownership;
 use crate::labels::{Fingerprint, LabelSet};
 use crate::routing::{RouteId, RouteTree};
+use crate::store::Departure;
+
+/// How soon a replica looks again at a group that came due while another replica owns it: if it takes the
+/// group over meanwhile, it notifies what was due within this.
+const RECHECK: chrono::Duration = chrono::Duration::seconds(1);
 
 /// What a flush has to deliver: a snapshot of the group.
 #[derive(Clone, Debug)]
@@ -84,6 +90,8 @@ pub(crate) struct GroupChanges {
     pub removed: Vec<GroupId>,
     /// Alert versions that left their last group after being notified as resolved: the store may forget them.
     pub released_alerts: Vec<u64>,
+    /// Alerts that left a group after being notified as resolved (for the other replicas' copies).
+    pub left: Vec<Departure>,
 }
 
 /// The persisted form of a group.
@@ -119,6 +127,10 @@ pub(crate) struct DispatchCore {
     escalations: BTreeSet<(DateTime<Utc>, GroupId)>,
     /// How long a resolved alert that could not be notified stays in its group.
     resolved_retention: chrono::Duration,
+    left: Vec<Departure>,
+    /// Which groups this replica notifies (and persists); the others are copies kept for the API and for a
+    /// takeover.
+    ownership: Arc<Ownership>,
 }
 
 #[derive(Clone, Debug)]
@@ -143,6 +155,73 @@ impl DispatchCore {
             superseded: Vec::new(),
             escalations: BTreeSet::new(),
             resolved_retention: chrono::Duration::hours(120),
+            left: Vec::new(),
+            ownership: Arc::new(Ownership::everything()),
+        }
+    }
+
+    /// Notifies only the groups `ownership` says (one replica of several).
+    pub(crate) fn set_ownership(&mut self, ownership: Arc<Ownership>) {
+        self.ownership = ownership;
+    }
+
+    /// Takes in a group as another replica stored it. A copy of a group another replica owns takes its timer
+    /// and state; a group this replica owns takes only the acknowledgement (the one change other replicas
+    /// make to it). A group not routed here yet keeps the timer for when an alert creates it.
+    pub(crate) fn apply_remote(&mut self, snapshot: GroupSnapshot, now: DateTime<Utc>) {
+        let id = snapshot.id;
+        let owned = self.ownership.owns(id);
+        let Some(group) = self.groups.get_mut(&id) else {
+            self.restored.insert(id, RestoredGroup { timer: snapshot.timer, in_flight: false, flush_pending: false });
+            return;
+        };
+        if owned {
+            let remote = snapshot.timer.state.ack;
+            if group.timer.state.ack == remote {
+                return;
+            }
+            match remote {
+                Some(ack) => group.timer.state.ack = Some(ack),
+                None => {
+                    group.timer.state.end_ack(now);
+                }
+            }
+            self.dirty.insert(id);
+        } else {
+            self.schedule.remove(&(group.timer.next_flush, id));
+            group.timer = snapshot.timer;
+            self.schedule.insert((group.timer.next_flush, id));
+        }
+        self.reschedule_state(id);
+    }
+
+    /// Forgets a group another replica removed, unless alerts it has not seen yet hold it here.
+    pub(crate) fn remove_remote(&mut self, id: GroupId) {
+        self.restored.remove(&id);
+        if self.ownership.owns(id) || self.groups.get(&id).is_none_or(|group| !group.alerts.is_empty()) {
+            return;
+        }
+        if let Some(group) = self.groups.remove(&id) {
+            self.schedule.remove(&(group.timer.next_flush, id));
+            if let Some(due) = group.state_due {
+                self.escalations.remove(&(due, id));
+            }
+            self.dirty.remove(&id);
+        }
+    }
+
+    /// An alert left a group on the replica that owns it (it was notified as resolved): the copy here
+    /// lets it go too, unless a newer version of it arrived since.
+    pub(crate) fn depart_remote(&mut self, departure: Departure) {
+        let Some(group) = self.groups.get_mut(&departure.group) else { return };
+        if group.alerts.get(&departure.fingerprint).is_some_and(|alert| alert.version == departure.version) {
+            group.alerts.remove(&departure.fingerprint);
+            if let Some(count) = self.holders.get_mut(&departure.fingerprint) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    self.holders.remove(&departure.fingerprint);
+                }
+            }
         }
     }
 
@@ -408,6 +487,13 @@ impl DispatchCore {
             }
             self.schedule.pop_first();
             let Some(group) = self.groups.get_mut(&id) else { continue };
+            if !self.ownership.owns(id) {
+                // Another replica notifies it, and its stored timer will replace this copy's; should this
+                // replica take the group over first, it notifies at the next look.
+                group.timer.next_flush = now + RECHECK;
+                self.schedule.insert((group.timer.next_flush, id));
+                continue;
+            }
             let interval = self.tree.node(group.route).group_interval;
             group.timer.has_flushed = true;
             group.timer.next_flush = now + chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::MAX);
@@ -427,6 +513,11 @@ impl DispatchCore {
             self.escalations.pop_first();
             if let Some(group) = self.groups.get_mut(&id) {
                 group.state_due = None;
+                if !self.ownership.owns(id) {
+                    group.state_due = Some(now + RECHECK);
+                    self.escalations.insert((now + RECHECK, id));
+                    continue;
+                }
             }
             self.escalate(id, now, &mut flushes);
         }
@@ -455,6 +546,11 @@ impl DispatchCore {
                     tracing::warn!(group = %group.key, receiver = %group.receiver, "A resolved alert was never notified (the receiver kept failing) and is given up.");
                 }
                 group.alerts.remove(&alert.fingerprint);
+                self.left.push(Departure {
+                    group: done.group_id,
+                    fingerprint: alert.fingerprint,
+                    version: alert.version,
+                });
                 release(&mut self.holders, &mut self.released, alert);
             }
         }
@@ -543,8 +639,13 @@ impl DispatchCore {
     pub(crate) fn take_changes(&mut self) -> GroupChanges {
         let removed = std::mem::take(&mut self.removed);
         let released_alerts = std::mem::take(&mut self.released);
-        let upserted = std::mem::take(&mut self.dirty).into_iter().filter_map(|id| self.snapshot(id)).collect();
-        GroupChanges { upserted, removed, released_alerts }
+        let left = std::mem::take(&mut self.left);
+        // Only the owner of a group stores it: the other replicas' copies follow the owner's.
+        let dirty = std::mem::take(&mut self.dirty);
+        let upserted =
+            dirty.into_iter().filter(|id| self.ownership.owns(*id)).filter_map(|id| self.snapshot(id)).collect();
+        let removed = removed.into_iter().filter(|id| self.ownership.owns(*id)).collect();
+        GroupChanges { upserted, removed, released_alerts, left }
     }
 }
 

@@ -95,6 +95,7 @@ enum Command {
     Ack(GroupId, AckChange, oneshot::Sender<Result<AckApplied, AckError>>),
     RestoreState(GroupId, GroupState),
     ForwardAck(GroupId, AckChange),
+    Remote(Box<WriteBatch>),
 }
 
 /// Handle to the dispatcher task.
@@ -151,6 +152,8 @@ pub(crate) struct DispatcherSetup {
     pub clock: Clock,
     /// How long a resolved alert whose notification keeps failing stays in its group.
     pub retention: Duration,
+    /// Which groups this replica notifies.
+    pub ownership: Arc<crate::cluster::Ownership>,
 }
 
 impl Dispatcher {
@@ -165,6 +168,7 @@ impl Dispatcher {
         let now = setup.clock.now();
         let mut core = DispatchCore::new(Arc::clone(&setup.runtime.tree));
         core.set_resolved_retention(setup.retention);
+        core.set_ownership(Arc::clone(&setup.ownership));
         core.restore(setup.groups);
         for alert in setup.alerts {
             core.insert(alert, now);
@@ -234,6 +238,12 @@ impl Dispatcher {
     /// notified through (in the background).
     pub(crate) fn forward_ack(&self, id: GroupId, change: AckChange) {
         let _ = self.commands.send(Command::ForwardAck(id, change));
+    }
+
+    /// Takes in what another replica stored: its groups' timers and state, the alerts that left them, and
+    /// its notification log (so that a takeover sends nothing twice).
+    pub(crate) fn apply_remote(&self, batch: WriteBatch) {
+        let _ = self.commands.send(Command::Remote(Box::new(batch)));
     }
 
     /// How many aggregation groups there are (as of the dispatcher's last round).
@@ -347,6 +357,26 @@ impl Actor {
                 self.core.restore_state(id, state);
             }
             Command::ForwardAck(id, change) => self.forward_ack(id, &change),
+            Command::Remote(batch) => self.apply_remote(*batch),
+        }
+    }
+
+    fn apply_remote(&mut self, batch: WriteBatch) {
+        let now = self.clock.now();
+        for departure in batch.left {
+            self.core.depart_remote(departure);
+        }
+        for group in batch.groups.into_values() {
+            self.core.apply_remote(group, now);
+        }
+        for id in batch.deleted_groups {
+            self.core.remove_remote(id);
+        }
+        for key in batch.deleted_nflog {
+            self.nflog.remove(&key);
+        }
+        for (key, entry) in batch.nflog {
+            self.nflog.set_remote(key, entry);
         }
     }
 
@@ -555,12 +585,12 @@ impl Actor {
     }
 
     fn persist_changes(&mut self) {
-        let GroupChanges { upserted, removed, released_alerts } = self.core.take_changes();
-        if upserted.is_empty() && removed.is_empty() && released_alerts.is_empty() {
+        let GroupChanges { upserted, removed, released_alerts, left } = self.core.take_changes();
+        if upserted.is_empty() && removed.is_empty() && released_alerts.is_empty() && left.is_empty() {
             return;
         }
         let mut batch =
-            WriteBatch { deleted_groups: removed, deleted_alerts: released_alerts, ..WriteBatch::default() };
+            WriteBatch { deleted_groups: removed, deleted_alerts: released_alerts, left, ..WriteBatch::default() };
         batch.groups = upserted.into_iter().map(|group| (group.id, group)).collect();
         self.persister.submit(batch);
     }

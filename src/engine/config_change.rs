@@ -183,6 +183,35 @@ impl Engine {
         Ok((version, warnings))
     }
 
+    /// Puts in force a config version another replica recorded, and writes it to this replica's config file
+    /// (which a restart or reload reads). A config this Herald cannot load stays recorded but not in force.
+    pub(crate) async fn apply_remote_config(&self, version: ConfigVersion) {
+        let _one_at_a_time = self.reloading.lock().await;
+        if let Ok(mut versions) = self.versions.lock() {
+            if versions.iter().any(|known| known.number == version.number) {
+                return;
+            }
+            versions.push(version.clone());
+            versions.sort_by_key(|known| known.number);
+        }
+        if self.runtime().hash == version.hash {
+            return;
+        }
+        let base_dir = self.config_path.parent().unwrap_or_else(|| Path::new("."));
+        let runtime = match Runtime::from_text(&version.text, base_dir) {
+            Ok(runtime) => Arc::new(runtime),
+            Err(err) => {
+                tracing::error!(version = version.number, error = %err, "A config version from another replica does not load here; the running configuration stays in force.");
+                return;
+            }
+        };
+        if let Err(err) = write_atomically(&self.config_path, version.text.as_bytes()) {
+            tracing::warn!(error = %err, config = %self.config_path.display(), "A config version from another replica could not be written to the config file.");
+        }
+        self.apply(runtime).await;
+        tracing::info!(version = version.number, author = %version.author, source = %version.source, "Configuration changed on another replica.");
+    }
+
     /// Rolls back to a stored version: applied like a new config, recorded as a new version.
     pub(crate) async fn roll_back_config(
         &self,

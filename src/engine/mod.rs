@@ -17,12 +17,13 @@ use crate::clock::Clock;
 use tokio::sync::{Mutex, watch};
 
 use crate::alert::{Alert, AlertIndex};
+use crate::cluster::Cluster;
 use crate::config::ConfigVersion;
 use crate::dispatch::{AckChange, AckError, Dispatcher, GroupId, GroupView};
 use crate::inhibit::Inhibitor;
 use crate::runtime::Runtime;
 use crate::silence::{Changed, Silence, SilenceError, Silences};
-use crate::store::{self, Persister, WriteBatch};
+use crate::store::{self, CommittedAlerts, Persister, WriteBatch};
 
 /// Shared handles; cheap to clone behind an `Arc`. Every change to state goes through it, so that each is
 /// committed before it is published and rolled back when the commit fails.
@@ -41,6 +42,10 @@ pub(crate) struct Engine {
     silences: Arc<Silences>,
     /// Every config applied, oldest first (the store has them too).
     versions: Arc<std::sync::Mutex<Vec<ConfigVersion>>>,
+    /// Where alerts go once stored (to the dispatcher): other replicas' alerts are handed on there too.
+    committed: CommittedAlerts,
+    /// The other replicas, when there are.
+    cluster: Option<Arc<Cluster>>,
 }
 
 /// How long a request waits for its commit at the most. The store gives a write up at its own deadline
@@ -139,6 +144,10 @@ pub(crate) struct EngineParts {
     pub clock: Clock,
     /// The config versions stored so far.
     pub config_versions: Vec<ConfigVersion>,
+    /// Where stored alerts go to the dispatcher.
+    pub committed: CommittedAlerts,
+    /// The other replicas, when there are.
+    pub cluster: Option<Arc<Cluster>>,
 }
 
 impl Engine {
@@ -155,6 +164,8 @@ impl Engine {
             silences,
             clock,
             config_versions,
+            committed,
+            cluster,
         } = parts;
         let (runtime_tx, runtime_rx) = watch::channel(runtime);
         Engine {
@@ -171,6 +182,51 @@ impl Engine {
             inhibitor,
             silences,
             versions: Arc::new(std::sync::Mutex::new(config_versions)),
+            committed,
+            cluster,
+        }
+    }
+
+    /// The other replicas, when there are.
+    pub(crate) fn cluster(&self) -> Option<&Arc<Cluster>> {
+        self.cluster.as_ref()
+    }
+
+    /// Applies what another replica committed: its alerts (routed here as if received), silences, config
+    /// versions, and its groups' timers, departures and notification log. Nothing is written back, but for
+    /// the rows of alert versions that lost to another replica's.
+    pub(crate) async fn apply_remote(&self, batch: WriteBatch) {
+        let WriteBatch { alerts, silences, deleted_silences, config_versions, .. } = &batch;
+        if !alerts.is_empty() {
+            let (taken, lost) = self.alerts.apply_remote(alerts.clone());
+            if !taken.is_empty() {
+                let _ = self.committed.send(taken);
+            }
+            if !lost.is_empty() {
+                self.persister.submit(WriteBatch { deleted_alerts: lost, ..WriteBatch::default() });
+            }
+        }
+        if !silences.is_empty() || !deleted_silences.is_empty() {
+            self.silences.apply_remote(silences.values().cloned(), deleted_silences);
+        }
+        for version in config_versions {
+            self.apply_remote_config(version.clone()).await;
+        }
+        let WriteBatch { groups, deleted_groups, nflog, deleted_nflog, left, .. } = batch;
+        if !(groups.is_empty()
+            && deleted_groups.is_empty()
+            && nflog.is_empty()
+            && deleted_nflog.is_empty()
+            && left.is_empty())
+        {
+            self.dispatcher.apply_remote(WriteBatch {
+                groups,
+                deleted_groups,
+                nflog,
+                deleted_nflog,
+                left,
+                ..WriteBatch::default()
+            });
         }
     }
 

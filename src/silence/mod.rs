@@ -285,6 +285,17 @@ impl Silences {
         }
     }
 
+    /// Takes in silences another replica stored (created, updated, expired) and forgets those it deleted.
+    pub(crate) fn apply_remote(&self, written: impl IntoIterator<Item = Silence>, deleted: &[String]) {
+        let mut by_id = self.by_id.write().expect("silence lock is never poisoned");
+        for silence in written {
+            by_id.insert(silence.id.clone(), silence);
+        }
+        for id in deleted {
+            by_id.remove(id);
+        }
+    }
+
     /// A silence by id.
     pub(crate) fn get(&self, id: &str) -> Option<Silence> {
         self.by_id.read().expect("silence lock is never poisoned").get(id).cloned()

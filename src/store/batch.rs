@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::alert::Alert;
 use crate::config::ConfigVersion;
 use crate::dispatch::{GroupId, GroupSnapshot};
+use crate::labels::Fingerprint;
 use crate::nflog::{NflogEntry, NflogKey};
 use crate::notify::history::Attempt;
 use crate::silence::Silence;
@@ -27,6 +28,21 @@ pub(crate) struct Snapshot {
     pub config_versions: Vec<ConfigVersion>,
     /// How many rows could not be read and were moved to the quarantine table.
     pub quarantined: usize,
+    /// Where the change feed stood when the snapshot was read (replicas apply the changes after it; 0 for
+    /// a store without a feed).
+    pub feed_position: i64,
+}
+
+/// An alert version that left a group after it was notified as resolved (replicas drop it from their copy
+/// of the group).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Departure {
+    /// The group.
+    pub group: GroupId,
+    /// The alert.
+    pub fingerprint: Fingerprint,
+    /// Its version that left.
+    pub version: u64,
 }
 
 /// A set of changes applied atomically. Later changes to the same row replace earlier ones.
@@ -38,6 +54,8 @@ pub(crate) struct WriteBatch {
     /// Alert versions to delete (superseded by a newer version, or resolved and notified). Versions are never
     /// reused, so a delete can never remove a newer post of the same alert that raced it.
     pub deleted_alerts: Vec<u64>,
+    /// Alerts that left a group (for the other replicas; the groups' rows are written on their own).
+    pub left: Vec<Departure>,
     /// Groups to insert or replace.
     pub groups: HashMap<GroupId, GroupSnapshot>,
     /// Groups to delete.
@@ -63,6 +81,7 @@ impl WriteBatch {
     pub(crate) fn is_empty(&self) -> bool {
         self.alerts.is_empty()
             && self.deleted_alerts.is_empty()
+            && self.left.is_empty()
             && self.groups.is_empty()
             && self.deleted_groups.is_empty()
             && self.nflog.is_empty()
@@ -83,6 +102,7 @@ impl WriteBatch {
         }
         self.deleted_alerts.extend(later.deleted_alerts);
         self.alerts.extend(later.alerts);
+        self.left.extend(later.left);
         for id in later.deleted_groups {
             self.groups.remove(&id);
             self.deleted_groups.push(id);

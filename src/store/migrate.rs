@@ -1,5 +1,6 @@
-//! Schema migrations: the SQL files in `migrations/`, applied in order, each once, each in its own
-//! transaction, and recorded with a checksum so that an edited migration is noticed instead of skipped.
+//! SQLite's schema migrations: the SQL files in `migrations/sqlite/`, applied in order, each once, each in
+//! its own transaction, and recorded with a checksum so that an edited migration is noticed instead of
+//! skipped. (Postgres has its own folder, `migrations/postgres/`, which sqlx runs.)
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha384};
@@ -21,37 +22,37 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 20261125000000,
         description: "initial",
-        sql: include_str!("../../migrations/20261125000000_initial.sql"),
+        sql: include_str!("../../migrations/sqlite/20261125000000_initial.sql"),
     },
     Migration {
         version: 20261126000000,
         description: "silences",
-        sql: include_str!("../../migrations/20261126000000_silences.sql"),
+        sql: include_str!("../../migrations/sqlite/20261126000000_silences.sql"),
     },
     Migration {
         version: 20261127000000,
         description: "alert versions",
-        sql: include_str!("../../migrations/20261127000000_alert_versions.sql"),
+        sql: include_str!("../../migrations/sqlite/20261127000000_alert_versions.sql"),
     },
     Migration {
         version: 20261130000000,
         description: "probe and quarantine",
-        sql: include_str!("../../migrations/20261130000000_probe_and_quarantine.sql"),
+        sql: include_str!("../../migrations/sqlite/20261130000000_probe_and_quarantine.sql"),
     },
     Migration {
         version: 20261201000000,
         description: "group state",
-        sql: include_str!("../../migrations/20261201000000_group_state.sql"),
+        sql: include_str!("../../migrations/sqlite/20261201000000_group_state.sql"),
     },
     Migration {
         version: 20261202000000,
         description: "config versions",
-        sql: include_str!("../../migrations/20261202000000_config_versions.sql"),
+        sql: include_str!("../../migrations/sqlite/20261202000000_config_versions.sql"),
     },
     Migration {
         version: 20261203000000,
         description: "notification history",
-        sql: include_str!("../../migrations/20261203000000_notification_history.sql"),
+        sql: include_str!("../../migrations/sqlite/20261203000000_notification_history.sql"),
     },
 ];
 
@@ -139,7 +140,7 @@ mod tests {
 
     #[test]
     fn the_list_names_every_file_in_the_migrations_folder() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
         let mut files: Vec<String> = std::fs::read_dir(dir)
             .expect("readable")
             .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())

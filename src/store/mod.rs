@@ -5,6 +5,8 @@ mod alert_row;
 mod batch;
 mod migrate;
 mod persister;
+mod postgres;
+mod rows;
 mod sqlite;
 
 use std::future::Future;
@@ -12,8 +14,9 @@ use std::pin::Pin;
 
 use crate::notify::history::{Attempt, HistoryQuery};
 
-pub(crate) use batch::{Snapshot, WriteBatch};
-pub(crate) use persister::{COMMIT_DEADLINE, Persister};
+pub(crate) use batch::{Departure, Snapshot, WriteBatch};
+pub(crate) use persister::{COMMIT_DEADLINE, CommittedAlerts, Persister};
+pub(crate) use postgres::{Peer, PostgresStore};
 pub(crate) use sqlite::SqliteStore;
 
 /// Why the store failed.

@@ -52,6 +52,12 @@ pub(crate) struct Metrics {
     pub acknowledgements: IntCounterVec,
     /// `herald_store_quarantined_rows`: rows set aside at start-up because they could not be read.
     pub quarantined_rows: IntGauge,
+    /// `herald_replica_leases_held`: shards of the groups this replica notifies (64 for a single Herald).
+    pub leases_held: IntGauge,
+    /// `herald_replica_peers`: replicas alive, this one included.
+    pub replica_peers: IntGauge,
+    /// `herald_replica_changes_applied_total`: changes of other replicas applied here.
+    pub changes_applied: IntCounterVec,
     alerts: IntGaugeVec,
     silences: IntGaugeVec,
     groups: IntGauge,
@@ -194,6 +200,19 @@ impl Metrics {
             quarantined_rows: int_gauge(
                 "herald_store_quarantined_rows",
                 "Stored rows set aside at start-up because they could not be read.",
+            ),
+            leases_held: int_gauge(
+                "herald_replica_leases_held",
+                "Shards of the aggregation groups whose lease this replica holds (it notifies their groups).",
+            ),
+            replica_peers: int_gauge(
+                "herald_replica_peers",
+                "Replicas alive on the shared database, this one included.",
+            ),
+            changes_applied: counter(
+                "herald_replica_changes_applied_total",
+                "Batches committed by other replicas and applied to this one's state.",
+                &[],
             ),
             alerts: gauge_vec("alertmanager_alerts", "How many alerts by state.", &["state"]),
             silences: gauge_vec("alertmanager_silences", "How many silences by state.", &["state"]),

@@ -5,6 +5,7 @@ use rusqlite::{Connection, Transaction, params};
 use super::{db, to_json};
 use crate::notify::history::{Attempt, HistoryQuery, Outcome};
 use crate::store::alert_row::{from_micros, to_micros};
+use crate::store::rows::known_reason;
 use crate::store::{Error, Result, WriteBatch};
 
 /// Appends the batch's attempts and drops what its retention let go.
@@ -102,11 +103,4 @@ pub(super) fn query(conn: &Connection, query: &HistoryQuery) -> Result<Vec<Attem
         page.push(attempt);
     }
     Ok(page)
-}
-
-/// The static name of a failure reason read back from the store.
-fn known_reason(text: &str) -> Option<&'static str> {
-    ["timeout", "connection", "rate_limited", "client_error", "server_error", "bad_config"]
-        .into_iter()
-        .find(|known| *known == text)
 }
