@@ -17,10 +17,14 @@ fn compose() -> Value {
 fn the_compose_file_names_files_that_exist() {
     let compose = compose();
     let services = compose["services"].as_mapping().expect("services");
-    for name in ["herald", "prometheus", "receiver"] {
+    for name in ["postgres", "herald", "herald-b", "prometheus", "receiver"] {
         assert!(services.contains_key(name), "service {name}");
     }
-    assert_eq!(compose["services"]["herald"]["build"], Value::String(".".into()));
+    for replica in ["herald", "herald-b"] {
+        assert_eq!(compose["services"][replica]["build"], Value::String(".".into()));
+        let url = compose["services"][replica]["environment"]["HERALD_STORAGE_URL"].as_str().expect("storage URL");
+        assert!(url.starts_with("postgres://") && url.ends_with("@postgres:5432/herald"), "{url}");
+    }
     assert!(repo_file("Dockerfile").is_file());
     for service in services.values() {
         for volume in service["volumes"].as_sequence().into_iter().flatten() {

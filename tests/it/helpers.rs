@@ -30,6 +30,13 @@ pub fn tool_available(program: &str, package: &str) -> bool {
     if found {
         return true;
     }
+    report_missing(program, package);
+    false
+}
+
+/// Says that a test is skipped for want of `program` (from Debian's `package`), or fails it when
+/// `HERALD_REQUIRE_TOOLS=1`.
+pub fn report_missing(program: &str, package: &str) {
     let required = std::env::var("HERALD_REQUIRE_TOOLS").is_ok_and(|value| value == "1");
     assert!(!required, "{program} is required (HERALD_REQUIRE_TOOLS=1) but not installed: apt-get install {package}");
     // Written to the stream itself, not through eprintln!, which the test harness captures for passing tests.
@@ -38,7 +45,6 @@ pub fn tool_available(program: &str, package: &str) -> bool {
         "skipped: {} needs {program}, which is not installed (apt-get install {package})",
         std::thread::current().name().unwrap_or("a test")
     );
-    false
 }
 
 /// Runs `herald` with `args` from the repository root and waits for it.
