@@ -17,6 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Bytes;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../tests/it/postgres.rs"]
+mod postgres;
 use clap::Parser;
 use serde_json::{Value, json};
 
@@ -42,8 +45,9 @@ struct Options {
     /// Seconds of soak run (0: none).
     #[arg(long, default_value_t = 0)]
     soak: u64,
-    /// Scenarios to run, comma-separated: ingest (with re-post, listings and restart), notify, soak.
-    #[arg(long, default_value = "ingest,notify,soak")]
+    /// Scenarios to run, comma-separated: ingest (with re-post, listings and restart), notify, replicas (ingest
+    /// and notify on two replicas sharing a throwaway PostgreSQL 15), soak.
+    #[arg(long, default_value = "ingest,notify,replicas,soak")]
     only: String,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
@@ -123,6 +127,9 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     if only.contains(&"notify") {
         notify_scenario(&options, &client, &sink).await?;
     }
+    if only.contains(&"replicas") {
+        replicas_scenario(&options, &client, &sink).await?;
+    }
     if only.contains(&"soak") && options.soak > 0 {
         soak_scenario(&options, &client, &sink).await?;
     }
@@ -167,7 +174,7 @@ async fn ingest_scenario(
     let expected = count_alertname(client, &server.url, "TargetDown").await?;
     server.kill();
     let started = Instant::now();
-    let restarted = Server::start_on(&server.config, data.path(), server.port).await?;
+    let restarted = Server::start_on(&server.config, data.path(), server.port, &[]).await?;
     let ready = started.elapsed();
     let found = count_alertname(client, &restarted.url, "TargetDown").await?;
     println!(
@@ -191,6 +198,14 @@ async fn notify_scenario(
     let now = unix_now();
     let bodies = alert_bodies(0, options.groups, options.batch, now, now + 3600.0, Some(()));
     let run = post_all(client, &server.url, &bodies, options.concurrency).await?;
+    report_burst("notify burst", options, sink, &run).await;
+    drop(server);
+    Ok(())
+}
+
+/// Waits for the burst's notifications and prints their delay after `group_wait` and whether each group was
+/// notified exactly once.
+async fn report_burst(label: &str, options: &Options, sink: &Sink, run: &PostRun) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while sink.count() < options.groups && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -210,14 +225,49 @@ async fn notify_scenario(
     let exactly_once = seen.len() == options.groups && seen.values().all(|count| *count == 1);
     let pct = |q: f64| quantile(&delays, q);
     println!(
-        "{:<24} {} groups: delay p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; exactly once: {exactly_once}",
-        "notify burst",
+        "{label:<24} {} groups: delay p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; exactly once: {exactly_once}",
         options.groups,
         ms(pct(0.5)),
         ms(pct(0.99)),
         ms(delays.last().copied().unwrap_or_default()),
     );
-    drop(server);
+}
+
+/// The same ingest and burst on two replicas sharing a throwaway PostgreSQL 15: alerts spread over both
+/// replicas, then a burst posted to both (as Prometheus posts to each replica), every group notified once.
+async fn replicas_scenario(
+    options: &Options,
+    client: &reqwest::Client,
+    sink: &Sink,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if !postgres::installed() {
+        println!("{:<24} skipped: PostgreSQL 15 is not installed (apt-get install postgresql-15)", "2 replicas");
+        return Ok(());
+    }
+    for (phase, config) in [("ingest", INGEST_CONFIG), ("notify", NOTIFY_CONFIG)] {
+        let database = postgres::Postgres::start();
+        let config = config.replace("SINK", &sink.port.to_string());
+        let (dir_a, dir_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+        let a = Server::start_replica(&config, dir_a.path(), &database.url(), "a").await?;
+        let b = Server::start_replica(&config, dir_b.path(), &database.url(), "b").await?;
+        let urls = [a.url.clone(), b.url.clone()];
+        // Both replicas hold their shards before the load starts.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let now = unix_now();
+        if phase == "ingest" {
+            let bodies = alert_bodies(0, options.alerts, options.batch, now, now + 3600.0, None);
+            let run = post_to(client, &urls, Fan::Spread, &bodies, options.concurrency).await?;
+            report("ingest, 2 replicas (pg)", options.alerts, &run, &a);
+            let bodies = alert_bodies(0, options.alerts, options.batch, now, now + 7200.0, None);
+            let run = post_to(client, &urls, Fan::Spread, &bodies, options.concurrency).await?;
+            report("re-post, 2 replicas (pg)", options.alerts, &run, &a);
+        } else {
+            sink.reset();
+            let bodies = alert_bodies(0, options.groups, options.batch, now, now + 3600.0, Some(()));
+            let run = post_to(client, &urls, Fan::Every, &bodies, options.concurrency).await?;
+            report_burst("burst, 2 replicas (pg)", options, sink, &run).await;
+        }
+    }
     Ok(())
 }
 
@@ -291,13 +341,34 @@ async fn post_all(
     bodies: &[Bytes],
     concurrency: usize,
 ) -> Result<PostRun, Box<dyn std::error::Error>> {
+    post_to(client, &[url.to_string()], Fan::Spread, bodies, concurrency).await
+}
+
+/// Where each body goes when there are several servers.
+#[derive(Clone, Copy, PartialEq)]
+enum Fan {
+    /// Body `i` to server `i mod n`: the load shared out.
+    Spread,
+    /// Every body to every server in turn, as Prometheus sends to each Alertmanager of an HA pair.
+    Every,
+}
+
+/// POSTs every body to `urls` as `fan` says, over `concurrency` connections; fails on any non-200. A
+/// body's latency is the time until every server it went to answered.
+async fn post_to(
+    client: &reqwest::Client,
+    urls: &[String],
+    fan: Fan,
+    bodies: &[Bytes],
+    concurrency: usize,
+) -> Result<PostRun, Box<dyn std::error::Error>> {
     let next = Arc::new(AtomicUsize::new(0));
     let bodies = Arc::new(bodies.to_vec());
+    let urls: Arc<Vec<String>> = Arc::new(urls.iter().map(|url| format!("{url}/api/v2/alerts")).collect());
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (client, next, bodies, url) =
-            (client.clone(), Arc::clone(&next), Arc::clone(&bodies), format!("{url}/api/v2/alerts"));
+        let (client, next, bodies, urls) = (client.clone(), Arc::clone(&next), Arc::clone(&bodies), Arc::clone(&urls));
         tasks.push(tokio::spawn(async move {
             let mut timings = Vec::new();
             loop {
@@ -305,16 +376,22 @@ async fn post_all(
                 if i >= bodies.len() || started.elapsed() > PHASE_TIMEOUT {
                     return Ok::<_, String>(timings);
                 }
+                let targets: Vec<&String> = match fan {
+                    Fan::Spread => vec![&urls[i % urls.len()]],
+                    Fan::Every => urls.iter().collect(),
+                };
                 let sent = Instant::now();
-                let response = client
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .body(bodies[i].clone())
-                    .send()
-                    .await
-                    .map_err(|err| err.to_string())?;
-                if !response.status().is_success() {
-                    return Err(format!("POST answered {}", response.status()));
+                for url in targets {
+                    let response = client
+                        .post(url)
+                        .header("content-type", "application/json")
+                        .body(bodies[i].clone())
+                        .send()
+                        .await
+                        .map_err(|err| err.to_string())?;
+                    if !response.status().is_success() {
+                        return Err(format!("POST answered {}", response.status()));
+                    }
                 }
                 timings.push((i, sent, sent.elapsed()));
             }
@@ -398,10 +475,27 @@ struct Server {
 impl Server {
     async fn start(config: &str, data_dir: &Path) -> Result<Server, Box<dyn std::error::Error>> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        Server::start_on(config, data_dir, port).await
+        Server::start_on(config, data_dir, port, &[]).await
     }
 
-    async fn start_on(config: &str, data_dir: &Path, port: u16) -> Result<Server, Box<dyn std::error::Error>> {
+    /// A replica on the Postgres database at `url`.
+    async fn start_replica(
+        config: &str,
+        data_dir: &Path,
+        url: &str,
+        name: &str,
+    ) -> Result<Server, Box<dyn std::error::Error>> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let args = [format!("--storage.url={url}"), format!("--replica.name={name}")];
+        Server::start_on(config, data_dir, port, &args).await
+    }
+
+    async fn start_on(
+        config: &str,
+        data_dir: &Path,
+        port: u16,
+        extra: &[String],
+    ) -> Result<Server, Box<dyn std::error::Error>> {
         let config_path = data_dir.join("bench.yml");
         std::fs::write(&config_path, config)?;
         let child = Command::new(env!("CARGO_BIN_EXE_herald"))
@@ -409,6 +503,7 @@ impl Server {
             .arg(&config_path)
             .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(data_dir.join("data"))
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?;

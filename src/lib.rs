@@ -8,7 +8,8 @@
 //! - `api`: HTTP: Alertmanager's `/api/v2` endpoints, the `/-/` endpoints and Herald's own;
 //! - `alert`: the alert model, parsing and checking posted alerts, the in-memory index;
 //! - `engine`: ingest, silence changes and reloads, each committed before it is published;
-//! - `store`: durable state: the `Store` trait, SQLite on its writer thread, group commit;
+//! - `store`: durable state: the `Store` trait, SQLite on its writer thread, Postgres on sqlx, group commit;
+//! - `cluster`: several replicas on one Postgres database: the change feed they follow, group leases;
 //! - `routing`: the route tree that decides which routes (and receivers) an alert goes to;
 //! - `dispatch`: aggregation groups and their timers (group_wait, group_interval, repeat_interval);
 //! - `inhibit`: inhibition rules and the alerts that inhibit;
@@ -31,6 +32,7 @@ mod api;
 mod alert;
 mod engine;
 mod store;
+mod cluster;
 mod routing;
 mod dispatch;
 mod inhibit;
@@ -41,7 +43,6 @@ mod notify;
 mod template;
 mod labels;
 mod clock;
-mod cluster;
 pub mod telemetry;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz;

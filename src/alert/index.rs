@@ -335,4 +335,26 @@ mod tests {
             assert_eq!(current[0].ends_at, now + hour, "back to the stored version (A first: {a_first})");
         }
     }
+
+    #[test]
+    fn replicas_hand_out_their_own_versions_in_time_order_and_agree_on_the_higher() {
+        let now = Utc::now();
+        let (a, b) = (AlertIndex::default(), AlertIndex::default());
+        a.set_replica(1);
+        b.set_replica(2);
+        let alert = || Alert::new(LabelSet::from([("alertname", "X")]), LabelSet::new(), now, now, now);
+        let (from_a, ()) = a.merge(vec![alert()], now, |_| ());
+        let (from_b, ()) = b.merge(vec![alert()], now + chrono::Duration::milliseconds(5), |_| ());
+        let (va, vb) = (from_a.stored[0].version, from_b.stored[0].version);
+        assert_eq!((va % 4096, vb % 4096), (1, 2), "each replica's versions are its own");
+        assert!(vb > va, "a later version is higher");
+
+        let (taken, lost) = a.apply_remote(from_b.stored.clone());
+        assert_eq!((taken.len(), lost), (1, vec![va]), "the higher wins; the row it replaced is given up");
+        let (taken, lost) = b.apply_remote(from_a.stored.clone());
+        assert_eq!((taken.len(), lost), (0, vec![va]), "the lower loses on the other replica too");
+        assert_eq!(a.all()[0].version, b.all()[0].version);
+        let (next, ()) = a.merge(vec![alert()], now, |_| ());
+        assert!(next.stored[0].version > vb, "versions made after seeing another replica's come after it");
+    }
 }

@@ -1041,4 +1041,68 @@ receivers: [{name: hook}, {name: second}, {name: boss}]
         after.insert(alert("X", 0, 3600, 0), t(150));
         assert_eq!(levels(&mut after, 150, 400), vec![(180, "boss".to_string())], "level 2 on time, level 1 not again");
     }
+
+    /// Ownership of the shard of group `id` only, for an hour.
+    fn holding(id: GroupId) -> Arc<Ownership> {
+        let ownership = Ownership::leased();
+        let shard = u32::try_from(Ownership::shard(id)).expect("a small shard number");
+        ownership.hold(&[shard], std::time::Instant::now() + Duration::from_secs(3600));
+        Arc::new(ownership)
+    }
+
+    #[test]
+    fn a_replica_notifies_only_the_groups_it_owns_and_its_copies_follow_the_owner() {
+        let (mut owner, mut copy) = (DispatchCore::new(tree(CONFIG)), DispatchCore::new(tree(CONFIG)));
+        owner.insert(alert("X", 0, 3600, 0), t(0));
+        copy.insert(alert("X", 0, 3600, 0), t(0));
+        let id = owner.groups().next().expect("a group").id;
+        owner.set_ownership(holding(id));
+        copy.set_ownership(Arc::new(Ownership::leased()));
+
+        assert!(copy.take_due(t(2)).is_empty(), "another replica owns the group");
+        assert_eq!(copy.next_deadline(), Some(t(3)), "it looks again a second later, in case it takes over");
+        assert!(copy.take_changes().upserted.is_empty(), "only the owner stores a group");
+        let flush = owner.take_due(t(2)).pop().expect("the owner flushes");
+        assert!(owner.flush_done(&flush, true, t(2)).is_none());
+        for group in owner.take_changes().upserted {
+            copy.apply_remote(group, t(2));
+        }
+        assert_eq!(copy.next_deadline(), Some(t(8)), "the copy's timer follows the owner's");
+
+        // The owner stops: the copy takes the shard and flushes on the owner's schedule, no sooner.
+        copy.set_ownership(holding(id));
+        assert_eq!(run(&mut copy, 3, 8), vec![(8, vec!["X".to_string()])]);
+    }
+
+    #[test]
+    fn an_owner_takes_only_the_acknowledgement_from_another_replica_and_copies_drop_what_left_the_group() {
+        let (mut owner, mut copy) = (DispatchCore::new(tree(CONFIG)), DispatchCore::new(tree(CONFIG)));
+        let resolving = alert("X", 0, 5, 0);
+        owner.insert(Arc::clone(&resolving), t(0));
+        copy.insert(Arc::clone(&resolving), t(0));
+        let id = owner.groups().next().expect("a group").id;
+        owner.set_ownership(holding(id));
+        copy.set_ownership(Arc::new(Ownership::leased()));
+        let flush = owner.take_due(t(2)).pop().expect("the owner flushes");
+        owner.flush_done(&flush, true, t(2));
+        owner.take_changes();
+
+        let acked = copy.acknowledge(id, "alice".into(), "on it".into(), None, t(3)).expect("acknowledged");
+        owner.apply_remote(acked, t(3));
+        let group = owner.group(id).expect("the group");
+        assert_eq!(group.timer.state.ack.as_ref().map(|ack| ack.by.as_str()), Some("alice"));
+        assert_eq!(group.timer.next_flush, t(8), "the owner keeps its own timer");
+        assert_eq!(owner.take_changes().upserted.len(), 1, "and stores the group with the acknowledgement");
+
+        let flush = owner.take_due(t(8)).pop().expect("due at 8s");
+        owner.flush_done(&flush, true, t(8));
+        let left = owner.take_changes().left;
+        assert_eq!(left, vec![Departure { group: id, fingerprint: resolving.fingerprint, version: resolving.version }]);
+        for departure in left {
+            copy.depart_remote(departure);
+        }
+        assert_eq!(copy.group(id).map(|g| g.alerts.len()), Some(0), "the copy lets the notified resolve go");
+        copy.remove_remote(id);
+        assert_eq!(copy.groups().count(), 0);
+    }
 }

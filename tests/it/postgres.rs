@@ -1,16 +1,19 @@
-//! A throwaway Postgres 15 server for the replica tests: Debian's binaries, a new data directory in a
-//! temporary folder, a free loopback port, stopped when dropped. As root (CI), the server runs as the
-//! `postgres` user, since Postgres refuses to run as root.
+//! A throwaway Postgres 15 server for the replica tests and the load benchmark (which includes this file):
+//! Debian's binaries, a new data directory in a temporary folder, a free loopback port, stopped when
+//! dropped. As root (CI), the server runs as the `postgres` user, since Postgres refuses to run as root.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::report_missing;
-
 /// Where Debian puts PostgreSQL 15's server programs.
-const BIN: &str = "/usr/lib/postgresql/15/bin";
+pub const BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// Whether PostgreSQL 15's server is installed (Debian's `postgresql-15`).
+pub fn installed() -> bool {
+    PathBuf::from(BIN).join("initdb").is_file()
+}
 
 /// A running server.
 pub struct Postgres {
@@ -34,14 +37,9 @@ fn as_server_user(program: &Path) -> Command {
 }
 
 impl Postgres {
-    /// Initialises and starts a server, or `None` (the test is skipped) where PostgreSQL 15 is not installed
-    /// and `HERALD_REQUIRE_TOOLS` is not set.
-    pub fn start() -> Option<Postgres> {
+    /// Initialises and starts a server with an empty database `herald` (see [`installed`]).
+    pub fn start() -> Postgres {
         let initdb = PathBuf::from(BIN).join("initdb");
-        if !initdb.is_file() {
-            report_missing(&initdb.display().to_string(), "postgresql-15");
-            return None;
-        }
         let folder = tempfile::tempdir().expect("temp dir");
         let status = Command::new("chmod").arg("777").arg(folder.path()).status().expect("chmod runs");
         assert!(status.success());
@@ -61,7 +59,7 @@ impl Postgres {
             .output()
             .expect("psql runs");
         assert!(output.status.success(), "creating the database: {}", String::from_utf8_lossy(&output.stderr));
-        Some(postgres)
+        postgres
     }
 
     /// The URL Herald connects to.
