@@ -10,12 +10,12 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::alert::AlertIndex;
 use crate::alert::IngestLimits;
+use crate::alert::{AlertIndex, REPLICA_TAGS};
 use crate::api::{ApiTokens, AppState, Limits, router_at, serve};
 use crate::cli::ServeArgs;
 use crate::clock::Clock;
-use crate::cluster::{Cluster, ClusterSettings, Ownership};
+use crate::cluster::{Cluster, ClusterSettings, LEASE_MARGIN, MIN_LEASE, Ownership};
 use crate::dispatch::{Dispatcher, DispatcherSetup};
 use crate::engine::{Engine, EngineParts};
 use crate::inhibit::Inhibitor;
@@ -112,10 +112,10 @@ pub async fn run(
     let (alerts, stale) = AlertIndex::with_alerts(snapshot.alerts, snapshot.last_alert_version);
     let cluster = match &backend {
         Backend::Sqlite(_) => None,
-        Backend::Postgres(postgres, name) => {
-            alerts.set_replica(postgres.start_number().await.context("registering this replica")?);
+        Backend::Postgres(postgres) => {
+            alerts.set_replica(postgres.start());
             let settings = ClusterSettings {
-                name: name.clone(),
+                name: postgres.identity().to_string(),
                 address: external_url.clone(),
                 lease_duration: args.lease_duration,
                 heartbeat_interval: args.heartbeat_interval,
@@ -238,8 +238,8 @@ pub async fn run(
 enum Backend {
     /// The embedded default.
     Sqlite(SqliteStore),
-    /// Shared by several replicas; with this replica's name.
-    Postgres(PostgresStore, String),
+    /// Shared by several replicas.
+    Postgres(PostgresStore),
 }
 
 impl Backend {
@@ -250,6 +250,14 @@ impl Backend {
                 .with_context(|| format!("opening the database in {}", args.data_dir.display()))?;
             return Ok(Backend::Sqlite(store));
         };
+        if args.lease_duration < MIN_LEASE {
+            anyhow::bail!(
+                "--replica.lease-duration must be at least {} s: a replica stops counting on its lease {} s before it \
+                 runs out",
+                MIN_LEASE.as_secs(),
+                LEASE_MARGIN.as_secs()
+            );
+        }
         if args.heartbeat_interval.is_zero() || args.heartbeat_interval * 3 > args.lease_duration {
             anyhow::bail!(
                 "--replica.heartbeat-interval must be above zero and at most a third of --replica.lease-duration, \
@@ -257,30 +265,34 @@ impl Backend {
             );
         }
         let name = args.replica_name.clone().unwrap_or_else(|| format!("{}:{port}", hostname()));
+        if name.is_empty() || name.contains('#') {
+            anyhow::bail!("--replica.name must not be empty nor contain '#' (got {name:?})");
+        }
         // The URL is not in the message: it may hold a password.
-        let store =
-            PostgresStore::open(url, &name).await.context("connecting to the Postgres database of --storage.url")?;
-        Ok(Backend::Postgres(store, name))
+        let store = PostgresStore::open(url, &name, REPLICA_TAGS)
+            .await
+            .context("connecting to the Postgres database of --storage.url")?;
+        Ok(Backend::Postgres(store))
     }
 
     fn store(&self) -> Arc<dyn Store> {
         match self {
             Backend::Sqlite(store) => Arc::new(store.clone()),
-            Backend::Postgres(store, _) => Arc::new(store.clone()),
+            Backend::Postgres(store) => Arc::new(store.clone()),
         }
     }
 
     fn describe(&self, args: &ServeArgs) -> String {
         match self {
             Backend::Sqlite(_) => format!("sqlite:{}", args.data_dir.display()),
-            Backend::Postgres(_, name) => format!("postgres (replica {name})"),
+            Backend::Postgres(store) => format!("postgres (replica {})", store.identity()),
         }
     }
 
     async fn close(&self) {
         match self {
             Backend::Sqlite(store) => store.close().await,
-            Backend::Postgres(store, _) => store.close().await,
+            Backend::Postgres(store) => store.close().await,
         }
     }
 }

@@ -52,7 +52,9 @@ CREATE INDEX notification_history_receiver ON notification_history (receiver, id
 CREATE INDEX notification_history_group ON notification_history (group_id, id);
 
 -- The change feed: every committed batch, in commit order (writers take one advisory lock, so `seq` grows in
--- the order transactions commit), for the other replicas to apply. Pruned after a while.
+-- the order transactions commit), for the other replicas to apply. `replica` is the writer's identity
+-- (name#start). Pruned after an hour; `feed_state` remembers how far, so that a replica further behind
+-- knows it missed changes.
 CREATE TABLE changes (
     seq     BIGSERIAL   PRIMARY KEY,
     replica TEXT        NOT NULL,
@@ -60,9 +62,18 @@ CREATE TABLE changes (
     body    TEXT        NOT NULL
 );
 
--- Replicas: each writes its heartbeat; the live ones share the shards.
+CREATE TABLE feed_state (
+    id             INTEGER PRIMARY KEY,
+    pruned_through BIGINT  NOT NULL
+);
+INSERT INTO feed_state (id, pruned_through) VALUES (1, 0);
+
+-- Replicas, one row per process start (`id` is name#start): each writes its heartbeat; the live ones share
+-- the shards.
 CREATE TABLE replicas (
-    name         TEXT        PRIMARY KEY,
+    id           TEXT        PRIMARY KEY,
+    name         TEXT        NOT NULL,
+    start        BIGINT      NOT NULL,
     address      TEXT        NOT NULL,
     started_at   TIMESTAMPTZ NOT NULL,
     heartbeat_at TIMESTAMPTZ NOT NULL

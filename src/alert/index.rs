@@ -30,6 +30,8 @@ pub(crate) struct AlertIndex {
 
 /// Bits of a replica's version that tell the replicas apart.
 const TAG_BITS: u32 = 12;
+/// How many replicas' versions can be told apart: live replicas' start numbers differ modulo this.
+pub(crate) const REPLICA_TAGS: u64 = 1 << TAG_BITS;
 /// Bits of a replica's version below the millisecond: versions made in one millisecond, in order (more borrow
 /// the next milliseconds).
 const COUNTER_BITS: u32 = 9;

@@ -6,7 +6,7 @@ mod time;
 
 use chrono::{DateTime, Utc};
 
-pub(crate) use index::AlertIndex;
+pub(crate) use index::{AlertIndex, REPLICA_TAGS};
 pub(crate) use ingest::{IngestError, IngestLimits, accept};
 pub(crate) use time::{ApiTime, format_api_time, format_go_time, parse_time};
 

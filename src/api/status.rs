@@ -25,7 +25,8 @@ pub(super) struct Status {
 /// `clusterStatus`.
 #[derive(Debug, Serialize)]
 pub(super) struct ClusterStatus {
-    /// This replica's name (absent for a single Herald, as in Alertmanager without gossip).
+    /// This replica's identity, `name#start` (absent for a single Herald, as in Alertmanager without
+    /// gossip).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `ready` with replicas, `disabled` without.
@@ -38,7 +39,7 @@ pub(super) struct ClusterStatus {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct PeerStatus {
-    /// Its name.
+    /// Its identity (`name#start`: a restarted replica is a new peer).
     pub name: String,
     /// Its external URL.
     pub address: String,
@@ -86,7 +87,7 @@ pub(super) async fn get_status(State(state): State<AppState>) -> Json<Status> {
                     .peers()
                     .into_iter()
                     .map(|peer| PeerStatus {
-                        name: peer.name,
+                        name: peer.id,
                         address: peer.address,
                         started_at: format_api_time(peer.started_at),
                         heartbeat_at: format_api_time(peer.heartbeat_at),

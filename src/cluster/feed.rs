@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::FEED_POLL;
 use crate::engine::Engine;
-use crate::store::PostgresStore;
+use crate::store::{PostgresStore, Store};
 use crate::telemetry::metrics::METRICS;
 
 /// How long after a failure the feed is tried again.
@@ -23,6 +23,22 @@ pub(super) async fn follow(store: PostgresStore, engine: Arc<Engine>, mut positi
         }
         loop {
             match store.changes_after(position).await {
+                Ok(page) if page.missed => {
+                    tracing::warn!(
+                        "Changes this replica had not read were pruned from the feed (it was cut off for over an hour); it reloads the stored state."
+                    );
+                    match store.load().await {
+                        Ok(snapshot) => {
+                            position = snapshot.feed_position;
+                            engine.apply_snapshot(snapshot).await;
+                        }
+                        Err(err) => {
+                            tracing::warn!(error = %err, "The stored state could not be reloaded; retrying.");
+                            failing = true;
+                            break;
+                        }
+                    }
+                }
                 Ok(page) => {
                     if failing {
                         tracing::info!("The change feed can be read again.");

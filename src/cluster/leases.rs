@@ -58,6 +58,21 @@ async fn renew(cluster: &Cluster) -> crate::store::Result<usize> {
     let peers = cluster.store.heartbeat(&settings.address, cluster.started_at, settings.lease_duration).await?;
     let share = SHARDS.div_ceil(peers.len().max(1));
     METRICS.replica_peers.set(peers.len() as i64);
+    // Another process with this name that has renewed since this one started (not an earlier run of this
+    // replica, killed, whose heartbeat has not aged out yet).
+    let since = cluster.started_at + chrono::Duration::from_std(settings.heartbeat_interval * 2).unwrap_or_default();
+    let me = peers.iter().find(|peer| peer.id == settings.name).map(|peer| peer.name.clone());
+    if let Some(name) = me
+        && peers.iter().any(|peer| peer.name == name && peer.id != settings.name && peer.heartbeat_at > since)
+    {
+        tracing::warn!(name, "Another live replica has this replica's name; give each its own --replica.name.");
+    }
+    // Shards beyond the share are let go here before the database gives them to another replica, so that
+    // no group has two owners even for a moment.
+    let mine = cluster.ownership.shards();
+    if mine.len() > share {
+        cluster.ownership.keep_only(&mine[..share]);
+    }
     if let Ok(mut known) = cluster.peers.lock() {
         *known = peers;
     }

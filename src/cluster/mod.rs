@@ -13,7 +13,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::task::JoinHandle;
 
-pub(crate) use ownership::{Ownership, SHARDS};
+pub(crate) use ownership::{LEASE_MARGIN, Ownership, SHARDS};
+
+/// The shortest lease: a replica stops counting on its lease [`LEASE_MARGIN`] before it runs out, and renews
+/// it at least three times in its life.
+pub(crate) const MIN_LEASE: Duration = Duration::from_secs(3);
 
 use crate::engine::Engine;
 use crate::store::{Peer, PostgresStore};
@@ -21,7 +25,7 @@ use crate::store::{Peer, PostgresStore};
 /// How a replica works with the others.
 #[derive(Debug, Clone)]
 pub(crate) struct ClusterSettings {
-    /// This replica's name among the others.
+    /// This replica's identity among the others (`name#start`).
     pub name: String,
     /// Its external URL, as the others list it.
     pub address: String,
@@ -54,7 +58,7 @@ impl Cluster {
         &self.ownership
     }
 
-    /// This replica's name.
+    /// This replica's identity (`name#start`).
     pub(crate) fn name(&self) -> &str {
         &self.settings.name
     }

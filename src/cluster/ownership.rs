@@ -49,6 +49,21 @@ impl Ownership {
         }
     }
 
+    /// The shards held now, in order.
+    pub(crate) fn shards(&self) -> Vec<u32> {
+        let now = self.millis(Instant::now());
+        (0..SHARDS as u32).filter(|shard| now < self.until[*shard as usize].load(Ordering::Acquire)).collect()
+    }
+
+    /// Lets go of every shard but `kept`, whose leases stay as they are.
+    pub(crate) fn keep_only(&self, kept: &[u32]) {
+        for (shard, slot) in self.until.iter().enumerate() {
+            if !kept.iter().any(|s| *s as usize == shard) {
+                slot.store(0, Ordering::Release);
+            }
+        }
+    }
+
     /// Lets every shard go (the leases could not be renewed).
     pub(crate) fn release_all(&self) {
         self.hold(&[], self.base);
@@ -86,7 +101,10 @@ mod tests {
         assert_eq!(ownership.held(), 1);
         ownership.hold(&[3, 5], Instant::now());
         assert!(!ownership.owns(a) && !ownership.owns(b), "a lease that has run out is not held");
-        ownership.hold(&[5], Instant::now() + Duration::from_secs(60));
+        ownership.hold(&[5, 9], Instant::now() + Duration::from_secs(60));
+        assert_eq!(ownership.shards(), [5, 9]);
+        ownership.keep_only(&[9]);
+        assert_eq!(ownership.shards(), [9], "the other lease is let go, this one kept");
         ownership.release_all();
         assert_eq!(ownership.held(), 0);
         assert!(Ownership::everything().owns(a) && Ownership::everything().held() == SHARDS);

@@ -128,6 +128,8 @@ pub(crate) struct DispatchCore {
     /// How long a resolved alert that could not be notified stays in its group.
     resolved_retention: chrono::Duration,
     left: Vec<Departure>,
+    /// Stored groups no stored alert holds (found at start-up).
+    unclaimed: Vec<GroupId>,
     /// Which groups this replica notifies (and persists); the others are copies kept for the API and for a
     /// takeover.
     ownership: Arc<Ownership>,
@@ -156,6 +158,7 @@ impl DispatchCore {
             escalations: BTreeSet::new(),
             resolved_retention: chrono::Duration::hours(120),
             left: Vec::new(),
+            unclaimed: Vec::new(),
             ownership: Arc::new(Ownership::everything()),
         }
     }
@@ -211,10 +214,10 @@ impl DispatchCore {
     }
 
     /// An alert left a group on the replica that owns it (it was notified as resolved): the copy here
-    /// lets it go too, unless a newer version of it arrived since.
+    /// lets it go too (or an older version of it), unless a newer version of it arrived since.
     pub(crate) fn depart_remote(&mut self, departure: Departure) {
         let Some(group) = self.groups.get_mut(&departure.group) else { return };
-        if group.alerts.get(&departure.fingerprint).is_some_and(|alert| alert.version == departure.version) {
+        if group.alerts.get(&departure.fingerprint).is_some_and(|alert| alert.version <= departure.version) {
             group.alerts.remove(&departure.fingerprint);
             if let Some(count) = self.holders.get_mut(&departure.fingerprint) {
                 *count = count.saturating_sub(1);
@@ -242,10 +245,11 @@ impl DispatchCore {
         }
     }
 
-    /// Forgets restored timers that no alert re-created (their groups are gone) and marks them removed.
+    /// Forgets restored timers that no alert re-created (their groups are gone) and marks them removed; the
+    /// rows go whichever replica owns them, since no alert in the store holds them.
     pub(crate) fn drop_unclaimed(&mut self) {
         let unclaimed: Vec<GroupId> = self.restored.drain().map(|(id, _)| id).collect();
-        self.removed.extend(unclaimed);
+        self.unclaimed.extend(unclaimed);
     }
 
     /// Routes an alert (a new version of it) into one group per matching route.
@@ -644,7 +648,8 @@ impl DispatchCore {
         let dirty = std::mem::take(&mut self.dirty);
         let upserted =
             dirty.into_iter().filter(|id| self.ownership.owns(*id)).filter_map(|id| self.snapshot(id)).collect();
-        let removed = removed.into_iter().filter(|id| self.ownership.owns(*id)).collect();
+        let mut removed: Vec<GroupId> = removed.into_iter().filter(|id| self.ownership.owns(*id)).collect();
+        removed.append(&mut self.unclaimed);
         GroupChanges { upserted, removed, released_alerts, left }
     }
 }

@@ -366,11 +366,12 @@ impl Actor {
         for departure in batch.left {
             self.core.depart_remote(departure);
         }
-        for group in batch.groups.into_values() {
-            self.core.apply_remote(group, now);
-        }
+        // In the order the store applied them: a group deleted and created again in one batch stays.
         for id in batch.deleted_groups {
             self.core.remove_remote(id);
+        }
+        for group in batch.groups.into_values() {
+            self.core.apply_remote(group, now);
         }
         for key in batch.deleted_nflog {
             self.nflog.remove(&key);

@@ -84,10 +84,39 @@ impl Engine {
         versions.ok().and_then(|v| v.iter().rev().find(|v| v.hash == hash).map(|v| v.number)).unwrap_or(0)
     }
 
-    /// Records the config loaded at start-up as a version, unless it is the last one recorded.
+    /// Records the config loaded at start-up as a version, unless it is the last one recorded. One replica
+    /// of several whose file holds an earlier version (it was stopped while the config changed) puts the
+    /// latest version in force instead, and writes it to its file: a restart must not take the others back.
     pub(crate) async fn record_loaded_config(&self) -> store::Result<()> {
         let runtime = self.runtime();
+        if self.cluster().is_some()
+            && let Some(latest) = self.newer_than_file(&runtime)
+        {
+            let base_dir = self.config_path.parent().unwrap_or_else(|| Path::new("."));
+            match Runtime::from_text(&latest.text, base_dir) {
+                Ok(adopted) => {
+                    let _one_at_a_time = self.reloading.lock().await;
+                    if let Err(err) = write_atomically(&self.config_path, latest.text.as_bytes()) {
+                        tracing::warn!(error = %err, config = %self.config_path.display(), "The replicas' latest config could not be written to the config file.");
+                    }
+                    self.apply(Arc::new(adopted)).await;
+                    tracing::info!(version = latest.number, config = %self.config_path.display(), "The config file held an earlier version; the replicas' latest is in force and written to the file.");
+                    return Ok(());
+                }
+                Err(err) => {
+                    tracing::warn!(version = latest.number, error = %err, "The replicas' latest config does not load here; the config file is used.");
+                }
+            }
+        }
         self.record(&runtime, "file", "file", "loaded at start-up").await.map(|_| ())
+    }
+
+    /// The latest version, when the loaded config is an earlier one (an edited file is a new config, and wins).
+    fn newer_than_file(&self, loaded: &Runtime) -> Option<ConfigVersion> {
+        let versions = self.versions.lock().ok()?;
+        let latest = versions.last()?;
+        let earlier = versions.iter().any(|version| version.hash == loaded.hash);
+        (latest.hash != loaded.hash && earlier).then(|| latest.clone())
     }
 
     /// Re-reads the config file; a file that does not load leaves the running config in place. A file that
@@ -247,8 +276,9 @@ impl Engine {
                 hash: runtime.hash.clone(),
                 text: runtime.source.to_string(),
             };
-            let committed =
-                self.persister.enqueue(WriteBatch { config_versions: vec![version.clone()], ..WriteBatch::default() });
+            let committed = self
+                .persister
+                .commit_alone(WriteBatch { config_versions: vec![version.clone()], ..WriteBatch::default() });
             versions.push(version.clone());
             (version, committed)
         };

@@ -192,6 +192,30 @@ impl Engine {
         self.cluster.as_ref()
     }
 
+    /// Brings this replica's memory up to the stored state after it missed changes of the others (the feed
+    /// was pruned past it): everything stored is applied as if another replica had just written it, and
+    /// silences no longer stored are dropped.
+    pub(crate) async fn apply_snapshot(&self, snapshot: store::Snapshot) {
+        let stored: std::collections::HashSet<&str> = snapshot.silences.iter().map(|s| s.id.as_str()).collect();
+        let deleted_silences = self
+            .silences
+            .all()
+            .into_iter()
+            .map(|silence| silence.id)
+            .filter(|id| !stored.contains(id.as_str()))
+            .collect();
+        let batch = WriteBatch {
+            silences: snapshot.silences.iter().map(|s| (s.id.clone(), s.clone())).collect(),
+            deleted_silences,
+            alerts: snapshot.alerts,
+            groups: snapshot.groups.into_iter().map(|group| (group.id, group)).collect(),
+            nflog: snapshot.nflog.into_iter().collect(),
+            config_versions: snapshot.config_versions,
+            ..WriteBatch::default()
+        };
+        self.apply_remote(batch).await;
+    }
+
     /// Applies what another replica committed: its alerts (routed here as if received), silences, config
     /// versions, and its groups' timers, departures and notification log. Nothing is written back, but for
     /// the rows of alert versions that lost to another replica's.

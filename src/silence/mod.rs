@@ -285,11 +285,14 @@ impl Silences {
         }
     }
 
-    /// Takes in silences another replica stored (created, updated, expired) and forgets those it deleted.
+    /// Takes in silences another replica stored (created, updated, expired), unless this replica holds a
+    /// later change of the same silence, and forgets those it deleted.
     pub(crate) fn apply_remote(&self, written: impl IntoIterator<Item = Silence>, deleted: &[String]) {
         let mut by_id = self.by_id.write().expect("silence lock is never poisoned");
         for silence in written {
-            by_id.insert(silence.id.clone(), silence);
+            if by_id.get(&silence.id).is_none_or(|known| known.updated_at <= silence.updated_at) {
+                by_id.insert(silence.id.clone(), silence);
+            }
         }
         for id in deleted {
             by_id.remove(id);
@@ -504,5 +507,22 @@ mod tests {
             }
             assert_eq!(silences.get(&id).expect("kept").ends_at, at(100), "first undone first: {first_undone_first}");
         }
+    }
+
+    #[test]
+    fn a_silence_from_another_replica_replaces_only_an_older_change() {
+        let silences = Silences::default();
+        let version = |ends: i64, updated: i64| Silence {
+            id: "s".into(),
+            updated_at: at(updated),
+            ..silence(vec![matcher("a", "x")], 0, ends).expect("valid")
+        };
+        silences.apply_remote([version(60, 5)], &[]);
+        silences.apply_remote([version(30, 3)], &[]);
+        assert_eq!(silences.get("s").map(|s| s.ends_at), Some(at(60)), "an older change arriving late is ignored");
+        silences.apply_remote([version(90, 7)], &[]);
+        assert_eq!(silences.get("s").map(|s| s.ends_at), Some(at(90)));
+        silences.apply_remote([], &["s".to_string()]);
+        assert!(silences.get("s").is_none());
     }
 }

@@ -152,6 +152,17 @@ impl Persister {
         }
     }
 
+    /// Commits a batch in a transaction of its own, outside the group commit: for a write that may be refused
+    /// on its own (a config version whose number another replica took first) without failing the writes
+    /// it would have been committed with.
+    pub(crate) fn commit_alone(
+        &self,
+        batch: WriteBatch,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + use<> {
+        let store = Arc::clone(&self.store);
+        async move { store.apply(batch, Some(std::time::Instant::now() + COMMIT_DEADLINE)).await }
+    }
+
     /// Queues Herald's own state changes (group timers, the notification log, deletions) without waiting;
     /// they are committed again after a failure until the store takes them.
     pub(crate) fn submit(&self, batch: WriteBatch) {

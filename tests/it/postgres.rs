@@ -62,6 +62,17 @@ impl Postgres {
         postgres
     }
 
+    /// Runs SQL in the `herald` database (as a test's way to reach behind Herald's back).
+    pub fn sql(&self, statement: &str) -> String {
+        let output = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "herald", "-d", "herald", "-At", "-c"])
+            .arg(statement)
+            .output()
+            .expect("psql runs");
+        assert!(output.status.success(), "{statement}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
     /// The URL Herald connects to.
     pub fn url(&self) -> String {
         format!("postgres://herald@127.0.0.1:{}/herald", self.port)

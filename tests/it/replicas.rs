@@ -298,3 +298,44 @@ async fn all_replicas_restarted_lose_nothing_and_an_outage_of_the_database_is_an
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_replica_that_missed_pruned_changes_reloads_the_stored_state_and_a_stale_config_file_does_not_win() {
+    let Some(postgres) = start_postgres() else { return };
+    let sink = Sink::start().await;
+    let config = config(&sink, FAST);
+    let (a, b) = (replica(&postgres, &config, "a", &[]), replica(&postgres, &config, "b", &[]));
+    balanced(&[&a, &b]).await;
+
+    // b stops reading (SIGSTOP); meanwhile a silence is made on a and the feed is pruned past it.
+    b.signal("STOP");
+    let silence = json!({"matchers": [{"name": "alertname", "value": "Missed", "isRegex": false}],
+        "startsAt": chrono::Utc::now().to_rfc3339(), "endsAt": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339(),
+        "createdBy": "test", "comment": "made while b slept"});
+    assert_eq!(a.post_json("/api/v2/silences", &silence).await.0, 200);
+    postgres.sql("UPDATE feed_state SET pruned_through = (SELECT max(seq) FROM changes); DELETE FROM changes");
+    b.signal("CONT");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while b.get_json("/api/v2/silences").await.as_array().map_or(0, Vec::len) == 0 {
+        assert!(Instant::now() < deadline, "b reloaded the stored state: {}", b.logs());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(b.logs().contains("it reloads the stored state"));
+
+    // b is stopped while the config changes on a; its file then holds the earlier version, and its restart
+    // must put the latest in force rather than take a back.
+    let changed = config.replace("repeat_interval: 1h", "repeat_interval: 2h");
+    let folder = b.folder();
+    assert!(tokio::task::spawn_blocking(move || b.terminate()).await.expect("joined").success());
+    let response = client().put(a.url("/api/herald/config")).body(changed.clone()).send().await.expect("sent");
+    assert_eq!(response.status(), 200);
+    let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).expect("ETag").to_string();
+    let args = [format!("--storage.url={}", postgres.url()), "--replica.name=b".to_string()];
+    let b = Herald::start_in_with(folder, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    balanced(&[&a, &b]).await;
+    for replica in [&a, &b] {
+        let seen = client().get(replica.url("/api/herald/config")).send().await.expect("sent");
+        assert_eq!(seen.headers().get("etag").and_then(|v| v.to_str().ok()), Some(etag.as_str()));
+    }
+    assert!(std::fs::read_to_string(&b.config).expect("readable").contains("repeat_interval: 2h"), "b's file updated");
+}

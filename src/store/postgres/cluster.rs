@@ -18,7 +18,9 @@ const FEED_PAGE: i64 = 500;
 /// A replica as the others see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Peer {
-    /// Its name (`--cluster.peer-name`, else host and port).
+    /// Its identity (`name#start`).
+    pub id: String,
+    /// Its name (`--replica.name`, else host and port).
     pub name: String,
     /// Its external URL.
     pub address: String,
@@ -36,6 +38,8 @@ pub(crate) struct FeedPage {
     pub batches: Vec<WriteBatch>,
     /// Whether more changes wait after this page.
     pub more: bool,
+    /// Changes this replica had not read were pruned: it missed them, and must reload the stored state.
+    pub missed: bool,
 }
 
 /// Wakes the feed reader when another replica commits.
@@ -55,10 +59,26 @@ impl ChangeListener {
 }
 
 impl PostgresStore {
-    /// A number no other start of any replica got: it makes the alert versions this process hands out its own.
-    pub(crate) async fn start_number(&self) -> Result<u64> {
-        let row = sqlx::query("SELECT nextval('replica_starts')").fetch_one(&self.pool).await.map_err(db)?;
-        Ok(row.try_get::<i64, _>(0).map_err(db)? as u64)
+    /// A number no other start of any replica got, whose remainder by `tags` no replica seen in the last
+    /// hour has: it makes the alert versions this process hands out its own.
+    pub(super) async fn start_number(&self, tags: u64) -> Result<u64> {
+        let rows = sqlx::query("SELECT start FROM replicas WHERE heartbeat_at > now() - interval '1 hour'")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        let taken: Vec<u64> = rows
+            .iter()
+            .map(|row| row.try_get::<i64, _>(0).map(|start| start as u64 % tags))
+            .collect::<Result<_, _>>()
+            .map_err(db)?;
+        for _ in 0..=taken.len() {
+            let row = sqlx::query("SELECT nextval('replica_starts')").fetch_one(&self.pool).await.map_err(db)?;
+            let start = row.try_get::<i64, _>(0).map_err(db)? as u64;
+            if !taken.contains(&(start % tags)) {
+                return Ok(start);
+            }
+        }
+        Err(crate::store::Error::Database("no free replica number: too many replicas started in the last hour".into()))
     }
 
     /// Listens for announced changes.
@@ -71,13 +91,21 @@ impl PostgresStore {
     /// The changes committed after `position`, this replica's own skipped. A change that cannot be decoded
     /// is logged and skipped: one bad row must not stop a replica from following the others.
     pub(crate) async fn changes_after(&self, position: i64) -> Result<FeedPage> {
+        let pruned: i64 = sqlx::query("SELECT pruned_through FROM feed_state WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(db)?;
+        if position < pruned {
+            return Ok(FeedPage { position, batches: Vec::new(), more: false, missed: true });
+        }
         let rows = sqlx::query("SELECT seq, replica, body FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2")
             .bind(position)
             .bind(FEED_PAGE)
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;
-        let mut page = FeedPage { position, batches: Vec::new(), more: rows.len() as i64 == FEED_PAGE };
+        let mut page = FeedPage { position, batches: Vec::new(), more: rows.len() as i64 == FEED_PAGE, missed: false };
         for row in rows {
             let seq: i64 = row.try_get(0).map_err(db)?;
             page.position = seq;
@@ -95,35 +123,52 @@ impl PostgresStore {
         Ok(page)
     }
 
-    /// Forgets changes older than `keep` (every replica has long applied them).
+    /// Forgets changes older than `keep` (every replica has long applied them), remembering how far, and
+    /// replicas not seen for as long.
     pub(crate) async fn prune_changes(&self, keep: Duration) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM changes WHERE at < now() - make_interval(secs => $1)")
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let gone = sqlx::query("DELETE FROM changes WHERE at < now() - make_interval(secs => $1) RETURNING seq")
             .bind(keep.as_secs_f64())
-            .execute(&self.pool)
+            .fetch_all(&mut *tx)
             .await
             .map_err(db)?;
-        Ok(done.rows_affected())
+        let through = gone.iter().filter_map(|row| row.try_get::<i64, _>(0).ok()).max();
+        if let Some(through) = through {
+            sqlx::query("UPDATE feed_state SET pruned_through = GREATEST(pruned_through, $1) WHERE id = 1")
+                .bind(through)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        sqlx::query("DELETE FROM replicas WHERE heartbeat_at < now() - make_interval(secs => $1)")
+            .bind(keep.as_secs_f64())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(gone.len() as u64)
     }
 
     /// Records this replica's heartbeat and returns the replicas alive within `ttl`, this one included, by
     /// name.
     pub(crate) async fn heartbeat(&self, address: &str, started_at: DateTime<Utc>, ttl: Duration) -> Result<Vec<Peer>> {
         sqlx::query(
-            "INSERT INTO replicas (name, address, started_at, heartbeat_at) \
-             VALUES ($1, $2, to_timestamp($3::double precision / 1e6), now()) \
-             ON CONFLICT (name) DO UPDATE SET address = excluded.address, started_at = excluded.started_at, \
-             heartbeat_at = excluded.heartbeat_at",
+            "INSERT INTO replicas (id, name, start, address, started_at, heartbeat_at) \
+             VALUES ($1, $2, $3, $4, to_timestamp($5::double precision / 1e6), now()) \
+             ON CONFLICT (id) DO UPDATE SET address = excluded.address, heartbeat_at = excluded.heartbeat_at",
         )
         .bind(&self.replica)
+        .bind(&self.name)
+        .bind(self.start as i64)
         .bind(address)
         .bind(started_at.timestamp_micros() as f64)
         .execute(&self.pool)
         .await
         .map_err(db)?;
         let rows = sqlx::query(
-            "SELECT name, address, (extract(epoch FROM started_at) * 1e6)::bigint, \
+            "SELECT id, name, address, (extract(epoch FROM started_at) * 1e6)::bigint, \
              (extract(epoch FROM heartbeat_at) * 1e6)::bigint FROM replicas \
-             WHERE heartbeat_at > now() - make_interval(secs => $1) ORDER BY name",
+             WHERE heartbeat_at > now() - make_interval(secs => $1) ORDER BY name, id",
         )
         .bind(ttl.as_secs_f64())
         .fetch_all(&self.pool)
@@ -132,10 +177,11 @@ impl PostgresStore {
         rows.into_iter()
             .map(|row| {
                 Ok(Peer {
-                    name: row.try_get(0).map_err(db)?,
-                    address: row.try_get(1).map_err(db)?,
-                    started_at: from_micros(row.try_get(2).map_err(db)?),
-                    heartbeat_at: from_micros(row.try_get(3).map_err(db)?),
+                    id: row.try_get(0).map_err(db)?,
+                    name: row.try_get(1).map_err(db)?,
+                    address: row.try_get(2).map_err(db)?,
+                    started_at: from_micros(row.try_get(3).map_err(db)?),
+                    heartbeat_at: from_micros(row.try_get(4).map_err(db)?),
                 })
             })
             .collect()

@@ -5,9 +5,10 @@
 mod cluster;
 mod history;
 
+use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Row, Transaction};
 
 use super::rows::{Change, ConfigRow, GroupRow, NflogKeyRow, NflogRow, SilenceRow, alert_from_text, alert_text};
@@ -34,8 +35,13 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Clone)]
 pub(crate) struct PostgresStore {
     pool: PgPool,
-    /// This replica's name, written with each change so that it skips its own.
+    /// This process's identity among the replicas (`name#start`): written with each change so that it
+    /// skips its own, and the owner of its leases. A restarted replica is a new identity.
     replica: String,
+    /// The name it was given.
+    name: String,
+    /// Its start number.
+    start: u64,
 }
 
 fn db(err: sqlx::Error) -> Error {
@@ -43,19 +49,40 @@ fn db(err: sqlx::Error) -> Error {
 }
 
 impl PostgresStore {
-    /// Connects to `url` and applies pending migrations. `replica` names this process in the feed.
-    pub(crate) async fn open(url: &str, replica: &str) -> Result<Self> {
+    /// Connects to `url`, applies pending migrations and takes a start number for this process, whose
+    /// identity among the replicas is then `name#start`. The start number's remainder by `tags` differs
+    /// from that of every replica seen in the last hour (it tells their alert versions apart).
+    pub(crate) async fn open(url: &str, name: &str, tags: u64) -> Result<Self> {
+        // The parser's message is not passed on: it could quote the URL, password included.
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|_| Error::Database("the storage URL is not a valid postgres:// URL".into()))?
+            // A replica that vanishes inside a transaction (its host cut off) must not keep the feed's lock, or
+            // its leases' rows, for the hours TCP takes to notice: the server ends such a session itself.
+            .options([("idle_in_transaction_session_timeout", "15s"), ("lock_timeout", "10s")]);
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(url)
+            .connect_with(options)
             .await
             .map_err(db)?;
         sqlx::migrate!("./migrations/postgres")
             .run(&pool)
             .await
             .map_err(|err| Error::Database(format!("migrating the database: {err}")))?;
-        Ok(PostgresStore { pool, replica: replica.to_string() })
+        let mut store = PostgresStore { pool, replica: String::new(), name: name.to_string(), start: 0 };
+        store.start = store.start_number(tags).await?;
+        store.replica = format!("{name}#{}", store.start);
+        Ok(store)
+    }
+
+    /// This process's start number.
+    pub(crate) fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// This process's identity among the replicas (`name#start`).
+    pub(crate) fn identity(&self) -> &str {
+        &self.replica
     }
 
     /// Closes every connection.
