@@ -15,7 +15,7 @@ use crate::alert::{AlertIndex, REPLICA_TAGS};
 use crate::api::{ApiTokens, AppState, Limits, router_at, serve};
 use crate::cli::ServeArgs;
 use crate::clock::Clock;
-use crate::cluster::{Cluster, ClusterSettings, LEASE_MARGIN, MIN_LEASE, Ownership};
+use crate::cluster::{Cluster, ClusterSettings, LEASE_MARGIN, MIN_LEASE, Ownership, SHARDS};
 use crate::dispatch::{Dispatcher, DispatcherSetup};
 use crate::engine::{Engine, EngineParts};
 use crate::inhibit::Inhibitor;
@@ -124,6 +124,11 @@ pub async fn run(
         }
     };
     let ownership = cluster.as_ref().map_or_else(|| Arc::new(Ownership::everything()), |c| Arc::clone(c.ownership()));
+    METRICS.cluster_enabled.set(i64::from(cluster.is_some()));
+    if cluster.is_none() {
+        METRICS.leases_held.set(SHARDS as i64);
+        METRICS.replica_peers.set(1);
+    }
     let alerts = Arc::new(alerts);
     let (committed_tx, committed_rx) = mpsc::unbounded_channel();
     let (persister, persister_task) = Persister::spawn(store, committed_tx.clone());

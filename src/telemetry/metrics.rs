@@ -52,6 +52,8 @@ pub(crate) struct Metrics {
     pub acknowledgements: IntCounterVec,
     /// `herald_store_quarantined_rows`: rows set aside at start-up because they could not be read.
     pub quarantined_rows: IntGauge,
+    /// `alertmanager_cluster_enabled`: 1 with replicas on Postgres, 0 for a single Herald.
+    pub cluster_enabled: IntGauge,
     /// `herald_replica_leases_held`: shards of the groups this replica notifies (64 for a single Herald).
     pub leases_held: IntGauge,
     /// `herald_replica_peers`: replicas alive, this one included.
@@ -119,8 +121,10 @@ impl Metrics {
             &["version", "revision", "branch", "goversion"],
         );
         build.with_label_values(&[env!("CARGO_PKG_VERSION"), "", "", "herald"]).set(1);
-        int_gauge("alertmanager_cluster_enabled", "Indicates whether the clustering is enabled or not.");
+        let cluster_enabled =
+            int_gauge("alertmanager_cluster_enabled", "Indicates whether the clustering is enabled or not.");
         Metrics {
+            cluster_enabled,
             alerts_received: counter(
                 "alertmanager_alerts_received_total",
                 "The total number of received alerts.",

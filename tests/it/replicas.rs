@@ -95,6 +95,14 @@ async fn alerts_posted_to_different_replicas_group_together_and_are_notified_onc
     let config = config(&sink, "  group_wait: 2s\n  group_interval: 3s\n  repeat_interval: 1h\n");
     let (a, b) = (replica(&postgres, &config, "a", &[]), replica(&postgres, &config, "b", &[]));
     balanced(&[&a, &b]).await;
+    assert_eq!(metric(&a, "alertmanager_cluster_enabled").await, Some(1.0));
+    let status = b.get_json("/api/v2/status").await;
+    assert_eq!(status["cluster"]["status"], "ready");
+    let name = status["cluster"]["name"].as_str().expect("a name").to_string();
+    assert!(name.starts_with("b#"), "{name}");
+    let peers: Vec<&str> =
+        status["cluster"]["peers"].as_array().expect("peers").iter().filter_map(|p| p["name"].as_str()).collect();
+    assert!(peers.contains(&name.as_str()) && peers.iter().any(|peer| peer.starts_with("a#")), "{peers:?}");
 
     a.post_alerts(json!([alert("Disk", "one")])).await;
     b.post_alerts(json!([alert("Disk", "two")])).await;
