@@ -57,7 +57,10 @@ impl ApiError {
 
     /// The answer to a write the store did not take.
     pub(crate) fn store(err: crate::store::Error) -> Self {
-        ApiError::Unavailable(err.to_string())
+        match err {
+            crate::store::Error::Conflict(reason) => ApiError::herald(StatusCode::CONFLICT, "conflict", reason),
+            other => ApiError::Unavailable(other.to_string()),
+        }
     }
 
     /// A schema error with the HTTP status as its code.

@@ -42,6 +42,9 @@ pub(crate) enum Error {
     /// The commit did not finish in time (it may still finish, or fail and be undone).
     #[error("the store did not commit within {0} s")]
     Timeout(u64),
+    /// Another replica stored a conflicting change first (nothing of this one was written).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// Result alias for store operations.

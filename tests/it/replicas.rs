@@ -250,6 +250,26 @@ async fn silences_acknowledgements_and_config_changes_made_on_one_replica_hold_o
         assert!(Instant::now() < deadline, "the config change reached the other replica: {}", b.logs());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+
+    // Another replica took the next version number first (written here behind the replicas' backs): the
+    // change is refused with the reason and nothing changes.
+    postgres.sql(
+        "INSERT INTO config_versions (number, data) SELECT max(number) + 1, '{\"number\":0,\"at\":0,\"author\":\"x\",\
+         \"comment\":\"\",\"source\":\"api\",\"hash\":\"x\",\"text\":\"\"}' FROM config_versions",
+    );
+    let response = client()
+        .put(b.url("/api/herald/config"))
+        .body(config.replace("after: 4s", "after: 40s"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 409);
+    let refusal: Value = response.json().await.expect("JSON");
+    assert_eq!(refusal["code"], "conflict", "{refusal}");
+    for replica in [&a, &b] {
+        let seen = client().get(replica.url("/api/herald/config")).send().await.expect("sent");
+        assert_eq!(seen.headers().get("etag").and_then(|v| v.to_str().ok()), Some(etag.as_str()), "nothing changed");
+    }
 }
 
 #[tokio::test]

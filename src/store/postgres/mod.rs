@@ -280,7 +280,13 @@ async fn write_keyed(tx: &mut Transaction<'_, Postgres>, batch: &WriteBatch) -> 
             .bind(json(&ConfigRow::of(version)))
             .execute(&mut **tx)
             .await
-            .map_err(db)?;
+            .map_err(|err| match err {
+                sqlx::Error::Database(failure) if failure.is_unique_violation() => Error::Conflict(format!(
+                    "config version {} was recorded by another replica at the same moment; send the change again",
+                    version.number
+                )),
+                other => db(other),
+            })?;
     }
     Ok(())
 }
