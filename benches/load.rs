@@ -171,6 +171,7 @@ async fn ingest_scenario(
         );
     }
     println!("{:<24} VmHWM {} MiB, VmRSS {} MiB", "memory", server.memory("VmHWM"), server.memory("VmRSS"));
+    features_at_scale(options, client, &server).await?;
     let expected = count_alertname(client, &server.url, "TargetDown").await?;
     server.kill();
     let started = Instant::now();
@@ -182,6 +183,61 @@ async fn ingest_scenario(
         "restart after kill -9",
         ready.as_secs_f64(),
         restarted.memory("VmHWM")
+    );
+    Ok(())
+}
+
+/// What Herald's own features cost with every alert of the ingest active: a `/metrics` scrape, and a config
+/// change over the API, which answers once the new routing is in force (every alert re-routed).
+async fn features_at_scale(
+    options: &Options,
+    client: &reqwest::Client,
+    server: &Server,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut scrapes = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let text = client.get(format!("{}/metrics", server.url)).send().await?.error_for_status()?.text().await?;
+        scrapes.push(started.elapsed());
+        if !text.contains("alertmanager_alerts{state=\"active\"}") {
+            return Err("the scrape has no alertmanager_alerts".into());
+        }
+    }
+    scrapes.sort();
+    println!(
+        "{:<24} p50 {:>8.1} ms   max {:>8.1} ms   ({} alerts)",
+        "GET /metrics",
+        ms(scrapes[scrapes.len() / 2]),
+        ms(scrapes[scrapes.len() - 1]),
+        options.alerts
+    );
+    // Each change moves the `db|cache` jobs between two receivers, so every change re-routes alerts.
+    let mut changes = Vec::new();
+    for round in 0..3 {
+        let receiver = if round % 2 == 0 { "pager" } else { "team" };
+        let config =
+            server.config.replace("receiver: team\n  - match_re", &format!("receiver: {receiver}\n  - match_re"));
+        let started = Instant::now();
+        let response = client
+            .put(format!("{}/api/herald/config", server.url))
+            .header("content-type", "application/yaml")
+            .body(config)
+            .send()
+            .await?;
+        let status = response.status();
+        let body = response.text().await?;
+        changes.push(started.elapsed());
+        if !status.is_success() {
+            return Err(format!("PUT /api/herald/config answered {status}: {body}").into());
+        }
+    }
+    changes.sort();
+    println!(
+        "{:<24} p50 {:>8.1} ms   max {:>8.1} ms   (applied, {} alerts re-routed)",
+        "PUT config",
+        ms(changes[changes.len() / 2]),
+        ms(changes[changes.len() - 1]),
+        options.alerts
     );
     Ok(())
 }

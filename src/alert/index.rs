@@ -213,6 +213,13 @@ impl AlertIndex {
         }
     }
 
+    /// How many alerts are not resolved at `now`, counted in place: at a million alerts, copying them out
+    /// first costs more than the count.
+    pub(crate) fn count_unresolved(&self, now: DateTime<Utc>) -> usize {
+        let alerts = self.alerts.read().expect("alert index lock is never poisoned");
+        alerts.by_fingerprint.values().filter(|alert| !alert.resolved_at(now)).count()
+    }
+
     /// Every alert.
     pub(crate) fn all(&self) -> Vec<Arc<Alert>> {
         self.alerts.read().expect("alert index lock is never poisoned").by_fingerprint.values().cloned().collect()

@@ -63,6 +63,13 @@ impl Inhibitor {
         None
     }
 
+    /// Whether any alert can inhibit at `now` (a source of a rule still firing): when none can, no alert is
+    /// inhibited, and a count of suppressed alerts need not ask for each.
+    pub(crate) fn any_source(&self, now: DateTime<Utc>) -> bool {
+        let rules = self.rules.read().expect("inhibitor lock is never poisoned");
+        rules.iter().any(|rule| rule.sources.values().any(|source| !source.resolved_at(now)))
+    }
+
     /// Forgets resolved source alerts.
     pub(crate) fn collect_resolved(&self, now: DateTime<Utc>) {
         for rule in self.rules.write().expect("inhibitor lock is never poisoned").iter_mut() {

@@ -100,3 +100,30 @@ async fn counters_and_histograms_move_as_notifications_succeed_retry_and_fail() 
         assert!(output.status.success(), "promtool check metrics:\n{report}");
     }
 }
+
+#[tokio::test]
+async fn alerts_are_counted_active_or_suppressed_by_a_silence_or_an_inhibition() {
+    let config = "route:\n  receiver: a\n  group_wait: 1h\nreceivers:\n- name: a\ninhibit_rules:\n- source_matchers: [alertname=Down]\n  target_matchers: [alertname=Slow]\n  equal: [host]\n";
+    let herald = Herald::start(config);
+    let alerts = json!([
+        {"labels": {"alertname": "Slow", "host": "a"}},
+        {"labels": {"alertname": "Slow", "host": "b"}},
+        {"labels": {"alertname": "Noisy", "host": "c"}},
+        {"labels": {"alertname": "Quiet", "host": "d"}},
+    ]);
+    herald.post_alerts(alerts).await;
+    let counts = |text: &str| {
+        let got = samples(text);
+        (
+            got.get("alertmanager_alerts{state=\"active\"}").copied(),
+            got.get("alertmanager_alerts{state=\"suppressed\"}").copied(),
+        )
+    };
+    assert_eq!(counts(&scrape(&herald).await), (Some(4.0), Some(0.0)), "nothing mutes yet");
+    let now = chrono::Utc::now();
+    let silence = json!({"matchers": [{"name": "alertname", "value": "Noisy", "isRegex": false}],
+        "startsAt": now.to_rfc3339(), "endsAt": (now + chrono::Duration::hours(1)).to_rfc3339(), "createdBy": "t", "comment": "c"});
+    assert_eq!(herald.post_json("/api/v2/silences", &silence).await.0, 200);
+    herald.post_alerts(json!([{"labels": {"alertname": "Down", "host": "a"}}])).await;
+    assert_eq!(counts(&scrape(&herald).await), (Some(3.0), Some(2.0)), "Noisy silenced, Slow on a inhibited");
+}
