@@ -45,8 +45,9 @@ struct Options {
     /// Seconds of soak run (0: none).
     #[arg(long, default_value_t = 0)]
     soak: u64,
-    /// Scenarios to run, comma-separated: ingest (with re-post, listings and restart), notify, replicas (ingest
-    /// and notify on two replicas sharing a throwaway PostgreSQL 15), soak.
+    /// Scenarios to run, comma-separated: ingest (with re-post, listings and restart), notify, escalation (the
+    /// notify burst again with an escalation policy on every group), replicas (ingest and notify on two
+    /// replicas sharing a throwaway PostgreSQL 15), soak.
     #[arg(long, default_value = "ingest,notify,replicas,soak")]
     only: String,
     /// Passed by `cargo bench`; ignored.
@@ -124,7 +125,7 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     if only.contains(&"ingest") {
         ingest_scenario(&options, &client, &sink).await?;
     }
-    if only.contains(&"notify") {
+    if only.contains(&"notify") || only.contains(&"escalation") {
         notify_scenario(&options, &client, &sink).await?;
     }
     if only.contains(&"replicas") {
@@ -248,14 +249,29 @@ async fn notify_scenario(
     client: &reqwest::Client,
     sink: &Sink,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let data = tempfile::tempdir()?;
-    let server = Server::start(&NOTIFY_CONFIG.replace("SINK", &sink.port.to_string()), data.path()).await?;
-    sink.reset();
-    let now = unix_now();
-    let bodies = alert_bodies(0, options.groups, options.batch, now, now + 3600.0, Some(()));
-    let run = post_all(client, &server.url, &bodies, options.concurrency).await?;
-    report_burst("notify burst", options, sink, &run).await;
-    drop(server);
+    let plain = NOTIFY_CONFIG.replace("SINK", &sink.port.to_string());
+    // The same burst with an escalation policy on the route: every group starts an episode, stored with it
+    // (the levels, an hour away, do not fire within the run).
+    let escalating =
+        plain.replace(
+            "  repeat_interval: 1h\n",
+            "  repeat_interval: 1h\n  escalation:\n  - after: 1h\n    receiver: boss\n",
+        ) + &format!("- name: boss\n  webhook_configs: [{{url: 'http://127.0.0.1:{}/boss'}}]\n", sink.port);
+    let runs: &[(&str, &String)] = if options.only.contains("escalation") {
+        &[("notify burst", &plain), ("burst, escalating", &escalating)]
+    } else {
+        &[("notify burst", &plain)]
+    };
+    for (label, config) in runs {
+        let data = tempfile::tempdir()?;
+        let server = Server::start(config, data.path()).await?;
+        sink.reset();
+        let now = unix_now();
+        let bodies = alert_bodies(0, options.groups, options.batch, now, now + 3600.0, Some(()));
+        let run = post_all(client, &server.url, &bodies, options.concurrency).await?;
+        report_burst(label, options, sink, &run).await;
+        drop(server);
+    }
     Ok(())
 }
 
