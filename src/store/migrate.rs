@@ -54,6 +54,11 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         description: "notification history",
         sql: include_str!("../../migrations/sqlite/20261203000000_notification_history.sql"),
     },
+    Migration {
+        version: 20261204000000,
+        description: "history outcome indexes",
+        sql: include_str!("../../migrations/sqlite/20261204000000_history_outcome_indexes.sql"),
+    },
 ];
 
 /// The bookkeeping table. Its name and shape are those of the migration tool Herald used before, so that a
