@@ -207,70 +207,63 @@ async fn write_alerts(tx: &mut Transaction<'_, Postgres>, batch: &WriteBatch) ->
     }
     if !batch.deleted_alerts.is_empty() {
         let versions: Vec<i64> = batch.deleted_alerts.iter().map(|version| *version as i64).collect();
-        sqlx::query("DELETE FROM alert_versions WHERE version = ANY($1)")
-            .bind(versions)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+        keyed(tx, "DELETE FROM alert_versions WHERE version = ANY($1)", versions, None).await?;
     }
     Ok(())
+}
+
+/// Runs `sql` (an upsert or a delete of keyed rows) with the keys as `$1` and, for an upsert, the rows'
+/// JSON as `$2`.
+async fn keyed<K>(
+    tx: &mut Transaction<'_, Postgres>,
+    sql: &'static str,
+    keys: Vec<K>,
+    data: Option<Vec<String>>,
+) -> Result<()>
+where
+    Vec<K>: for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Send,
+{
+    let query = sqlx::query(sql).bind(keys);
+    let query = match data {
+        Some(data) => query.bind(data),
+        None => query,
+    };
+    query.execute(&mut **tx).await.map(drop).map_err(db)
 }
 
 /// Deletes and upserts groups, log entries and silences, and appends config versions.
 async fn write_keyed(tx: &mut Transaction<'_, Postgres>, batch: &WriteBatch) -> Result<()> {
     if !batch.deleted_groups.is_empty() {
         let ids: Vec<i64> = batch.deleted_groups.iter().map(|id| id.0 as i64).collect();
-        sqlx::query("DELETE FROM groups WHERE id = ANY($1)").bind(ids).execute(&mut **tx).await.map_err(db)?;
+        keyed(tx, "DELETE FROM groups WHERE id = ANY($1)", ids, None).await?;
     }
     if !batch.groups.is_empty() {
         let ids: Vec<i64> = batch.groups.keys().map(|id| id.0 as i64).collect();
-        let data: Vec<String> = batch.groups.values().map(|group| json(&GroupRow::of(group))).collect();
-        sqlx::query(
-            "INSERT INTO groups (id, data) SELECT * FROM UNNEST($1::bigint[], $2::text[]) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data",
-        )
-        .bind(ids)
-        .bind(data)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        let data = batch.groups.values().map(|group| json(&GroupRow::of(group))).collect();
+        let sql = "INSERT INTO groups (id, data) SELECT * FROM UNNEST($1::bigint[], $2::text[]) \
+                   ON CONFLICT (id) DO UPDATE SET data = excluded.data";
+        keyed(tx, sql, ids, Some(data)).await?;
     }
     if !batch.deleted_nflog.is_empty() {
         let keys: Vec<String> = batch.deleted_nflog.iter().map(NflogKeyRow::text).collect();
-        sqlx::query("DELETE FROM nflog WHERE key = ANY($1)").bind(keys).execute(&mut **tx).await.map_err(db)?;
+        keyed(tx, "DELETE FROM nflog WHERE key = ANY($1)", keys, None).await?;
     }
     if !batch.nflog.is_empty() {
         let keys: Vec<String> = batch.nflog.keys().map(NflogKeyRow::text).collect();
-        let data: Vec<String> = batch.nflog.iter().map(|(key, entry)| json(&NflogRow::of(key, entry))).collect();
-        sqlx::query(
-            "INSERT INTO nflog (key, data) SELECT * FROM UNNEST($1::text[], $2::text[]) \
-             ON CONFLICT (key) DO UPDATE SET data = excluded.data",
-        )
-        .bind(keys)
-        .bind(data)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        let data = batch.nflog.iter().map(|(key, entry)| json(&NflogRow::of(key, entry))).collect();
+        let sql = "INSERT INTO nflog (key, data) SELECT * FROM UNNEST($1::text[], $2::text[]) \
+                   ON CONFLICT (key) DO UPDATE SET data = excluded.data";
+        keyed(tx, sql, keys, Some(data)).await?;
     }
     if !batch.deleted_silences.is_empty() {
-        sqlx::query("DELETE FROM silences WHERE id = ANY($1)")
-            .bind(&batch.deleted_silences)
-            .execute(&mut **tx)
-            .await
-            .map_err(db)?;
+        keyed(tx, "DELETE FROM silences WHERE id = ANY($1)", batch.deleted_silences.clone(), None).await?;
     }
     if !batch.silences.is_empty() {
         let ids: Vec<String> = batch.silences.keys().cloned().collect();
-        let data: Vec<String> = batch.silences.values().map(|silence| json(&SilenceRow::of(silence))).collect();
-        sqlx::query(
-            "INSERT INTO silences (id, data) SELECT * FROM UNNEST($1::text[], $2::text[]) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data",
-        )
-        .bind(ids)
-        .bind(data)
-        .execute(&mut **tx)
-        .await
-        .map_err(db)?;
+        let data = batch.silences.values().map(|silence| json(&SilenceRow::of(silence))).collect();
+        let sql = "INSERT INTO silences (id, data) SELECT * FROM UNNEST($1::text[], $2::text[]) \
+                   ON CONFLICT (id) DO UPDATE SET data = excluded.data";
+        keyed(tx, sql, ids, Some(data)).await?;
     }
     for version in &batch.config_versions {
         // A number another replica took first fails the whole change: two configs applied at once on two
