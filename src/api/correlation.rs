@@ -81,7 +81,11 @@ pub(crate) async fn correlate(mut request: Request, next: Next) -> Response {
         .filter(|id| !id.is_empty() && id.len() <= MAX_LENGTH && id.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_string);
     let caller = request.headers().get("traceparent").and_then(|value| value.to_str().ok()).and_then(caller_trace);
-    let span = tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), correlation_id = tracing::field::Empty, trace_id = tracing::field::Empty);
+    let span = if crate::telemetry::spans_wanted() {
+        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), correlation_id = tracing::field::Empty, trace_id = tracing::field::Empty)
+    } else {
+        tracing::Span::none()
+    };
     if let Some((trace, parent)) = caller {
         otlp::continue_trace(&span, trace, parent);
     }

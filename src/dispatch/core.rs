@@ -45,6 +45,9 @@ pub(crate) struct FlushRequest {
     pub followers: Vec<String>,
     /// The group is acknowledged: nothing is repeated.
     pub acked: bool,
+    /// The group's first flush: its timer is stored when it ends even if nothing was sent, so that a restart
+    /// does not wait out group_wait again.
+    pub first: bool,
 }
 
 /// An escalation level's notification, as the templates see it.
@@ -397,6 +400,7 @@ impl DispatchCore {
                 }),
                 followers: Vec::new(),
                 acked: false,
+                first: false,
             });
         }
         self.reschedule_state(id);
@@ -499,6 +503,7 @@ impl DispatchCore {
                 continue;
             }
             let interval = self.tree.node(group.route).group_interval;
+            let first = !group.timer.has_flushed;
             group.timer.has_flushed = true;
             group.timer.next_flush = now + chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::MAX);
             self.schedule.insert((group.timer.next_flush, id));
@@ -508,7 +513,7 @@ impl DispatchCore {
                 continue;
             }
             group.in_flight = true;
-            flushes.push(flush_request(&self.tree, group, now));
+            flushes.push(flush_request(&self.tree, group, now, first));
         }
         while let Some(&(at, id)) = self.escalations.first() {
             if at > now {
@@ -530,15 +535,22 @@ impl DispatchCore {
 
     /// Records the end of a flush. After a successful one, the alerts it sent as resolved are removed from the
     /// group unless they changed since. Returns the pending flush, if one came due meanwhile.
+    ///
+    /// A `quiet` flush sent nothing (the log said nothing changed): its re-armed timer stays in memory, so
+    /// that a group's idle ticks cost no write. The stored timer then lags; after a restart the group flushes
+    /// at once, which sends nothing unless something changed meanwhile, and keeps its interval from then.
     pub(crate) fn flush_done(
         &mut self,
         done: &FlushRequest,
         success: bool,
+        quiet: bool,
         now: DateTime<Utc>,
     ) -> Option<FlushRequest> {
         let group = self.groups.get_mut(&done.group_id)?;
         group.in_flight = false;
-        self.dirty.insert(done.group_id);
+        if !quiet || done.first {
+            self.dirty.insert(done.group_id);
+        }
         // After a success, the resolved alerts it sent leave the group. After a failure they stay, to be sent
         // at the next tick, but not forever: one resolved longer than the retention is given up, so that a
         // receiver that keeps failing does not keep every resolved alert of its groups.
@@ -564,12 +576,13 @@ impl DispatchCore {
         let has_state = group.timer.state != GroupState::default();
         if has_state && success && !group.is_firing(done.now) && !group.is_firing(now) {
             group.timer.state = GroupState::default();
+            self.dirty.insert(done.group_id);
             self.reschedule_state(done.group_id);
         }
         let group = self.groups.get_mut(&done.group_id)?;
         if std::mem::take(&mut group.flush_pending) {
             group.in_flight = true;
-            return Some(flush_request(&self.tree, group, now));
+            return Some(flush_request(&self.tree, group, now, false));
         }
         None
     }
@@ -664,7 +677,7 @@ fn release(holders: &mut HashMap<Fingerprint, u32>, released: &mut Vec<u64>, ale
     }
 }
 
-fn flush_request(tree: &RouteTree, group: &Group, now: DateTime<Utc>) -> FlushRequest {
+fn flush_request(tree: &RouteTree, group: &Group, now: DateTime<Utc>, first: bool) -> FlushRequest {
     FlushRequest {
         group_id: group.id,
         group_key: group.key.clone(),
@@ -677,6 +690,7 @@ fn flush_request(tree: &RouteTree, group: &Group, now: DateTime<Utc>) -> FlushRe
         escalation: None,
         followers: group.timer.state.followers.clone(),
         acked: group.timer.state.ack.is_some(),
+        first,
     }
 }
 
@@ -739,7 +753,7 @@ receivers: [{name: hook}, {name: team-b}]
         for second in from..=to {
             for request in core.take_due(t(second)) {
                 seen.push((second, names(&request)));
-                assert!(core.flush_done(&request, true, t(second)).is_none());
+                assert!(core.flush_done(&request, true, false, t(second)).is_none());
             }
         }
         seen
@@ -786,13 +800,13 @@ receivers: [{name: hook}, {name: team-b}]
         let mut core = DispatchCore::new(tree(CONFIG));
         core.insert(alert("X", 0, 5, 0), t(0));
         let first = core.take_due(t(2)).pop().expect("due at 2s");
-        assert!(core.flush_done(&first, true, t(2)).is_none());
+        assert!(core.flush_done(&first, true, false, t(2)).is_none());
         let failed = core.take_due(t(8)).pop().expect("due at 8s");
         assert!(failed.alerts[0].resolved_at(t(8)));
-        core.flush_done(&failed, false, t(8));
+        core.flush_done(&failed, false, false, t(8));
         assert_eq!(core.groups().next().map(|g| g.alerts.len()), Some(1), "kept for the retry");
         let retried = core.take_due(t(14)).pop().expect("due at 14s");
-        core.flush_done(&retried, true, t(14));
+        core.flush_done(&retried, true, false, t(14));
         assert_eq!(core.groups().next().map(|g| g.alerts.len()), Some(0));
         core.remove_empty();
         assert_eq!(core.groups().count(), 0);
@@ -807,7 +821,7 @@ receivers: [{name: hook}, {name: team-b}]
         core.insert(alert("X", 0, 1, 0), t(0));
         let flush = core.take_due(t(2)).pop().expect("due");
         core.insert(alert("X", 0, 3600, 3), t(3));
-        core.flush_done(&flush, true, t(3));
+        core.flush_done(&flush, true, false, t(3));
         assert_eq!(core.groups().next().map(|g| g.alerts.len()), Some(1));
     }
 
@@ -821,7 +835,7 @@ receivers: [{name: hook}, {name: team-b}]
         second.fingerprint = crate::labels::fingerprint(&second.labels);
         core.insert(Arc::new(second), t(5));
         assert!(core.take_due(t(8)).is_empty(), "not in parallel with the slow one");
-        let pending = core.flush_done(&slow, true, t(9)).expect("the tick that came due");
+        let pending = core.flush_done(&slow, true, false, t(9)).expect("the tick that came due");
         assert_eq!(pending.alerts.len(), 2);
         assert_eq!(core.next_deadline(), Some(t(14)), "the schedule did not slip");
     }
@@ -845,6 +859,27 @@ receivers: [{name: hook}, {name: team-b}]
         late.restore(snapshots.iter().map(|s| (s.id, s.timer.clone())));
         late.insert(alert("X", 0, 3600, 0), t(30));
         assert_eq!(run(&mut late, 30, 30), vec![(30, vec!["X".to_string()])], "a missed tick is not skipped");
+    }
+
+    #[test]
+    fn quiet_ticks_are_not_stored_but_the_first_flush_is() {
+        let mut core = DispatchCore::new(tree(CONFIG));
+        core.insert(alert("X", 0, 3600, 0), t(0));
+        core.take_changes();
+        let first = core.take_due(t(2)).pop().expect("due at 2s");
+        assert!(first.first);
+        core.flush_done(&first, true, true, t(2));
+        let stored = core.take_changes().upserted;
+        assert_eq!(stored.len(), 1, "the first flush is stored even when it sent nothing");
+        assert!(stored[0].timer.has_flushed);
+        let tick = core.take_due(t(8)).pop().expect("due at 8s");
+        assert!(!tick.first);
+        core.flush_done(&tick, true, true, t(8));
+        assert!(core.take_changes().upserted.is_empty(), "a quiet tick writes nothing");
+        assert_eq!(core.next_deadline(), Some(t(14)), "but its timer moved on");
+        let sent = core.take_due(t(14)).pop().expect("due at 14s");
+        core.flush_done(&sent, true, false, t(14));
+        assert_eq!(core.take_changes().upserted[0].timer.next_flush, t(20), "a notification stores the timer");
     }
 
     #[test]
@@ -915,7 +950,7 @@ receivers: [{name: hook}, {name: team-b}]
         for second in 0..=70 {
             for request in core.take_due(t(second)) {
                 flushes += 1;
-                assert!(core.flush_done(&request, false, t(second)).is_none());
+                assert!(core.flush_done(&request, false, false, t(second)).is_none());
             }
         }
         assert_eq!(flushes, 12, "tried at every tick while it was kept");
@@ -944,7 +979,7 @@ receivers: [{name: hook}, {name: second}, {name: boss}]
             for request in core.take_due(t(second)) {
                 match &request.escalation {
                     Some(_) => seen.push((second, request.receiver.clone())),
-                    None => assert!(core.flush_done(&request, true, t(second)).is_none()),
+                    None => assert!(core.flush_done(&request, true, false, t(second)).is_none()),
                 }
             }
         }
@@ -962,7 +997,7 @@ receivers: [{name: hook}, {name: second}, {name: boss}]
         assert_eq!(levels(&mut core, 0, 400), vec![(60, "second".to_string()), (180, "boss".to_string())]);
         let group = core.group(only_group(&core)).expect("group");
         assert_eq!(group.timer.state.followers, vec!["second", "boss"]);
-        let flush = flush_request(core.tree(), group, t(401));
+        let flush = flush_request(core.tree(), group, t(401), false);
         assert_eq!(flush.followers, vec!["second", "boss"], "the group's flushes now go to them too");
     }
 
@@ -1068,7 +1103,7 @@ receivers: [{name: hook}, {name: second}, {name: boss}]
         assert_eq!(copy.next_deadline(), Some(t(3)), "it looks again a second later, in case it takes over");
         assert!(copy.take_changes().upserted.is_empty(), "only the owner stores a group");
         let flush = owner.take_due(t(2)).pop().expect("the owner flushes");
-        assert!(owner.flush_done(&flush, true, t(2)).is_none());
+        assert!(owner.flush_done(&flush, true, false, t(2)).is_none());
         for group in owner.take_changes().upserted {
             copy.apply_remote(group, t(2));
         }
@@ -1089,7 +1124,7 @@ receivers: [{name: hook}, {name: second}, {name: boss}]
         owner.set_ownership(holding(id));
         copy.set_ownership(Arc::new(Ownership::leased()));
         let flush = owner.take_due(t(2)).pop().expect("the owner flushes");
-        owner.flush_done(&flush, true, t(2));
+        owner.flush_done(&flush, true, false, t(2));
         owner.take_changes();
 
         let acked = copy.acknowledge(id, "alice".into(), "on it".into(), None, t(3)).expect("acknowledged");
@@ -1100,7 +1135,7 @@ receivers: [{name: hook}, {name: second}, {name: boss}]
         assert_eq!(owner.take_changes().upserted.len(), 1, "and stores the group with the acknowledgement");
 
         let flush = owner.take_due(t(8)).pop().expect("due at 8s");
-        owner.flush_done(&flush, true, t(8));
+        owner.flush_done(&flush, true, false, t(8));
         let left = owner.take_changes().left;
         assert_eq!(left, vec![Departure { group: id, fingerprint: resolving.fingerprint, version: resolving.version }]);
         for departure in left {

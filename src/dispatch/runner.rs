@@ -23,11 +23,12 @@ use crate::labels::LabelSet;
 use crate::nflog::{Nflog, NflogEntry, NflogKey};
 use crate::notify::data::NotificationData;
 use crate::notify::{
-    AckForward, FlushJob, FlushOutcome, HttpClients, IntegrationJob, deliver, forward_ack, newest_trace,
+    AckForward, FlushJob, FlushOutcome, HttpClients, IntegrationJob, deliver, due, forward_ack, newest_trace,
 };
 use crate::runtime::Runtime;
 use crate::silence::Silences;
 use crate::store::{Persister, WriteBatch};
+use crate::telemetry;
 use crate::telemetry::metrics::METRICS;
 use crate::telemetry::otlp;
 
@@ -525,7 +526,13 @@ impl Actor {
                     force: escalation,
                 }
             })
-            .collect();
+            .collect::<Vec<IntegrationJob>>();
+        // Most ticks of a group that was notified find nothing new to send (Alertmanager's dedup): they end here,
+        // without a task, a span or a write.
+        if !integrations.iter().any(|job| due(&request, &alerts, job).is_some()) {
+            self.record(FlushOutcome { request, success: true, nflog: Vec::new(), attempts: Vec::new() });
+            return;
+        }
         let superseded = CancellationToken::new();
         if escalation {
             METRICS.escalation_levels.with_label_values(&[request.receiver.as_str()]).inc();
@@ -542,7 +549,11 @@ impl Actor {
             external_url: self.external_url.clone(),
             templates: Arc::clone(&self.runtime.templates),
         };
-        let span = tracing::info_span!("flush", group = %job.request.group_key, group_id = %job.request.group_id);
+        let span = if telemetry::spans_wanted() {
+            tracing::info_span!("flush", group = %job.request.group_key, group_id = %job.request.group_id)
+        } else {
+            tracing::Span::none()
+        };
         if otlp::enabled()
             && let Some((trace, Some(parent))) = newest_trace(&job.alerts)
         {
@@ -552,12 +563,17 @@ impl Actor {
     }
 
     fn record(&mut self, outcome: FlushOutcome) {
-        let mut batch = WriteBatch { history: outcome.attempts, ..WriteBatch::default() };
-        for (key, entry) in outcome.nflog {
-            self.nflog.set(key.clone(), entry.clone());
-            batch.nflog.insert(key, entry);
+        // A flush that sent nothing and tried nothing changed nothing durable but the group's timer, which is
+        // re-armed in memory only (see `DispatchCore::flush_done`).
+        let quiet = outcome.success && outcome.nflog.is_empty() && outcome.attempts.is_empty();
+        if !quiet {
+            let mut batch = WriteBatch { history: outcome.attempts, ..WriteBatch::default() };
+            for (key, entry) in outcome.nflog {
+                self.nflog.set(key.clone(), entry.clone());
+                batch.nflog.insert(key, entry);
+            }
+            self.persister.submit(batch);
         }
-        self.persister.submit(batch);
         let request = &outcome.request;
         if request.escalation.is_some() {
             // The level's receiver already follows the group: if this delivery failed, the group's next flush
@@ -566,7 +582,7 @@ impl Actor {
             return;
         }
         self.in_flight.remove(&outcome.request.group_id);
-        if let Some(next) = self.core.flush_done(&outcome.request, outcome.success, self.clock.now()) {
+        if let Some(next) = self.core.flush_done(&outcome.request, outcome.success, quiet, self.clock.now()) {
             self.start_flush(next);
         }
     }

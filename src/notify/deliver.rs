@@ -20,6 +20,7 @@ use crate::alert::Alert;
 use crate::api::split_trace_context;
 use crate::dispatch::{FlushRequest, split_by_state};
 use crate::nflog::{NflogEntry, NflogKey, needs_update};
+use crate::telemetry;
 use crate::telemetry::metrics::METRICS;
 use crate::telemetry::otlp;
 use crate::template::{TemplateData, Templates};
@@ -95,7 +96,11 @@ pub(crate) async fn deliver(job: FlushJob, clients: Arc<HttpClients>) -> FlushOu
         let external_url = job.external_url.clone();
         let templates = Arc::clone(&job.templates);
         let superseded = job.superseded.clone();
-        let span = tracing::info_span!("notification", receiver = %integration.key.receiver, integration = %integration.key.integration);
+        let span = if telemetry::spans_wanted() {
+            tracing::info_span!("notification", receiver = %integration.key.receiver, integration = %integration.key.integration)
+        } else {
+            tracing::Span::none()
+        };
         tasks.spawn(
             async move {
                 deliver_one(&request, integration, &clients, &templates, &external_url, deadline, &superseded).await
@@ -124,6 +129,32 @@ pub(crate) async fn deliver(job: FlushJob, clients: Arc<HttpClients>) -> FlushOu
     FlushOutcome { request: job.request, success, nflog, attempts }
 }
 
+/// What `job`'s integration is due to notify of `alerts` (the flush's alerts to notify), by Alertmanager's
+/// dedup rules: the firing and the resolved fingerprints, or `None` when its log entry says nothing changed.
+/// The dispatcher asks this before starting a delivery, so that a group's quiet ticks cost no task.
+pub(crate) fn due(
+    request: &FlushRequest,
+    alerts: &[Arc<Alert>],
+    job: &IntegrationJob,
+) -> Option<(BTreeSet<u64>, BTreeSet<u64>)> {
+    let (firing, resolved) = split_by_state(alerts, request.now);
+    if job.force {
+        return Some((firing, resolved));
+    }
+    let repeat = (!request.acked).then_some(request.repeat_interval);
+    let wanted = match &job.prior {
+        Some(prior) => needs_update(Some(prior), &firing, &resolved, job.send_resolved, repeat, request.now),
+        // An acknowledgement covers every alert firing in the group (a new one ends it): with the log entry
+        // gone (it lasts twice the repeat interval), the group must not look new.
+        None if request.acked => {
+            let covered = NflogEntry::new(firing.clone(), BTreeSet::new(), request.now, request.repeat_interval);
+            needs_update(Some(&covered), &firing, &resolved, job.send_resolved, repeat, request.now)
+        }
+        None => needs_update(None, &firing, &resolved, job.send_resolved, repeat, request.now),
+    };
+    wanted.then_some((firing, resolved))
+}
+
 /// Returns the log entry to record (`None` when there was nothing to notify), or `Err` after logging why
 /// the delivery failed.
 async fn deliver_one(
@@ -135,16 +166,9 @@ async fn deliver_one(
     deadline: Instant,
     superseded: &CancellationToken,
 ) -> (Result<Option<(NflogKey, NflogEntry)>, ()>, Vec<Attempt>) {
-    let (firing, resolved) = split_by_state(&request.alerts, request.now);
-    let repeat = (!request.acked).then_some(request.repeat_interval);
-    // An acknowledgement covers every alert firing in the group (a new one ends it): with the log entry gone
-    // (it lasts twice the repeat interval), the group must not look new.
-    let prior = job.prior.clone().or_else(|| {
-        request.acked.then(|| NflogEntry::new(firing.clone(), BTreeSet::new(), request.now, request.repeat_interval))
-    });
-    if !job.force && !needs_update(prior.as_ref(), &firing, &resolved, job.send_resolved, repeat, request.now) {
+    let Some((firing, resolved)) = due(request, &request.alerts, &job) else {
         return (Ok(None), Vec::new());
-    }
+    };
     let entry = NflogEntry::new(firing.clone(), resolved, request.now, request.repeat_interval);
     let alerts: Vec<_> = if job.send_resolved {
         request.alerts.clone()

@@ -25,7 +25,7 @@ pub(crate) mod webex;
 pub(crate) mod webhook;
 pub(crate) mod wechat;
 
-pub(crate) use deliver::{FlushJob, FlushOutcome, IntegrationJob, deliver, newest_trace};
+pub(crate) use deliver::{FlushJob, FlushOutcome, IntegrationJob, deliver, due, newest_trace};
 pub(crate) use error::Error;
 pub(crate) use forward::{AckForward, forward_ack};
 pub(crate) use http::HttpClients;

@@ -7,6 +7,7 @@ pub(crate) mod profile;
 
 use std::fmt::{self, Write as _};
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -57,13 +58,37 @@ pub fn init(level: LogLevel, format: LogFormat) -> Result<(), String> {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level.directive()));
     let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let log: Box<dyn Layer<Registry> + Send + Sync> = match format {
-        LogFormat::Logfmt => {
-            Box::new(fmt.event_format(Logfmt { color: std::io::stderr().is_terminal() }).with_filter(filter))
-        }
+        LogFormat::Logfmt => Box::new(
+            fmt.event_format(Logfmt { color: std::io::stderr().is_terminal() })
+                .fmt_fields(NoSpanFields)
+                .with_filter(filter),
+        ),
         LogFormat::Json => Box::new(fmt.json().flatten_event(true).with_filter(filter)),
     };
-    let _ = tracing_subscriber::registry().with(log).with(otlp::layer()?).try_init();
+    let otlp = otlp::layer()?;
+    SPANS.store(otlp.is_some() || format == LogFormat::Json, Ordering::Relaxed);
+    let _ = tracing_subscriber::registry().with(log).with(otlp).try_init();
     Ok(())
+}
+
+/// Whether anything reads spans: the OTLP exporter, or JSON log lines (which carry their spans' fields).
+/// Logfmt lines do not, so with logfmt and no exporter the request, flush and notification spans are not
+/// made at all (they were a tenth of a notification's CPU). True until [`init`] says otherwise.
+static SPANS: AtomicBool = AtomicBool::new(true);
+
+/// Whether to make spans (see [`SPANS`]); call sites make `Span::none()` otherwise.
+pub(crate) fn spans_wanted() -> bool {
+    SPANS.load(Ordering::Relaxed)
+}
+
+/// Logfmt lines carry the event's own fields only, so span fields are never formatted: the fmt layer would
+/// otherwise format every span's fields into a string when the span is made (two spans a notification).
+struct NoSpanFields;
+
+impl<'writer> FormatFields<'writer> for NoSpanFields {
+    fn format_fields<R: tracing_subscriber::field::RecordFields>(&self, _: Writer<'writer>, _: R) -> fmt::Result {
+        Ok(())
+    }
 }
 
 /// Writes events as logfmt: `ts`, `level`, `target`, `msg`, then the event's fields in order.
