@@ -47,7 +47,8 @@ struct Options {
     soak: u64,
     /// Scenarios to run, comma-separated: ingest (with re-post, listings and restart), notify, escalation (the
     /// notify burst again with an escalation policy on every group), replicas (ingest and notify on two
-    /// replicas sharing a throwaway PostgreSQL 15), soak.
+    /// replicas sharing a throwaway PostgreSQL 15), telemetry (ingest and the burst with the history and the
+    /// per-notification log line on, then off, twice), soak.
     #[arg(long, default_value = "ingest,notify,replicas,soak")]
     only: String,
     /// Passed by `cargo bench`; ignored.
@@ -131,6 +132,9 @@ async fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     if only.contains(&"replicas") {
         replicas_scenario(&options, &client, &sink).await?;
     }
+    if only.contains(&"telemetry") {
+        telemetry_scenario(&options, &client, &sink).await?;
+    }
     if only.contains(&"soak") && options.soak > 0 {
         soak_scenario(&options, &client, &sink).await?;
     }
@@ -147,12 +151,14 @@ async fn ingest_scenario(
     let mut server = Server::start(&INGEST_CONFIG.replace("SINK", &sink.port.to_string()), data.path()).await?;
     let now = unix_now();
     let bodies = alert_bodies(0, options.alerts, options.batch, now, now + 3600.0, None);
+    let cpu = server.cpu();
     let run = post_all(client, &server.url, &bodies, options.concurrency).await?;
-    report("ingest", options.alerts, &run, &server);
+    report("ingest", options.alerts, &run, &server, server.cpu() - cpu);
     let bodies = alert_bodies(0, options.alerts, options.batch, now, now + 7200.0, None);
     post_all(client, &server.url, &bodies, options.concurrency).await?;
+    let cpu = server.cpu();
     let run = post_all(client, &server.url, &bodies, options.concurrency).await?;
-    report("re-post", options.alerts, &run, &server);
+    report("re-post", options.alerts, &run, &server, server.cpu() - cpu);
     let listings = if options.alerts <= options.listings_max { LISTINGS.as_slice() } else { &[] };
     for (name, path) in listings {
         let mut times = Vec::new();
@@ -265,23 +271,39 @@ async fn notify_scenario(
     for (label, config) in runs {
         let data = tempfile::tempdir()?;
         let server = Server::start(config, data.path()).await?;
-        sink.reset();
-        let now = unix_now();
-        let bodies = alert_bodies(0, options.groups, options.batch, now, now + 3600.0, Some(()));
-        let run = post_all(client, &server.url, &bodies, options.concurrency).await?;
-        report_burst(label, options, sink, &run).await;
-        drop(server);
+        burst(label, options, client, sink, &server).await?;
     }
     Ok(())
 }
 
-/// Waits for the burst's notifications and prints their delay after `group_wait` and whether each group was
-/// notified exactly once.
-async fn report_burst(label: &str, options: &Options, sink: &Sink, run: &PostRun) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+/// Posts the burst's alerts (one group each) to `server` and reports it.
+async fn burst(
+    label: &str,
+    options: &Options,
+    client: &reqwest::Client,
+    sink: &Sink,
+    server: &Server,
+) -> Result<(), Box<dyn std::error::Error>> {
+    sink.reset();
+    let now = unix_now();
+    let bodies = alert_bodies(0, options.groups, options.batch, now, now + 3600.0, Some(()));
+    let cpu = server.cpu();
+    let run = post_all(client, &server.url, &bodies, options.concurrency).await?;
+    report_burst(label, options, sink, &run, &[(server, cpu)]).await;
+    Ok(())
+}
+
+/// Waits for the burst's notifications and prints their delay after `group_wait`, when the last one came
+/// after the last post was answered (what group_wait and the delivery took; at 100k groups the delay
+/// measures the ingest), whether each group was notified exactly once, and the servers' CPU per
+/// notification (taking the alerts in included) from `cpu`, each server's CPU seconds before the posts.
+async fn report_burst(label: &str, options: &Options, sink: &Sink, run: &PostRun, cpu: &[(&Server, f64)]) {
+    let posted = Instant::now();
+    let deadline = posted + Duration::from_secs(120);
     while sink.count() < options.groups && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    let used: f64 = cpu.iter().map(|(server, before)| server.cpu() - before).sum();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let arrivals = sink.arrivals();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -295,14 +317,49 @@ async fn report_burst(label: &str, options: &Options, sink: &Sink, run: &PostRun
     }
     delays.sort();
     let exactly_once = seen.len() == options.groups && seen.values().all(|count| *count == 1);
+    let last = arrivals.iter().map(|(_, at)| *at).max().map(|at| at.saturating_duration_since(posted));
     let pct = |q: f64| quantile(&delays, q);
     println!(
-        "{label:<24} {} groups: delay p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; exactly once: {exactly_once}",
+        "{label:<24} {} groups: delay p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; last {:.0} ms after the last post; {:.0} us CPU per notification; exactly once: {exactly_once}",
         options.groups,
         ms(pct(0.5)),
         ms(pct(0.99)),
         ms(delays.last().copied().unwrap_or_default()),
+        ms(last.unwrap_or_default()),
+        1e6 * used / arrivals.len().max(1) as f64,
     );
+}
+
+/// Ingest and the notification burst with Herald's telemetry as shipped (metrics, the notification
+/// history, a log line per notification) and with the history and the log line off (`--history.retention=0s
+/// --log.level=warn`); metrics cannot be turned off. Twice, alternating, since the two differ by less than
+/// this machine's run-to-run spread.
+async fn telemetry_scenario(
+    options: &Options,
+    client: &reqwest::Client,
+    sink: &Sink,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let off = ["--history.retention=0s".to_string(), "--log.level=warn".to_string()];
+    for round in 0..2 {
+        for (label, extra) in [("on", &[][..]), ("off", &off[..])] {
+            let data = tempfile::tempdir()?;
+            let config = INGEST_CONFIG.replace("SINK", &sink.port.to_string());
+            let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+            let server = Server::start_on(&config, data.path(), port, extra).await?;
+            let now = unix_now();
+            let bodies = alert_bodies(0, options.alerts, options.batch, now, now + 3600.0, None);
+            let cpu = server.cpu();
+            let run = post_all(client, &server.url, &bodies, options.concurrency).await?;
+            report(&format!("ingest, telemetry {label} ({round})"), options.alerts, &run, &server, server.cpu() - cpu);
+            drop(server);
+            let data = tempfile::tempdir()?;
+            let config = NOTIFY_CONFIG.replace("SINK", &sink.port.to_string());
+            let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+            let server = Server::start_on(&config, data.path(), port, extra).await?;
+            burst(&format!("burst, telemetry {label} ({round})"), options, client, sink, &server).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The same ingest and burst on two replicas sharing a throwaway PostgreSQL 15: alerts spread over both
@@ -328,16 +385,19 @@ async fn replicas_scenario(
         let now = unix_now();
         if phase == "ingest" {
             let bodies = alert_bodies(0, options.alerts, options.batch, now, now + 3600.0, None);
+            let cpu = a.cpu() + b.cpu();
             let run = post_to(client, &urls, Fan::Spread, &bodies, options.concurrency).await?;
-            report("ingest, 2 replicas (pg)", options.alerts, &run, &a);
+            report("ingest, 2 replicas (pg)", options.alerts, &run, &a, a.cpu() + b.cpu() - cpu);
             let bodies = alert_bodies(0, options.alerts, options.batch, now, now + 7200.0, None);
+            let cpu = a.cpu() + b.cpu();
             let run = post_to(client, &urls, Fan::Spread, &bodies, options.concurrency).await?;
-            report("re-post, 2 replicas (pg)", options.alerts, &run, &a);
+            report("re-post, 2 replicas (pg)", options.alerts, &run, &a, a.cpu() + b.cpu() - cpu);
         } else {
             sink.reset();
             let bodies = alert_bodies(0, options.groups, options.batch, now, now + 3600.0, Some(()));
+            let cpu = [(&a, a.cpu()), (&b, b.cpu())];
             let run = post_to(client, &urls, Fan::Every, &bodies, options.concurrency).await?;
-            report_burst("burst, 2 replicas (pg)", options, sink, &run).await;
+            report_burst("burst, 2 replicas (pg)", options, sink, &run, &cpu).await;
         }
     }
     Ok(())
@@ -480,15 +540,18 @@ async fn post_to(
     Ok(PostRun { elapsed: started.elapsed(), latencies, sent_at })
 }
 
-fn report(name: &str, alerts: usize, run: &PostRun, server: &Server) {
+/// Prints a run of posts: throughput, request latency, the server's CPU per alert (`cpu`, the CPU seconds the
+/// servers used during the run) and peak memory.
+fn report(name: &str, alerts: usize, run: &PostRun, server: &Server, cpu: f64) {
     let mut latencies = run.latencies.clone();
     latencies.sort();
     let p = |q: f64| quantile(&latencies, q);
     println!(
-        "{name:<24} {:>9.0} alerts/s   request p50 {:>6.2} ms  p99 {:>6.2} ms   VmHWM {} MiB",
+        "{name:<24} {:>9.0} alerts/s   request p50 {:>6.2} ms  p99 {:>6.2} ms   CPU {:>5.1} us/alert   VmHWM {} MiB",
         alerts as f64 / run.elapsed.as_secs_f64(),
         ms(p(0.5)),
         ms(p(0.99)),
+        1e6 * cpu / alerts.max(1) as f64,
         server.memory("VmHWM"),
     );
 }
@@ -600,6 +663,17 @@ impl Server {
             .and_then(|line| line.split_whitespace().nth(1))
             .and_then(|kib| kib.parse::<u64>().ok())
             .map_or(0, |kib| kib / 1024)
+    }
+
+    /// The CPU seconds (user and system) the process has used.
+    fn cpu(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // The fields after the command name, which is in parentheses and may hold spaces.
+        let fields: Vec<&str> =
+            stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
+        (ticks(11) + ticks(12)) / 100.0
     }
 
     /// SIGKILL, as a crash.

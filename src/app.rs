@@ -154,6 +154,7 @@ pub async fn run(
         clock: clock.clone(),
         retention: args.data_retention,
         ownership,
+        record_history: !args.history_retention.is_zero(),
     };
     let (dispatcher, dispatcher_task) = Dispatcher::spawn(setup, committed_rx, shutdown.child_token());
     let engine = Arc::new(Engine::new(EngineParts {

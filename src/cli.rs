@@ -193,7 +193,8 @@ pub struct ServeArgs {
     /// receiver keeps failing) stays in its group.
     #[arg(value_name = "DURATION", long = "data.retention", env = "HERALD_DATA_RETENTION", default_value = "120h", value_parser = parse_duration)]
     pub data_retention: Duration,
-    /// How long the notification history keeps each attempt (removed at each `--alerts.gc-interval`).
+    /// How long the notification history keeps each attempt (removed at each `--alerts.gc-interval`); `0s`
+    /// records no history at all.
     #[arg(value_name = "DURATION", long = "history.retention", env = "HERALD_HISTORY_RETENTION", default_value = "7d", value_parser = parse_duration)]
     pub history_retention: Duration,
     /// File holding the API token every write needs (`Authorization: Bearer <token>`): silences,

@@ -155,6 +155,8 @@ pub(crate) struct DispatcherSetup {
     pub retention: Duration,
     /// Which groups this replica notifies.
     pub ownership: Arc<crate::cluster::Ownership>,
+    /// Whether each attempt is kept in the notification history (`--history.retention` above zero).
+    pub record_history: bool,
 }
 
 impl Dispatcher {
@@ -194,6 +196,7 @@ impl Dispatcher {
             escalating: HashSet::new(),
             clock: setup.clock,
             heartbeat: Arc::clone(&heartbeat),
+            record_history: setup.record_history,
         };
         let task = tokio::spawn(actor.run(inbox, alerts, shutdown));
         (Dispatcher { commands, heartbeat }, task)
@@ -286,6 +289,7 @@ struct Actor {
     escalating: HashSet<(GroupId, String)>,
     clock: Clock,
     heartbeat: Arc<Heartbeat>,
+    record_history: bool,
 }
 
 impl Actor {
@@ -567,7 +571,8 @@ impl Actor {
         // re-armed in memory only (see `DispatchCore::flush_done`).
         let quiet = outcome.success && outcome.nflog.is_empty() && outcome.attempts.is_empty();
         if !quiet {
-            let mut batch = WriteBatch { history: outcome.attempts, ..WriteBatch::default() };
+            let history = if self.record_history { outcome.attempts } else { Vec::new() };
+            let mut batch = WriteBatch { history, ..WriteBatch::default() };
             for (key, entry) in outcome.nflog {
                 self.nflog.set(key.clone(), entry.clone());
                 batch.nflog.insert(key, entry);

@@ -116,6 +116,22 @@ async fn the_command_line_shows_the_history() {
     );
 }
 
+#[tokio::test]
+async fn a_zero_retention_notifies_but_records_no_history() {
+    let (ok, bad) = (Sink::start().await, Sink::start().await);
+    bad.script.lock().expect("script").push((400, None));
+    let config = config(&ok, &bad).replace("group_wait: 1s", "group_wait: 100ms");
+    let herald_process = Herald::start_with(&config, &["--history.retention", "0s"], &[]);
+    herald_process.post_alerts(json!([alert("A", "x"), alert("B", "x")])).await;
+    ok.wait_for(1, WAIT).await;
+    bad.wait_for(1, WAIT).await;
+    // The failed one is tried again at the next tick; neither attempt is kept.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let url = format!("http://{}/api/herald/notifications", herald_process.address);
+    let page: Value = crate::helpers::client().get(url).send().await.expect("sent").json().await.expect("json");
+    assert_eq!(page["notifications"], json!([]), "{page}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_correlation_id_comes_back_on_the_answer_the_notification_and_the_history() {
     let (ok, bad) = (Sink::start().await, Sink::start().await);
