@@ -91,8 +91,27 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // Ending the session makes chromedriver close Chromium; killing chromedriver alone left Chromium running
+        // after the tests (dozens of them, skewing benchmarks run afterwards).
+        end_session(&self.base, &self.session);
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// `DELETE /session/{id}` over a plain socket (drop cannot await), waiting for the answer: chromedriver
+/// answers once Chromium is gone.
+fn end_session(base: &str, session: &str) {
+    use std::io::{Read, Write};
+    let Some(address) = base.strip_prefix("http://") else { return };
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else { return };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = format!(
+        "DELETE /session/{session} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).is_ok() {
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
     }
 }
 
