@@ -62,37 +62,90 @@ fn list_groups(engine: &Engine, groups: Vec<GroupView>, query: &AlertQuery) -> R
     let mut groups: Vec<GroupView> =
         groups.into_iter().filter(|group| query.matches_receivers(std::iter::once(group.receiver.as_str()))).collect();
     groups.sort_by(compare_groups);
-    sort_alerts_in_parallel(&mut groups);
-    // Each alert lists the receivers of all the groups it is in. Most alerts are in one group: only those in
-    // several get a list of their own.
+    let several = receivers_of_shared_alerts(engine, &groups);
+    let listing = Listing { engine, query, now, several: &several };
+    let total: usize = groups.iter().map(|group| group.alerts.len()).sum();
+    let listed = if total < PARALLEL_FROM {
+        listing.sort_and_list(&mut groups)
+    } else {
+        // Split where half of the alerts are on each side.
+        let (mut split, mut seen) = (0, 0);
+        while split < groups.len() && seen < total / 2 {
+            seen += groups[split].alerts.len();
+            split += 1;
+        }
+        let (first, second) = groups.split_at_mut(split);
+        let (mut listed, rest) = std::thread::scope(|scope| {
+            let first = scope.spawn(|| listing.sort_and_list(first));
+            let rest = listing.sort_and_list(second);
+            (first.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), rest)
+        });
+        listed.extend(rest);
+        listed
+    };
+    json_response(&listed)
+}
+
+/// Alerts listed together with at least this many alerts are sorted and listed on two threads.
+const PARALLEL_FROM: usize = 10_000;
+
+/// For each alert in several of `groups`, the sorted receivers of all of them. Without `continue` in the
+/// route tree every alert is in one group, and the walk over every alert is skipped.
+fn receivers_of_shared_alerts(engine: &Engine, groups: &[GroupView]) -> HashMap<Fingerprint, Vec<String>> {
+    let mut several: HashMap<Fingerprint, Vec<String>> = HashMap::new();
+    if engine.runtime().tree.routes_each_alert_once() {
+        return several;
+    }
     let mut first_group: HashMap<Fingerprint, &str> = HashMap::new();
-    let mut several: HashMap<Fingerprint, Vec<&str>> = HashMap::new();
-    for group in &groups {
+    for group in groups {
         for alert in &group.alerts {
             if let Some(first) = first_group.insert(alert.fingerprint, &group.receiver) {
-                several.entry(alert.fingerprint).or_insert_with(|| vec![first]).push(&group.receiver);
+                let names = several.entry(alert.fingerprint).or_insert_with(|| vec![first.to_string()]);
+                names.push(group.receiver.clone());
             }
         }
     }
     for names in several.values_mut() {
         names.sort_unstable();
     }
-    let listed: Vec<AlertGroup<'_>> = groups
-        .iter()
-        .filter_map(|group| {
-            let alerts =
-                group_listing(engine, query, &group.alerts, now, |alert| match several.get(&alert.fingerprint) {
-                    Some(names) => names.clone(),
+    several
+}
+
+/// What listing a group's alerts needs.
+#[derive(Clone, Copy)]
+struct Listing<'q> {
+    engine: &'q Engine,
+    query: &'q AlertQuery,
+    now: DateTime<Utc>,
+    several: &'q HashMap<Fingerprint, Vec<String>>,
+}
+
+impl<'q> Listing<'q> {
+    /// Sorts each group's alerts and lists the group in one go, while its alerts are in the cache (sorting
+    /// every group first and listing them after fetched each alert from memory twice).
+    fn sort_and_list<'a>(&self, groups: &'a mut [GroupView]) -> Vec<AlertGroup<'a>>
+    where
+        'q: 'a,
+    {
+        let several = self.several;
+        groups
+            .iter_mut()
+            .filter_map(|group| {
+                crate::dispatch::sort_alerts(&mut group.alerts);
+                let group: &'a GroupView = group;
+                let receivers = |alert: &Alert| match several.get(&alert.fingerprint) {
+                    Some(names) => names.iter().map(String::as_str).collect(),
                     None => vec![group.receiver.as_str()],
-                });
-            (!alerts.is_empty()).then(|| AlertGroup {
-                alerts,
-                labels: &group.labels,
-                receiver: ReceiverRef { name: &group.receiver },
+                };
+                let alerts = group_listing(self.engine, self.query, &group.alerts, self.now, receivers);
+                (!alerts.is_empty()).then(|| AlertGroup {
+                    alerts,
+                    labels: &group.labels,
+                    receiver: ReceiverRef { name: &group.receiver },
+                })
             })
-        })
-        .collect();
-    json_response(&listed)
+            .collect()
+    }
 }
 
 /// The API form of a group's alerts that pass the query, each with the receivers `receivers` gives it.
@@ -111,26 +164,6 @@ pub(super) fn group_listing<'a>(
             status.passes(query).then(|| GettableAlert::new(alert, receivers(alert), status))
         })
         .collect()
-}
-
-/// Sorts each group's alerts, the groups split between two threads.
-fn sort_alerts_in_parallel(groups: &mut [GroupView]) {
-    let total: usize = groups.iter().map(|group| group.alerts.len()).sum();
-    let Some(mut split) = (total >= 10_000).then_some(0) else {
-        groups.iter_mut().for_each(|group| crate::dispatch::sort_alerts(&mut group.alerts));
-        return;
-    };
-    // Split where half of the alerts are on each side.
-    let mut seen = 0;
-    while split < groups.len() && seen < total / 2 {
-        seen += groups[split].alerts.len();
-        split += 1;
-    }
-    let (first, second) = groups.split_at_mut(split);
-    std::thread::scope(|scope| {
-        scope.spawn(|| first.iter_mut().for_each(|group| crate::dispatch::sort_alerts(&mut group.alerts)));
-        second.iter_mut().for_each(|group| crate::dispatch::sort_alerts(&mut group.alerts));
-    });
 }
 
 /// Alertmanager's `AlertGroups` order: by labels (fewer first, then values), then receiver.

@@ -156,6 +156,11 @@ impl RouteTree {
         &self.nodes[id.0]
     }
 
+    /// Whether every alert ends at exactly one route: no route below the root has `continue`.
+    pub(crate) fn routes_each_alert_once(&self) -> bool {
+        self.nodes.iter().skip(1).all(|node| !node.continue_matching)
+    }
+
     /// Every route, root first, in depth-first file order.
     pub(crate) fn nodes(&self) -> &[RouteNode] {
         &self.nodes
@@ -339,6 +344,15 @@ receivers: [{name: default}, {name: first}, {name: second}, {name: never}, {name
     fn continue_lets_later_siblings_match_and_a_match_without_it_stops() {
         let tree = tree(CONTINUE);
         assert_eq!(receivers(&tree, &[("team", "a")]), vec!["first", "second"]);
+    }
+
+    #[test]
+    fn only_a_tree_without_continue_routes_each_alert_once() {
+        assert!(!tree(CONTINUE).routes_each_alert_once());
+        let plain = tree(
+            "route:\n  receiver: a\n  routes:\n  - {matchers: [x=1], receiver: b}\nreceivers: [{name: a}, {name: b}]\n",
+        );
+        assert!(plain.routes_each_alert_once());
     }
 
     #[test]
