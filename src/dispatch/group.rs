@@ -1,14 +1,14 @@
 //! An aggregation group: the alerts of one route that share the values of the route's `group_by` labels.
 
 use std::collections::HashMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use super::escalation::GroupState;
 use crate::alert::Alert;
-use crate::labels::{Fingerprint, LabelSet, fingerprint, format_label_set};
+use crate::labels::{Fingerprint, FingerprintHasher, LabelSet, format_label_set, write_label_set};
 use crate::routing::RouteId;
 
 /// A group's stable identity: a hash of its route's ident and its group labels. It stays the same across
@@ -20,11 +20,14 @@ pub struct GroupId(pub u64);
 impl GroupId {
     /// The id of the group of `group_labels` under the route with `route_ident`.
     pub fn of(route_ident: &str, group_labels: &LabelSet) -> Self {
-        let identity = LabelSet::from([
-            ("route".to_string(), route_ident.to_string()),
-            ("labels".to_string(), format_label_set(group_labels)),
-        ]);
-        GroupId(fingerprint(&identity).0)
+        // The fingerprint of `{labels="<the group labels, formatted>", route="<ident>"}`, written into the hasher
+        // instead of built: ids are stored, so this must never change.
+        let mut hash = FingerprintHasher::default();
+        hash.pair("labels", |hash| write_label_set(hash, group_labels));
+        hash.pair("route", |hash| {
+            let _ = hash.write_str(route_ident);
+        });
+        GroupId(hash.finish().0)
     }
 
     /// Parses the 16-hex-digit form.
@@ -190,6 +193,27 @@ mod tests {
 
     fn labels(pairs: &[(&str, &str)]) -> LabelSet {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn group_ids_are_the_fingerprint_of_the_route_and_the_formatted_labels() {
+        // Ids are stored: this is how they were first computed, and they must stay the same.
+        let built = |ident: &str, group_labels: &LabelSet| {
+            let identity = LabelSet::from([
+                ("route".to_string(), ident.to_string()),
+                ("labels".to_string(), format_label_set(group_labels)),
+            ]);
+            GroupId(crate::labels::fingerprint(&identity).0)
+        };
+        let cases = [
+            ("{}", LabelSet::new()),
+            ("{}/{team=\"b\"}", labels(&[("alertname", "A1"), ("cluster", "c1")])),
+            ("{}/0", labels(&[("a", "say \"hi\"\n\u{1}é\u{200b}"), ("b", "back\\slash")])),
+        ];
+        for (ident, group_labels) in &cases {
+            assert_eq!(GroupId::of(ident, group_labels), built(ident, group_labels), "{ident} {group_labels:?}");
+        }
+        assert_eq!(GroupId::of("{}", &labels(&[("alertname", "A1")])).to_string(), "0e75841f15f155cd");
     }
 
     #[test]

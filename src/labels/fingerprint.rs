@@ -39,21 +39,51 @@ impl serde::Serialize for Fingerprint {
 
 /// Fingerprints a label set the way Prometheus' `model.LabelSet.Fingerprint` does.
 pub fn fingerprint(labels: &LabelSet) -> Fingerprint {
-    let mut hash = FNV_OFFSET_BASIS;
-    let mut feed = |bytes: &[u8]| {
-        for byte in bytes {
-            hash ^= u64::from(*byte);
-            hash = hash.wrapping_mul(FNV_PRIME);
-        }
-    };
-    // BTreeMap iterates in name order, which is the order the signature is defined over.
+    let mut hash = FingerprintHasher::default();
+    // Label sets iterate in name order, which is the order the signature is defined over.
     for (name, value) in labels {
-        feed(name.as_bytes());
-        feed(&[SEPARATOR]);
-        feed(value.as_bytes());
-        feed(&[SEPARATOR]);
+        hash.pair(name, |hash| hash.feed(value.as_bytes()));
     }
-    Fingerprint(hash)
+    hash.finish()
+}
+
+/// Computes a fingerprint pair by pair, with values written into it (`fmt::Write`) rather than built first:
+/// what a label set of computed values would fingerprint to, without making the set.
+pub(crate) struct FingerprintHasher(u64);
+
+impl Default for FingerprintHasher {
+    fn default() -> Self {
+        FingerprintHasher(FNV_OFFSET_BASIS)
+    }
+}
+
+impl FingerprintHasher {
+    fn feed(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(FNV_PRIME);
+        }
+    }
+
+    /// Adds the pair `name`, with the value `value` writes; pairs must come in name order.
+    pub(crate) fn pair(&mut self, name: &str, value: impl FnOnce(&mut Self)) {
+        self.feed(name.as_bytes());
+        self.feed(&[SEPARATOR]);
+        value(self);
+        self.feed(&[SEPARATOR]);
+    }
+
+    /// The fingerprint of the pairs added.
+    pub(crate) fn finish(&self) -> Fingerprint {
+        Fingerprint(self.0)
+    }
+}
+
+impl fmt::Write for FingerprintHasher {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.feed(text.as_bytes());
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -6,17 +6,23 @@ use super::LabelSet;
 
 /// `{name="value", ...}`, sorted by name, as in Alertmanager's group keys.
 pub(crate) fn format_label_set(labels: &LabelSet) -> String {
-    let mut out = String::from("{");
+    let mut out = String::new();
+    write_label_set(&mut out, labels);
+    out
+}
+
+/// Writes what [`format_label_set`] returns into `out` (a hasher, for group ids).
+pub(crate) fn write_label_set(out: &mut impl Write, labels: &LabelSet) {
+    let _ = out.write_char('{');
     for (i, (name, value)) in labels.iter().enumerate() {
         if i > 0 {
-            out.push_str(", ");
+            let _ = out.write_str(", ");
         }
-        out.push_str(name);
-        out.push('=');
-        out.push_str(&go_quote(value));
+        let _ = out.write_str(name);
+        let _ = out.write_char('=');
+        write_go_quoted(out, value);
     }
-    out.push('}');
-    out
+    let _ = out.write_char('}');
 }
 
 /// Go's `strconv.IsPrint`, near enough: letters, marks, numbers, punctuation, symbols and the ASCII space;
@@ -36,30 +42,40 @@ pub(crate) fn is_go_printable(c: char) -> bool {
 /// Go's `strconv.Quote`: printable characters stay, the rest are escaped.
 pub(crate) fn go_quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
+    write_go_quoted(&mut out, value);
+    out
+}
+
+/// Writes what [`go_quote`] returns into `out`.
+fn write_go_quoted(out: &mut impl Write, value: &str) {
+    // Most values are plain ASCII and go out whole.
+    if value.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        let _ = out.write_char('"');
+        let _ = out.write_str(value);
+        let _ = out.write_char('"');
+        return;
+    }
+    let _ = out.write_char('"');
     for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
+        let _ = match c {
+            '"' => out.write_str("\\\""),
+            '\\' => out.write_str("\\\\"),
+            '\u{7}' => out.write_str("\\a"),
+            '\u{8}' => out.write_str("\\b"),
+            '\u{c}' => out.write_str("\\f"),
+            '\n' => out.write_str("\\n"),
+            '\r' => out.write_str("\\r"),
+            '\t' => out.write_str("\\t"),
+            '\u{b}' => out.write_str("\\v"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => write!(out, "\\x{:02x}", c as u32),
             c if !is_go_printable(c) => {
                 let code = c as u32;
-                let _ = if code > 0xffff { write!(out, "\\U{code:08x}") } else { write!(out, "\\u{code:04x}") };
+                if code > 0xffff { write!(out, "\\U{code:08x}") } else { write!(out, "\\u{code:04x}") }
             }
-            c => out.push(c),
-        }
+            c => out.write_char(c),
+        };
     }
-    out.push('"');
-    out
+    let _ = out.write_char('"');
 }
 
 #[cfg(test)]

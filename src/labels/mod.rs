@@ -10,9 +10,9 @@ mod properties;
 mod set;
 mod shared_str;
 
-pub(crate) use fingerprint::Fingerprint;
 pub use fingerprint::fingerprint;
-pub(crate) use format::{format_label_set, go_quote, is_go_printable};
+pub(crate) use fingerprint::{Fingerprint, FingerprintHasher};
+pub(crate) use format::{format_label_set, go_quote, is_go_printable, write_label_set};
 pub(crate) use go_regex::translate as translate_go_regex;
 pub(crate) use matcher::{MatchType, Matcher, Matchers, compile_anchored};
 pub(crate) use parse::{parse_matcher, parse_matchers};
