@@ -102,60 +102,70 @@ where
     N: for<'a> FormatFields<'a> + 'static,
 {
     fn format_event(&self, _ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+        // Written straight into the layer's line buffer: one event (a notification sent) is formatted without
+        // a string of its own per field.
         let metadata = event.metadata();
-        let level = metadata.level().as_str().to_ascii_lowercase();
-        let ts = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
-        let mut line = format!("ts={ts} level=");
-        if self.color {
-            let code = match *metadata.level() {
-                tracing::Level::ERROR => "31",
-                tracing::Level::WARN => "33",
-                _ => "2",
-            };
-            let _ = write!(line, "\x1b[{code}m{level}\x1b[0m");
-        } else {
-            line.push_str(&level);
-        }
-        line.push_str(" target=");
-        line.push_str(metadata.target());
-        let mut fields = Fields { line, message: None, rest: String::new() };
+        let (level, color) = match *metadata.level() {
+            tracing::Level::ERROR => ("error", "31"),
+            tracing::Level::WARN => ("warn", "33"),
+            tracing::Level::INFO => ("info", "2"),
+            tracing::Level::DEBUG => ("debug", "2"),
+            tracing::Level::TRACE => ("trace", "2"),
+        };
+        let mut fields = Fields::default();
         event.record(&mut fields);
-        let Fields { mut line, message, rest } = fields;
-        if let Some(message) = message {
-            line.push_str(" msg=");
-            push_value(&mut line, &message);
+        write!(writer, "ts={} level=", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ"))?;
+        if self.color {
+            write!(writer, "\x1b[{color}m{level}\x1b[0m")?;
+        } else {
+            writer.write_str(level)?;
         }
-        line.push_str(&rest);
-        writeln!(writer, "{line}")
+        writer.write_str(" target=")?;
+        writer.write_str(metadata.target())?;
+        if let Some(message) = &fields.message {
+            writer.write_str(" msg=")?;
+            writer.write_str(message)?;
+        }
+        writer.write_str(&fields.rest)?;
+        writer.write_char('\n')
     }
 }
 
+/// An event's fields as logfmt: the message (already a logfmt value) apart, the others ` name=value` each.
+#[derive(Default)]
 struct Fields {
-    line: String,
     message: Option<String>,
     rest: String,
+    /// Where a value that is not a string is formatted first (reused from field to field).
+    scratch: String,
 }
 
 impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.record(field, value.to_string());
+        self.record(field, value);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.record(field, format!("{value:?}"));
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let _ = write!(scratch, "{value:?}");
+        self.record(field, &scratch);
+        self.scratch = scratch;
     }
 }
 
 impl Fields {
-    fn record(&mut self, field: &Field, value: String) {
+    fn record(&mut self, field: &Field, value: &str) {
         if field.name() == "message" {
-            self.message = Some(value);
+            let mut message = String::with_capacity(value.len() + 2);
+            push_value(&mut message, value);
+            self.message = Some(message);
             return;
         }
         self.rest.push(' ');
         self.rest.push_str(field.name());
         self.rest.push('=');
-        push_value(&mut self.rest, &value);
+        push_value(&mut self.rest, value);
     }
 }
 
@@ -193,6 +203,44 @@ mod tests {
         let mut out = String::new();
         push_value(&mut out, text);
         out
+    }
+
+    /// Collects what the fmt layer writes.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("not poisoned").extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_event_is_one_logfmt_line_with_its_fields_in_order() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .event_format(Logfmt { color: false })
+            .fmt_fields(NoSpanFields)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("flush", group = "g");
+            let _entered = span.enter();
+            tracing::info!(receiver = "team-a", alerts = 3, note = "two words", "Notification sent.");
+        });
+        let text = String::from_utf8(captured.0.lock().expect("not poisoned").clone()).expect("UTF-8");
+        let (ts, rest) = text.split_once(' ').expect("fields after the time");
+        assert!(ts.starts_with("ts=") && ts.len() == 27 && ts.ends_with('Z'), "{ts}");
+        assert_eq!(
+            rest,
+            "level=info target=herald::telemetry::tests msg=\"Notification sent.\" receiver=team-a alerts=3 note=\"two words\"\n"
+        );
     }
 
     #[test]
