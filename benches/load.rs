@@ -45,6 +45,10 @@ struct Options {
     /// Seconds of soak run (0: none).
     #[arg(long, default_value_t = 0)]
     soak: u64,
+    /// The soak's `--alerts.gc-interval` (Herald's default is 30m, as Alertmanager's): shorter, the removal of
+    /// resolved alerts runs within the soak.
+    #[arg(long, default_value = "30m")]
+    soak_gc_interval: String,
     /// Scenarios to run, comma-separated: ingest (with re-post, listings and restart), notify, escalation (the
     /// notify burst again with an escalation policy on every group), replicas (ingest and notify on two
     /// replicas sharing a throwaway PostgreSQL 15), telemetry (ingest and the burst with the history and the
@@ -418,7 +422,9 @@ async fn soak_scenario(
         .replace("group_wait: 10m", "group_wait: 1s")
         .replace("group_interval: 10m", "group_interval: 5s")
         .replace("repeat_interval: 4h", "repeat_interval: 1m");
-    let server = Server::start(&config, data.path()).await?;
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let gc = [format!("--alerts.gc-interval={}", options.soak_gc_interval)];
+    let server = Server::start_on(&config, data.path(), port, &gc).await?;
     let active = options.alerts.min(20_000);
     let per_window = active / 10;
     let started = Instant::now();

@@ -207,6 +207,7 @@ mod tests {
         };
         let cases = [
             ("{}", LabelSet::new()),
+            ("{}", labels(&[("alertname", "A1")])),
             ("{}/{team=\"b\"}", labels(&[("alertname", "A1"), ("cluster", "c1")])),
             ("{}/0", labels(&[("a", "say \"hi\"\n\u{1}é\u{200b}"), ("b", "back\\slash")])),
         ];
