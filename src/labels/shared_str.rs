@@ -2,12 +2,12 @@
 //! values instead of each holding its own copy.
 
 use std::borrow::Borrow;
-use std::collections::HashSet;
 use std::fmt;
 use std::hash::BuildHasher;
 use std::ops::Deref;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use hashbrown::HashTable;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A shared immutable string: 16 bytes, cloned by bumping a count.
@@ -23,28 +23,24 @@ impl SharedStr {
     /// The interned copy of `text`: every alert that carries the same label name or value shares one
     /// allocation. Interned strings no alert uses any more are dropped by [`prune_interned`].
     pub fn interned(text: &str) -> Self {
-        let shard = &INTERNER[shard_of(text)];
-        let mut set = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(known) = set.get(text) {
-            return known.clone();
-        }
-        let new = SharedStr::from(text);
-        set.insert(new.clone());
-        new
+        // One hash picks the shard and finds the entry: foldhash, seeded per process, is several times
+        // cheaper than SipHash on short label strings, and interning runs for every label of every alert.
+        let hash = INTERN_HASHER.hash_one(text);
+        let shard = &INTERNER[(hash >> 60) as usize];
+        let mut table = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entry = table.entry(hash, |known| known.as_str() == text, |known| INTERN_HASHER.hash_one(known.as_str()));
+        entry.or_insert_with(|| SharedStr::from(text)).get().clone()
     }
 }
 
+/// How many shards the interner has (the top four bits of the hash pick one), so that request threads
+/// seldom wait for each other.
 const SHARDS: usize = 16;
 
-static INTERNER: LazyLock<[Mutex<HashSet<SharedStr>>; SHARDS]> =
-    LazyLock::new(|| std::array::from_fn(|_| Mutex::new(HashSet::new())));
+static INTERNER: LazyLock<[Mutex<HashTable<SharedStr>>; SHARDS]> =
+    LazyLock::new(|| std::array::from_fn(|_| Mutex::new(HashTable::new())));
 
-static SHARD_HASHER: LazyLock<std::collections::hash_map::RandomState> =
-    LazyLock::new(std::collections::hash_map::RandomState::new);
-
-fn shard_of(text: &str) -> usize {
-    (SHARD_HASHER.hash_one(text) as usize) % SHARDS
-}
+static INTERN_HASHER: LazyLock<hashbrown::DefaultHashBuilder> = LazyLock::new(hashbrown::DefaultHashBuilder::default);
 
 /// Drops interned strings that nothing but the interner holds; returns how many are left. One shard is
 /// locked at a time, so ingest is never held up for long.
@@ -52,9 +48,10 @@ pub(crate) fn prune_interned() -> usize {
     INTERNER
         .iter()
         .map(|shard| {
-            let mut set = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            set.retain(|text| Arc::strong_count(&text.0) > 1);
-            set.len()
+            let mut table = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            table.retain(|text| Arc::strong_count(&text.0) > 1);
+            table.shrink_to_fit(|text| INTERN_HASHER.hash_one(text.as_str()));
+            table.len()
         })
         .sum()
 }
