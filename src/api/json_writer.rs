@@ -5,60 +5,15 @@
 
 use axum::body::{Body, Bytes};
 
-use crate::labels::LabelSet;
+pub(super) use crate::labels::{
+    write_json_key as write_key, write_json_labels as write_labels, write_json_str as write_str,
+    write_json_strs as write_strs,
+};
 
 /// Writes itself as JSON, byte for byte as its `serde_json` encoding.
 pub(super) trait WriteJson {
     /// Appends the JSON text.
     fn write_json(&self, out: &mut Vec<u8>);
-}
-
-/// Appends `text` as a JSON string.
-pub(super) fn write_str(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
-    // No early exit, so the compiler can check many bytes at once.
-    let needs_escape = bytes.iter().fold(false, |found, &b| found | (b < 0x20) | (b == b'"') | (b == b'\\'));
-    if needs_escape {
-        serde_json::to_writer(&mut *out, text).expect("writing to a Vec cannot fail");
-    } else {
-        out.reserve(bytes.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(bytes);
-        out.push(b'"');
-    }
-}
-
-/// Appends `"key":` (keys are Herald's own and never need escaping).
-pub(super) fn write_key(out: &mut Vec<u8>, key: &str) {
-    out.push(b'"');
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\":");
-}
-
-/// Appends a label set as a JSON object.
-pub(super) fn write_labels(out: &mut Vec<u8>, labels: &LabelSet) {
-    out.push(b'{');
-    for (i, (name, value)) in labels.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_str(out, name);
-        out.push(b':');
-        write_str(out, value);
-    }
-    out.push(b'}');
-}
-
-/// Appends a list of strings as a JSON array.
-pub(super) fn write_strs<S: AsRef<str>>(out: &mut Vec<u8>, items: &[S]) {
-    out.push(b'[');
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_str(out, item.as_ref());
-    }
-    out.push(b']');
 }
 
 /// Elements below which one thread does it all (starting one costs more than it saves).
@@ -137,16 +92,6 @@ mod tests {
             let items: Vec<Text> = texts.iter().cloned().map(Text).collect();
             let bytes = axum::body::to_bytes(json_array_body(&items), usize::MAX).await.expect("collects");
             assert_eq!(bytes, serde_json::to_string(&texts).expect("serializes").as_bytes(), "{len} items");
-        }
-    }
-
-    #[test]
-    fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
-        for text in ["plain", "", "quote \" back \\ slash", "tab\tnew\nline\u{1}\u{1f}", "ünï <&> \u{7f}", "a\u{2028}b"]
-        {
-            let mut out = Vec::new();
-            write_str(&mut out, text);
-            assert_eq!(out, serde_json::to_vec(text).expect("serializes"), "{text:?}");
         }
     }
 }

@@ -3,6 +3,7 @@
 mod fingerprint;
 mod format;
 mod go_regex;
+mod json;
 mod matcher;
 mod parse;
 #[cfg(test)]
@@ -14,6 +15,7 @@ pub use fingerprint::fingerprint;
 pub(crate) use fingerprint::{Fingerprint, FingerprintHasher};
 pub(crate) use format::{format_label_set, go_quote, is_go_printable, write_label_set};
 pub(crate) use go_regex::translate as translate_go_regex;
+pub(crate) use json::{write_json_key, write_json_labels, write_json_str, write_json_strs};
 pub(crate) use matcher::{MatchType, Matcher, Matchers, compile_anchored};
 pub(crate) use parse::{parse_matcher, parse_matchers};
 pub use set::LabelSet;

@@ -3,27 +3,14 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::alert::Alert;
 use crate::api::derived_correlation_id;
-use crate::labels::{LabelSet, SharedStr, deserialize_interned, deserialize_interned_names};
-
-/// The row's `data`, borrowed from the alert when writing.
-#[derive(Serialize)]
-struct RowOut<'a> {
-    l: &'a LabelSet,
-    a: &'a LabelSet,
-    s: i64,
-    e: i64,
-    u: i64,
-    g: &'a str,
-    t: u8,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    c: &'a str,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    tr: &'a str,
-}
+use crate::labels::{
+    LabelSet, SharedStr, deserialize_interned, deserialize_interned_names, write_json_key, write_json_labels,
+    write_json_str,
+};
 
 /// The row's `data` when reading.
 #[derive(Deserialize)]
@@ -47,23 +34,36 @@ struct RowIn<'a> {
 /// Encodes the alert's fields (not its version, which is the row key) into `out`, so that one buffer
 /// serves a whole batch. The bytes are UTF-8 JSON; they are stored as they are, without a second check.
 pub(super) fn encode_into(alert: &Alert, out: &mut Vec<u8>) {
-    let row = RowOut {
-        l: &alert.labels,
-        a: &alert.annotations,
-        s: to_micros(alert.starts_at),
-        e: to_micros(alert.ends_at),
-        u: to_micros(alert.updated_at),
-        g: &alert.generator_url,
-        t: u8::from(alert.timeout),
-        // A correlation id Herald made is derived from the trace id: not stored twice.
-        c: if alert.correlation_id.as_ref() == derived_correlation_id(&alert.trace_context) {
-            ""
-        } else {
-            &alert.correlation_id
-        },
-        tr: &alert.trace_context,
+    // Written by hand (every stored version goes through here); `decode` reads it with serde.
+    let int = |out: &mut Vec<u8>, key: &str, value: i64| {
+        write_json_key(out, key);
+        out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        out.push(b',');
     };
-    serde_json::to_writer(out, &row).expect("maps of strings and integers always serialize");
+    out.extend_from_slice(b"{\"l\":");
+    write_json_labels(out, &alert.labels);
+    out.extend_from_slice(b",\"a\":");
+    write_json_labels(out, &alert.annotations);
+    out.push(b',');
+    int(out, "s", to_micros(alert.starts_at));
+    int(out, "e", to_micros(alert.ends_at));
+    int(out, "u", to_micros(alert.updated_at));
+    write_json_key(out, "g");
+    write_json_str(out, &alert.generator_url);
+    out.extend_from_slice(if alert.timeout { b",\"t\":1" } else { b",\"t\":0" });
+    // A correlation id Herald made is derived from the trace id: not stored twice.
+    if alert.correlation_id.as_ref() != derived_correlation_id(&alert.trace_context) && !alert.correlation_id.is_empty()
+    {
+        out.push(b',');
+        write_json_key(out, "c");
+        write_json_str(out, &alert.correlation_id);
+    }
+    if !alert.trace_context.is_empty() {
+        out.push(b',');
+        write_json_key(out, "tr");
+        write_json_str(out, &alert.trace_context);
+    }
+    out.push(b'}');
 }
 
 /// Decodes a row written by [`encode_into`] (or, as text, by the migration from the old table).
@@ -121,6 +121,12 @@ pub(crate) mod tests {
         let alert = stored_alert(42);
         let mut row = Vec::new();
         encode_into(&alert, &mut row);
+        let text = concat!(
+            r#"{"l":{"alertname":"Disk \"full\""},"a":{"summary":"ünïcode"},"s":1800000000123456,"#,
+            r#""e":1800000300123456,"u":1800000001123456,"g":"http://prom/graph","t":1,"c":"deploy-42","#,
+            r#""tr":"0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331"}"#
+        );
+        assert_eq!(String::from_utf8_lossy(&row), text, "the stored form is pinned: older rows must keep reading");
         assert_eq!(decode(42, &row), Ok(alert.clone()));
         let without = Alert { correlation_id: SharedStr::default(), trace_context: SharedStr::default(), ..alert };
         let mut row = Vec::new();
