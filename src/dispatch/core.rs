@@ -260,10 +260,9 @@ impl DispatchCore {
         let tree = Arc::clone(&self.tree);
         for route_id in tree.matching_routes(&alert.labels) {
             let route = tree.node(route_id);
-            let labels = route.group_labels(&alert.labels);
-            let id = GroupId::of(&route.ident, &labels);
+            let id = GroupId::of_pairs(&route.ident, route.group_pairs(&alert.labels));
             if !self.groups.contains_key(&id) {
-                let group = self.new_group(id, route_id, labels, now);
+                let group = self.new_group(id, route_id, route.group_labels(&alert.labels), now);
                 self.schedule.insert((group.timer.next_flush, id));
                 self.groups.insert(id, group);
                 self.dirty.insert(id);

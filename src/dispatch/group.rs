@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::escalation::GroupState;
 use crate::alert::Alert;
-use crate::labels::{Fingerprint, FingerprintHasher, LabelSet, format_label_set, write_label_set};
+use crate::labels::{Fingerprint, FingerprintHasher, LabelSet, SharedStr, format_label_set, write_label_pairs};
 use crate::routing::RouteId;
 
 /// A group's stable identity: a hash of its route's ident and its group labels. It stays the same across
@@ -20,10 +20,16 @@ pub struct GroupId(pub u64);
 impl GroupId {
     /// The id of the group of `group_labels` under the route with `route_ident`.
     pub fn of(route_ident: &str, group_labels: &LabelSet) -> Self {
+        Self::of_pairs(route_ident, group_labels.iter())
+    }
+
+    /// [`GroupId::of`] the set of `pairs` (sorted by name), without building it: most alerts join a group
+    /// that already exists.
+    pub fn of_pairs<'a>(route_ident: &str, pairs: impl Iterator<Item = (&'a SharedStr, &'a SharedStr)>) -> Self {
         // The fingerprint of `{labels="<the group labels, formatted>", route="<ident>"}`, written into the hasher
         // instead of built: ids are stored, so this must never change.
         let mut hash = FingerprintHasher::default();
-        hash.pair("labels", |hash| write_label_set(hash, group_labels));
+        hash.pair("labels", |hash| write_label_pairs(hash, pairs));
         hash.pair("route", |hash| {
             let _ = hash.write_str(route_ident);
         });

@@ -2,19 +2,20 @@
 
 use std::fmt::Write;
 
-use super::LabelSet;
+use super::{LabelSet, SharedStr};
 
 /// `{name="value", ...}`, sorted by name, as in Alertmanager's group keys.
 pub(crate) fn format_label_set(labels: &LabelSet) -> String {
     let mut out = String::new();
-    write_label_set(&mut out, labels);
+    write_label_pairs(&mut out, labels.iter());
     out
 }
 
-/// Writes what [`format_label_set`] returns into `out` (a hasher, for group ids).
-pub(crate) fn write_label_set(out: &mut impl Write, labels: &LabelSet) {
+/// Writes what [`format_label_set`] returns for the set of `pairs` (sorted by name) into `out` (a hasher, for
+/// group ids, which need no set built).
+pub(crate) fn write_label_pairs<'a>(out: &mut impl Write, pairs: impl Iterator<Item = (&'a SharedStr, &'a SharedStr)>) {
     let _ = out.write_char('{');
-    for (i, (name, value)) in labels.iter().enumerate() {
+    for (i, (name, value)) in pairs.enumerate() {
         if i > 0 {
             let _ = out.write_str(", ");
         }

@@ -13,7 +13,7 @@ mod shared_str;
 
 pub use fingerprint::fingerprint;
 pub(crate) use fingerprint::{Fingerprint, FingerprintHasher};
-pub(crate) use format::{format_label_set, go_quote, is_go_printable, write_label_set};
+pub(crate) use format::{format_label_set, go_quote, is_go_printable, write_label_pairs};
 pub(crate) use go_regex::translate as translate_go_regex;
 pub(crate) use json::{write_json_key, write_json_labels, write_json_str, write_json_strs};
 pub(crate) use matcher::{MatchType, Matcher, Matchers, compile_anchored};

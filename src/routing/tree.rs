@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{EscalationPolicy, Route};
-use crate::labels::{LabelSet, Matchers};
+use crate::labels::{LabelSet, Matchers, SharedStr};
 
 /// Root defaults when the file leaves them out.
 const DEFAULT_GROUP_WAIT: Duration = Duration::from_secs(30);
@@ -61,11 +61,15 @@ impl RouteNode {
         if self.group_by_all {
             return labels.clone();
         }
-        labels
-            .iter()
-            .filter(|(name, _)| self.group_by.contains(name.as_str()))
-            .map(|(name, value)| (name.clone(), value.clone()))
-            .collect()
+        self.group_pairs(labels).map(|(name, value)| (name.clone(), value.clone())).collect()
+    }
+
+    /// The pairs of [`RouteNode::group_labels`], in name order, borrowed from `labels`.
+    pub(crate) fn group_pairs<'a>(
+        &'a self,
+        labels: &'a LabelSet,
+    ) -> impl Iterator<Item = (&'a SharedStr, &'a SharedStr)> + 'a {
+        labels.iter().filter(|(name, _)| self.group_by_all || self.group_by.contains(name.as_str()))
     }
 }
 
