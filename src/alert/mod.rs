@@ -79,25 +79,28 @@ impl Alert {
         if !overlaps {
             return new;
         }
-        Self::merge(old, &new, now)
+        Self::merge(old, new, now)
     }
 
     /// Alertmanager's `Alert.Merge`: the more recently updated version wins, with the earliest start, and the
-    /// end time chosen so that an explicit end is not replaced by a derived one.
-    fn merge(a: &Alert, b: &Alert, now: DateTime<Utc>) -> Alert {
-        let (older, newer) = if b.updated_at < a.updated_at { (b, a) } else { (a, b) };
-        let mut merged = newer.clone();
+    /// end time chosen so that an explicit end is not replaced by a derived one. The new version is changed in
+    /// place when it wins (it always does when just received), not copied.
+    fn merge(old: &Alert, new: Alert, now: DateTime<Utc>) -> Alert {
+        if new.updated_at < old.updated_at { Self::merged(&new, old.clone(), now) } else { Self::merged(old, new, now) }
+    }
+
+    fn merged(older: &Alert, mut newer: Alert, now: DateTime<Utc>) -> Alert {
         if older.starts_at < newer.starts_at {
-            merged.starts_at = older.starts_at;
+            newer.starts_at = older.starts_at;
         }
         if newer.resolved_at(now) {
             if older.resolved_at(now) && older.ends_at > newer.ends_at {
-                merged.ends_at = older.ends_at;
+                newer.ends_at = older.ends_at;
             }
         } else if older.ends_at > newer.ends_at && !older.timeout {
-            merged.ends_at = older.ends_at;
+            newer.ends_at = older.ends_at;
         }
-        merged
+        newer
     }
 }
 
@@ -122,6 +125,17 @@ mod tests {
         let new = alert(60, 360, 60);
         let merged = Alert::merge_into(&old, new, at(60));
         assert_eq!((merged.starts_at, merged.ends_at, merged.updated_at), (at(0), at(360), at(60)));
+    }
+
+    #[test]
+    fn an_older_copy_arriving_late_loses_to_the_stored_version_but_lends_its_earlier_start() {
+        let mut old = alert(10, 600, 100);
+        old.annotations = LabelSet::from([("summary", "stored")]);
+        let mut late = alert(0, 300, 50);
+        late.annotations = LabelSet::from([("summary", "late")]);
+        let merged = Alert::merge_into(&old, late, at(60));
+        assert_eq!((merged.starts_at, merged.ends_at, merged.updated_at), (at(0), at(600), at(100)));
+        assert_eq!(merged.annotations, old.annotations);
     }
 
     #[test]
