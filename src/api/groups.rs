@@ -3,16 +3,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::response::Response;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::AppState;
-use super::alerts::{AlertStatus, GettableAlert, ReceiverRef, json_response};
+use super::alerts::{AlertStatus, GettableAlert, ReceiverRef};
 use super::error::ApiError;
 use super::filter::AlertQuery;
-use super::json_writer::{WriteJson, write_labels, write_str};
+use super::json_writer::{WriteJson, array_body, write_elements, write_labels, write_str};
 use crate::alert::Alert;
 use crate::dispatch::GroupView;
 use crate::engine::Engine;
@@ -65,8 +67,8 @@ fn list_groups(engine: &Engine, groups: Vec<GroupView>, query: &AlertQuery) -> R
     let several = receivers_of_shared_alerts(engine, &groups);
     let listing = Listing { engine, query, now, several: &several };
     let total: usize = groups.iter().map(|group| group.alerts.len()).sum();
-    let listed = if total < PARALLEL_FROM {
-        listing.sort_and_list(&mut groups)
+    let written = if total < PARALLEL_FROM {
+        vec![listing.sort_and_write(&mut groups)]
     } else {
         // Split where half of the alerts are on each side.
         let (mut split, mut seen) = (0, 0);
@@ -75,15 +77,13 @@ fn list_groups(engine: &Engine, groups: Vec<GroupView>, query: &AlertQuery) -> R
             split += 1;
         }
         let (first, second) = groups.split_at_mut(split);
-        let (mut listed, rest) = std::thread::scope(|scope| {
-            let first = scope.spawn(|| listing.sort_and_list(first));
-            let rest = listing.sort_and_list(second);
-            (first.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), rest)
-        });
-        listed.extend(rest);
-        listed
+        std::thread::scope(|scope| {
+            let first = scope.spawn(|| listing.sort_and_write(first));
+            let rest = listing.sort_and_write(second);
+            vec![first.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), rest]
+        })
     };
-    json_response(&listed)
+    Ok(([(header::CONTENT_TYPE, "application/json")], array_body(written)).into_response())
 }
 
 /// Alerts listed together with at least this many alerts are sorted and listed on two threads.
@@ -121,30 +121,24 @@ struct Listing<'q> {
 }
 
 impl<'q> Listing<'q> {
-    /// Sorts each group's alerts and lists the group in one go, while its alerts are in the cache (sorting
-    /// every group first and listing them after fetched each alert from memory twice).
-    fn sort_and_list<'a>(&self, groups: &'a mut [GroupView]) -> Vec<AlertGroup<'a>>
-    where
-        'q: 'a,
-    {
+    /// Sorts each group's alerts, lists the group and writes it in one go, while its alerts are in the cache
+    /// (sorting every group first, and writing the listing after, fetched each alert from memory three times).
+    fn sort_and_write(&self, groups: &mut [GroupView]) -> Vec<Bytes> {
         let several = self.several;
-        groups
-            .iter_mut()
-            .filter_map(|group| {
-                crate::dispatch::sort_alerts(&mut group.alerts);
-                let group: &'a GroupView = group;
-                let receivers = |alert: &Alert| match several.get(&alert.fingerprint) {
-                    Some(names) => names.iter().map(String::as_str).collect(),
-                    None => vec![group.receiver.as_str()],
-                };
-                let alerts = group_listing(self.engine, self.query, &group.alerts, self.now, receivers);
-                (!alerts.is_empty()).then(|| AlertGroup {
-                    alerts,
-                    labels: &group.labels,
-                    receiver: ReceiverRef { name: &group.receiver },
-                })
+        write_elements(groups.iter_mut().filter_map(|group| {
+            crate::dispatch::sort_alerts(&mut group.alerts);
+            let group: &GroupView = group;
+            let receivers = |alert: &Alert| match several.get(&alert.fingerprint) {
+                Some(names) => names.iter().map(String::as_str).collect(),
+                None => vec![group.receiver.as_str()],
+            };
+            let alerts = group_listing(self.engine, self.query, &group.alerts, self.now, receivers);
+            (!alerts.is_empty()).then(|| AlertGroup {
+                alerts,
+                labels: &group.labels,
+                receiver: ReceiverRef { name: &group.receiver },
             })
-            .collect()
+        }))
     }
 }
 

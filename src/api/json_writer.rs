@@ -16,6 +16,12 @@ pub(super) trait WriteJson {
     fn write_json(&self, out: &mut Vec<u8>);
 }
 
+impl<T: WriteJson> WriteJson for &T {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        (**self).write_json(out);
+    }
+}
+
 /// Elements below which one thread does it all (starting one costs more than it saves).
 const PARALLEL_FROM: usize = 2_000;
 
@@ -29,35 +35,41 @@ pub(super) fn json_array_body<T: WriteJson + Sync>(items: &[T]) -> Body {
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
     };
-    let per_thread = items.len().div_ceil(threads).max(1);
-    let chunks: Vec<&[T]> = items.chunks(per_thread).collect();
+    let chunks: Vec<&[T]> = items.chunks(items.len().div_ceil(threads).max(1)).collect();
     let written: Vec<Vec<Bytes>> = if chunks.len() <= 1 {
-        chunks.iter().map(|chunk| write_elements(chunk)).collect()
+        chunks.iter().map(|chunk| write_elements(chunk.iter())).collect()
     } else {
         std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks.iter().map(|chunk| scope.spawn(move || write_elements(chunk))).collect();
+            let handles: Vec<_> =
+                chunks.iter().map(|chunk| scope.spawn(move || write_elements(chunk.iter()))).collect();
             handles
                 .into_iter()
                 .map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
                 .collect()
         })
     };
+    array_body(written)
+}
+
+/// One JSON array of the elements written (by [`write_elements`]) in `runs`, in order; runs with no
+/// elements are left out.
+pub(super) fn array_body(runs: Vec<Vec<Bytes>>) -> Body {
     let mut parts = vec![Bytes::from_static(b"[")];
-    for (i, chunk_parts) in written.into_iter().enumerate() {
-        if i > 0 {
+    for run in runs.into_iter().filter(|run| !run.is_empty()) {
+        if parts.len() > 1 {
             parts.push(Bytes::from_static(b","));
         }
-        parts.extend(chunk_parts);
+        parts.extend(run);
     }
     parts.push(Bytes::from_static(b"]"));
     Body::from_stream(futures_util::stream::iter(parts.into_iter().map(Ok::<_, std::convert::Infallible>)))
 }
 
 /// The elements separated by commas, without the brackets, in parts of about [`PART_BYTES`].
-fn write_elements<T: WriteJson>(items: &[T]) -> Vec<Bytes> {
+pub(super) fn write_elements<T: WriteJson>(items: impl IntoIterator<Item = T>) -> Vec<Bytes> {
     let mut parts = Vec::new();
     let mut buffer = Vec::with_capacity(PART_BYTES + PART_BYTES / 4);
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
             buffer.push(b',');
         }
@@ -93,5 +105,20 @@ mod tests {
             let bytes = axum::body::to_bytes(json_array_body(&items), usize::MAX).await.expect("collects");
             assert_eq!(bytes, serde_json::to_string(&texts).expect("serializes").as_bytes(), "{len} items");
         }
+    }
+
+    #[tokio::test]
+    async fn runs_written_apart_join_into_one_array_and_empty_runs_leave_no_comma() {
+        let text = |t: &str| Text(t.to_string());
+        let body = |runs| async { axum::body::to_bytes(array_body(runs), usize::MAX).await.expect("collects") };
+        let runs = vec![
+            write_elements(Vec::<Text>::new()),
+            write_elements([text("a")]),
+            Vec::new(),
+            write_elements([text("b"), text("c")]),
+            write_elements(Vec::<Text>::new()),
+        ];
+        assert_eq!(body(runs).await, r#"["a","b","c"]"#.as_bytes());
+        assert_eq!(body(vec![Vec::new(), Vec::new()]).await, "[]".as_bytes());
     }
 }
