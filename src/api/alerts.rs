@@ -14,7 +14,7 @@ use super::AppState;
 use super::correlation::{CorrelationId, TraceContext};
 use super::error::ApiError;
 use super::filter::AlertQuery;
-use super::json_writer::{WriteJson, json_array_body, write_key, write_labels, write_str, write_strs};
+use super::json_writer::{WriteJson, json_array_body_of, write_key, write_labels, write_str, write_strs};
 use crate::alert::{Alert, ApiTime, IngestError, accept};
 use crate::engine::Engine;
 use crate::labels::{Fingerprint, LabelSet};
@@ -246,9 +246,8 @@ fn list_alerts(engine: &Engine, query: &AlertQuery) -> Result<Response, ApiError
     let tree = Arc::clone(&engine.runtime().tree);
     let now = engine.now();
     let alerts = matching_alerts(engine, query, None, now);
-    let listed: Vec<GettableAlert<'_>> =
-        alerts.iter().filter_map(|(_, alert)| routed_listing(engine, &tree, query, alert, now)).collect();
-    json_response(&listed)
+    let body = json_array_body_of(&alerts, |(_, alert)| routed_listing(engine, &tree, query, alert, now));
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// The alerts a listing starts from: not resolved, matching the label filters, after the `after`
@@ -288,11 +287,6 @@ pub(super) fn routed_listing<'a>(
     }
     let status = AlertStatus::of(engine, alert, now);
     status.passes(query).then(|| GettableAlert::new(alert, receivers, status))
-}
-
-/// A `200` with `items` as a JSON array.
-pub(super) fn json_response<T: WriteJson + Sync>(items: &[T]) -> Result<Response, ApiError> {
-    Ok(([(header::CONTENT_TYPE, "application/json")], json_array_body(items)).into_response())
 }
 
 #[cfg(test)]

@@ -16,32 +16,34 @@ pub(super) trait WriteJson {
     fn write_json(&self, out: &mut Vec<u8>);
 }
 
-impl<T: WriteJson> WriteJson for &T {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        (**self).write_json(out);
-    }
-}
-
 /// Elements below which one thread does it all (starting one costs more than it saves).
 const PARALLEL_FROM: usize = 2_000;
 
 /// Size of the parts the body is sent in.
 const PART_BYTES: usize = 1 << 20;
 
-/// `items` as one JSON array, in a response body.
-pub(super) fn json_array_body<T: WriteJson + Sync>(items: &[T]) -> Body {
+/// The elements `element` makes of `items` (leaving out those it gives `None` for) as one JSON array, in a
+/// response body. Long lists are cut into runs that are each made and written on a thread of their own, so
+/// that an element is built and written while its alert is in the cache.
+pub(super) fn json_array_body_of<'a, I: Sync, T: WriteJson>(
+    items: &'a [I],
+    element: impl Fn(&'a I) -> Option<T> + Sync,
+) -> Body {
     let threads = if items.len() < PARALLEL_FROM {
         1
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
     };
-    let chunks: Vec<&[T]> = items.chunks(items.len().div_ceil(threads).max(1)).collect();
+    let chunks: Vec<&'a [I]> = items.chunks(items.len().div_ceil(threads).max(1)).collect();
+    let element = &element;
     let written: Vec<Vec<Bytes>> = if chunks.len() <= 1 {
-        chunks.iter().map(|chunk| write_elements(chunk.iter())).collect()
+        chunks.iter().map(|chunk| write_elements(chunk.iter().filter_map(element))).collect()
     } else {
         std::thread::scope(|scope| {
-            let handles: Vec<_> =
-                chunks.iter().map(|chunk| scope.spawn(move || write_elements(chunk.iter()))).collect();
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|chunk| scope.spawn(move || write_elements(chunk.iter().filter_map(element))))
+                .collect();
             handles
                 .into_iter()
                 .map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
@@ -101,9 +103,18 @@ mod tests {
         for len in [0, 1, 2, 1_999, 2_000, 5_001] {
             let texts: Vec<String> =
                 (0..len).map(|i| format!("{i} \"quoted\" \\ \n {}", "x".repeat(i % 700))).collect();
-            let items: Vec<Text> = texts.iter().cloned().map(Text).collect();
-            let bytes = axum::body::to_bytes(json_array_body(&items), usize::MAX).await.expect("collects");
+            let body = json_array_body_of(&texts, |text| Some(Text(text.clone())));
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("collects");
             assert_eq!(bytes, serde_json::to_string(&texts).expect("serializes").as_bytes(), "{len} items");
+            let even = |text: &String| text.len().is_multiple_of(2);
+            let body = json_array_body_of(&texts, |text| even(text).then(|| Text(text.clone())));
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("collects");
+            let kept: Vec<&String> = texts.iter().filter(|text| even(text)).collect();
+            assert_eq!(
+                bytes,
+                serde_json::to_string(&kept).expect("serializes").as_bytes(),
+                "{len} items, some left out"
+            );
         }
     }
 
