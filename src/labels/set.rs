@@ -46,6 +46,25 @@ impl LabelSet {
         LabelSet { pairs: pairs.into_boxed_slice() }
     }
 
+    /// Builds a set from the pairs in `buffer` (in any order; of two with the same name the later wins),
+    /// leaving it empty but with its capacity: the set takes one allocation of its exact size, where
+    /// [`LabelSet::from_pairs`] also frees the vector it was given.
+    fn from_buffer(buffer: &mut Vec<(SharedStr, SharedStr)>) -> Self {
+        // Stable, so that among equal names the later pair stays last.
+        buffer.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut kept = 0;
+        for next in 0..buffer.len() {
+            if kept > 0 && buffer[kept - 1].0 == buffer[next].0 {
+                buffer.swap(kept - 1, next);
+            } else {
+                buffer.swap(kept, next);
+                kept += 1;
+            }
+        }
+        buffer.truncate(kept);
+        LabelSet { pairs: buffer.drain(..).collect() }
+    }
+
     /// How many labels there are.
     pub fn len(&self) -> usize {
         self.pairs.len()
@@ -174,7 +193,7 @@ impl Serialize for LabelSet {
 impl<'de> Deserialize<'de> for LabelSet {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let visitor = PairsVisitor { intern_names: false, intern_values: false };
-        deserializer.deserialize_map(visitor).map(LabelSet::from_pairs)
+        deserializer.deserialize_map(visitor)
     }
 }
 
@@ -182,14 +201,14 @@ impl<'de> Deserialize<'de> for LabelSet {
 /// for long, such as alerts').
 pub(crate) fn deserialize_interned<'de, D: Deserializer<'de>>(deserializer: D) -> Result<LabelSet, D::Error> {
     let visitor = PairsVisitor { intern_names: true, intern_values: true };
-    deserializer.deserialize_map(visitor).map(LabelSet::from_pairs)
+    deserializer.deserialize_map(visitor)
 }
 
 /// Deserializes a label set whose names are interned and values not (annotations: summaries and
 /// descriptions usually differ per alert, so interning them would only cost).
 pub(crate) fn deserialize_interned_names<'de, D: Deserializer<'de>>(deserializer: D) -> Result<LabelSet, D::Error> {
     let visitor = PairsVisitor { intern_names: true, intern_values: false };
-    deserializer.deserialize_map(visitor).map(LabelSet::from_pairs)
+    deserializer.deserialize_map(visitor)
 }
 
 /// Reads a JSON object of strings into pairs, interning them or not.
@@ -201,22 +220,41 @@ pub(super) struct PairsVisitor {
 }
 
 impl<'de> Visitor<'de> for PairsVisitor {
-    type Value = Vec<(SharedStr, SharedStr)>;
+    type Value = LabelSet;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object of strings")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(8));
-        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let value = map.next_value::<std::borrow::Cow<'de, str>>()?;
-            let share =
-                |text: &str, intern: bool| if intern { SharedStr::interned(text) } else { SharedStr::from(text) };
-            pairs.push((share(&name, self.intern_names), share(&value, self.intern_values)));
+        // Pairs are gathered in a buffer kept by the thread: parsing a body of alerts then allocates each
+        // label set once, at its size.
+        let mut pairs = PAIRS.with_borrow_mut(std::mem::take);
+        pairs.clear();
+        let share = |text: &str, intern: bool| if intern { SharedStr::interned(text) } else { SharedStr::from(text) };
+        let read = (|| {
+            while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                let value = map.next_value::<std::borrow::Cow<'de, str>>()?;
+                pairs.push((share(&name, self.intern_names), share(&value, self.intern_values)));
+            }
+            Ok(())
+        })();
+        let set = read.map(|()| LabelSet::from_buffer(&mut pairs));
+        pairs.clear();
+        // A body with a huge object (refused later, by the limits) does not leave the thread holding its size.
+        if pairs.capacity() <= KEPT_PAIRS {
+            PAIRS.with_borrow_mut(|kept| *kept = pairs);
         }
-        Ok(pairs)
+        set
     }
+}
+
+/// The most pairs a thread's buffer keeps room for between label sets.
+const KEPT_PAIRS: usize = 1024;
+
+thread_local! {
+    /// The buffer [`PairsVisitor`] gathers pairs in (taken out while in use, so a nested parse gets its own).
+    static PAIRS: std::cell::RefCell<Vec<(SharedStr, SharedStr)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 #[cfg(test)]
@@ -236,5 +274,10 @@ mod tests {
         assert_eq!(serde_json::to_string(&set).expect("serializes"), r#"{"a":"0","c":"4"}"#);
         let back: LabelSet = serde_json::from_str(r#"{"c":"4","a":"0","c":"5"}"#).expect("parses");
         assert_eq!(back, LabelSet::from([("a", "0"), ("c", "5")]));
+        let back: LabelSet = serde_json::from_str(r#"{"b":"1","a":"x","b":"2","c":"y","b":"3"}"#).expect("parses");
+        assert_eq!(back, LabelSet::from([("a", "x"), ("b", "3"), ("c", "y")]));
+        assert!(serde_json::from_str::<LabelSet>(r#"{"a":"1","b":2}"#).is_err(), "a value that is not a string");
+        let after: LabelSet = serde_json::from_str(r#"{"z":"1"}"#).expect("parses after an error");
+        assert_eq!(after, LabelSet::from([("z", "1")]), "nothing of the failed parse is left in the buffer");
     }
 }
